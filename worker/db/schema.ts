@@ -1,0 +1,87 @@
+import { sql } from "drizzle-orm";
+import { check, index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+
+// Timestamps are integer milliseconds since the epoch: cheap to compare in SQL
+// (the 60 s online window and the register rate limit are range queries).
+
+export const accessKeys = sqliteTable(
+  "access_keys",
+  {
+    id: text("id").primaryKey(),
+    name: text("name").notNull(),
+    scope: text("scope", { enum: ["admin", "values:read"] }).notNull(),
+    keyHash: text("key_hash").notNull().unique(),
+    createdAt: integer("created_at").notNull(),
+    expiresAt: integer("expires_at"),
+    lastUsedAt: integer("last_used_at"),
+    disabled: integer("disabled", { mode: "boolean" }).notNull().default(false),
+  },
+  (t) => [check("access_keys_scope_check", sql`${t.scope} in ('admin', 'values:read')`)],
+);
+
+export const clusters = sqliteTable(
+  "clusters",
+  {
+    name: text("name").primaryKey(),
+    displayName: text("display_name").notNull(),
+    description: text("description").notNull().default(""),
+    // JSON object of string -> string, as Kubernetes annotations are.
+    annotations: text("annotations").notNull().default("{}"),
+    local: integer("local", { mode: "boolean" }).notNull().default(false),
+    meshIp: text("mesh_ip").notNull().unique(),
+    phase: text("phase", { enum: ["", "Initialized", "Failed"] })
+      .notNull()
+      .default(""),
+    reason: text("reason").notNull().default(""),
+    message: text("message").notNull().default(""),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [
+    // The database, not the handler, guarantees a single primary cluster even under concurrent creates.
+    uniqueIndex("clusters_single_local").on(t.local).where(sql`${t.local} = 1`),
+  ],
+);
+
+export const psks = sqliteTable("psks", {
+  cluster: text("cluster")
+    .primaryKey()
+    .references(() => clusters.name, { onDelete: "cascade" }),
+  pskHash: text("psk_hash").notNull(),
+  rotatedAt: integer("rotated_at").notNull(),
+});
+
+export const agents = sqliteTable("agents", {
+  cluster: text("cluster")
+    .primaryKey()
+    .references(() => clusters.name, { onDelete: "cascade" }),
+  // WireGuard identifies peers by public key, so two clusters must never share one.
+  publicKey: text("public_key").notNull().unique(),
+  credentialHash: text("credential_hash").notNull().unique(),
+  clusterUid: text("cluster_uid").notNull(),
+  version: text("version").notNull(),
+  endpoints: text("endpoints").notNull().default("[]"),
+  peerStats: text("peer_stats").notNull().default("[]"),
+  lastSeen: integer("last_seen"),
+  createdAt: integer("created_at").notNull(),
+  revoked: integer("revoked", { mode: "boolean" }).notNull().default(false),
+});
+
+export const platformConfig = sqliteTable(
+  "platform_config",
+  {
+    id: integer("id").primaryKey(),
+    yaml: text("yaml").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [check("platform_config_single_row", sql`${t.id} = 1`)],
+);
+
+export const registerFailures = sqliteTable(
+  "register_failures",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    cluster: text("cluster").notNull(),
+    at: integer("at").notNull(),
+  },
+  (t) => [index("register_failures_cluster_at").on(t.cluster, t.at)],
+);
