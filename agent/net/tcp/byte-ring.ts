@@ -1,0 +1,52 @@
+/**
+ * A fixed-capacity FIFO of bytes. The send buffer lives here so that unacked
+ * data is stored once, in one preallocated block, and copied straight into
+ * outgoing packets: no per-write chunk objects on the hot path.
+ */
+export class ByteRing {
+  private readonly buf: Uint8Array;
+  private head = 0;
+  private size = 0;
+
+  constructor(readonly capacity: number) {
+    if (!Number.isInteger(capacity) || capacity <= 0) throw new RangeError(`bad ring capacity: ${capacity}`);
+    this.buf = new Uint8Array(capacity);
+  }
+
+  get length(): number {
+    return this.size;
+  }
+
+  get free(): number {
+    return this.capacity - this.size;
+  }
+
+  /** Appends as much of data as fits; returns how many bytes were taken. */
+  write(data: Uint8Array): number {
+    const n = Math.min(data.length, this.capacity - this.size);
+    if (n === 0) return 0;
+    const tail = (this.head + this.size) % this.capacity;
+    const first = Math.min(n, this.capacity - tail);
+    this.buf.set(data.subarray(0, first), tail);
+    if (first < n) this.buf.set(data.subarray(first, n), 0);
+    this.size += n;
+    return n;
+  }
+
+  /** Copies len bytes starting `from` bytes after the head into dest at destOffset. */
+  copyTo(dest: Uint8Array, destOffset: number, from: number, len: number): void {
+    if (from < 0 || len < 0 || from + len > this.size) throw new RangeError("ring read out of range");
+    const start = (this.head + from) % this.capacity;
+    const first = Math.min(len, this.capacity - start);
+    dest.set(this.buf.subarray(start, start + first), destOffset);
+    if (first < len) dest.set(this.buf.subarray(0, len - first), destOffset + first);
+  }
+
+  /** Drops n bytes from the head (they were acknowledged). */
+  discard(n: number): void {
+    if (n < 0 || n > this.size) throw new RangeError("ring discard out of range");
+    this.head = (this.head + n) % this.capacity;
+    this.size -= n;
+    if (this.size === 0) this.head = 0;
+  }
+}
