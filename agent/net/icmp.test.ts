@@ -1,0 +1,78 @@
+import { describe, expect, it } from "vitest";
+import { onesComplementSum } from "./checksum.ts";
+import { parseIpv4, writeIpv4Header } from "./ipv4.ts";
+import { NetStack } from "./stack.ts";
+import { ECHO_REPLY_ICMP, ECHO_REQUEST, PEER, SELF, toHex } from "./test-packets.ts";
+
+function makeStack(mtu?: number) {
+  const sent: Uint8Array[] = [];
+  const stack = new NetStack({ address: SELF, mtu, send: (p) => sent.push(p) });
+  return { stack, sent };
+}
+
+describe("ICMP echo", () => {
+  it("answers a captured echo request with a byte-exact reply", () => {
+    const { stack, sent } = makeStack();
+    stack.input(ECHO_REQUEST, 0);
+    expect(sent).toHaveLength(1);
+    const reply = sent[0]!;
+    expect(parseIpv4(reply)).toMatchObject({ src: SELF, dst: PEER, protocol: 1, totalLength: 76 });
+    expect(toHex(reply.subarray(20))).toBe(toHex(ECHO_REPLY_ICMP));
+    expect(stack.icmp.counters).toMatchObject({ echoRequests: 1, echoReplies: 1 });
+  });
+
+  it("echoes odd-length and large payloads with a valid checksum", () => {
+    const { stack, sent } = makeStack();
+    for (const size of [0, 1, 7, 1000, 1392]) {
+      const icmp = new Uint8Array(8 + size);
+      icmp[0] = 8;
+      icmp[4] = 0xab;
+      icmp[7] = size & 0xff;
+      for (let i = 0; i < size; i++) icmp[8 + i] = (i * 31) & 0xff;
+      fillChecksum(icmp);
+      const p = new Uint8Array(20 + icmp.length);
+      writeIpv4Header(p, 0, { src: PEER, dst: SELF, protocol: 1, payloadLength: icmp.length });
+      p.set(icmp, 20);
+      stack.input(p, 0);
+      const reply = sent.at(-1)!.subarray(20);
+      expect(reply[0]).toBe(0);
+      expect(onesComplementSum(reply, 0, reply.length)).toBe(0xffff);
+      expect(toHex(reply.subarray(4))).toBe(toHex(icmp.subarray(4)));
+    }
+    expect(sent).toHaveLength(5);
+  });
+
+  it("drops requests with a bad ICMP checksum, short messages, and ignores non-requests", () => {
+    const { stack, sent } = makeStack();
+    const bad = ECHO_REQUEST.slice();
+    bad[30]! ^= 0xff;
+    stack.input(bad, 0);
+
+    const short = new Uint8Array(24);
+    writeIpv4Header(short, 0, { src: PEER, dst: SELF, protocol: 1, payloadLength: 4 });
+    stack.input(short, 0);
+
+    const reply = new Uint8Array(28);
+    writeIpv4Header(reply, 0, { src: PEER, dst: SELF, protocol: 1, payloadLength: 8 });
+    fillChecksum(reply.subarray(20)); // type 0: an echo reply, which we do not answer
+    stack.input(reply, 0);
+
+    expect(sent).toHaveLength(0);
+    expect(stack.icmp.counters).toMatchObject({ droppedBadChecksum: 1, droppedMalformed: 1, ignored: 1 });
+  });
+
+  it("does not answer a request whose reply would exceed the MTU", () => {
+    const { stack, sent } = makeStack(68);
+    stack.input(ECHO_REQUEST, 0);
+    expect(sent).toHaveLength(0);
+    expect(stack.icmp.counters.droppedTooBig).toBe(1);
+  });
+});
+
+function fillChecksum(icmp: Uint8Array): void {
+  icmp[2] = 0;
+  icmp[3] = 0;
+  const c = ~onesComplementSum(icmp, 0, icmp.length) & 0xffff;
+  icmp[2] = c >>> 8;
+  icmp[3] = c & 0xff;
+}

@@ -1,0 +1,104 @@
+/**
+ * ICMP for an endpoint (RFC 792): answer echo requests and report unreachable
+ * ports and protocols. Nothing else is generated, and inbound errors are only counted.
+ */
+import { finishChecksum, onesComplementSum } from "./checksum.ts";
+import { type Ipv4Header, PROTO_ICMP } from "./ipv4.ts";
+import type { NetStack, ProtocolHandler } from "./stack.ts";
+
+export const ICMP_ECHO_REPLY = 0;
+export const ICMP_DEST_UNREACHABLE = 3;
+export const ICMP_ECHO_REQUEST = 8;
+export const UNREACHABLE_PROTOCOL = 2;
+export const UNREACHABLE_PORT = 3;
+
+const ICMP_HEADER = 8;
+
+export interface IcmpCounters {
+  echoRequests: number;
+  echoReplies: number;
+  unreachableSent: number;
+  received: number;
+  droppedMalformed: number;
+  droppedBadChecksum: number;
+  droppedTooBig: number;
+  /** Messages we understand but do not act on (replies, errors, timestamps...). */
+  ignored: number;
+}
+
+export class Icmp implements ProtocolHandler {
+  readonly counters: IcmpCounters = {
+    echoRequests: 0,
+    echoReplies: 0,
+    unreachableSent: 0,
+    received: 0,
+    droppedMalformed: 0,
+    droppedBadChecksum: 0,
+    droppedTooBig: 0,
+    ignored: 0,
+  };
+
+  constructor(private readonly stack: NetStack) {}
+
+  input(h: Ipv4Header, payload: Uint8Array): void {
+    this.counters.received++;
+    if (payload.length < ICMP_HEADER) {
+      this.counters.droppedMalformed++;
+      return;
+    }
+    if (onesComplementSum(payload, 0, payload.length) !== 0xffff) {
+      this.counters.droppedBadChecksum++;
+      return;
+    }
+    if (payload[0] !== ICMP_ECHO_REQUEST || payload[1] !== 0) {
+      this.counters.ignored++;
+      return;
+    }
+    this.counters.echoRequests++;
+    if (payload.length > this.stack.maxPayload) {
+      this.counters.droppedTooBig++;
+      return;
+    }
+    // The reply is the request with the type changed: identifier, sequence and data stay byte-exact.
+    this.stack.outputWith(PROTO_ICMP, h.src, payload.length, (buf, offset) => {
+      buf.set(payload, offset);
+      buf[offset] = ICMP_ECHO_REPLY;
+      buf[offset + 2] = 0;
+      buf[offset + 3] = 0;
+      setChecksum(buf, offset, offset + payload.length);
+    });
+    this.counters.echoReplies++;
+  }
+
+  /** Type 3 code 3, quoting the offending packet's IP header and first 8 payload bytes. */
+  sendPortUnreachable(packet: Uint8Array): void {
+    this.sendUnreachable(UNREACHABLE_PORT, packet);
+  }
+
+  /** Type 3 code 2, for a transport protocol nobody registered. */
+  sendProtocolUnreachable(packet: Uint8Array): void {
+    // Never answer an ICMP message with an ICMP error (RFC 1122 3.2.2), to avoid error storms.
+    if (packet[9] === PROTO_ICMP) return;
+    this.sendUnreachable(UNREACHABLE_PROTOCOL, packet);
+  }
+
+  private sendUnreachable(code: number, packet: Uint8Array): void {
+    const headerLength = ((packet[0] ?? 0) & 0x0f) * 4;
+    const quoteLength = Math.min(packet.length, headerLength + 8);
+    const src = ((packet[12]! << 24) | (packet[13]! << 16) | (packet[14]! << 8) | packet[15]!) >>> 0;
+    this.stack.outputWith(PROTO_ICMP, src, ICMP_HEADER + quoteLength, (buf, offset) => {
+      buf[offset] = ICMP_DEST_UNREACHABLE;
+      buf[offset + 1] = code;
+      buf.fill(0, offset + 2, offset + ICMP_HEADER);
+      buf.set(packet.subarray(0, quoteLength), offset + ICMP_HEADER);
+      setChecksum(buf, offset, offset + ICMP_HEADER + quoteLength);
+    });
+    this.counters.unreachableSent++;
+  }
+}
+
+function setChecksum(buf: Uint8Array, start: number, end: number): void {
+  const sum = finishChecksum(onesComplementSum(buf, start, end));
+  buf[start + 2] = sum >>> 8;
+  buf[start + 3] = sum & 0xff;
+}
