@@ -1,0 +1,110 @@
+/** `tether cluster add|list|get|delete|rotate-psk` against the platform's /api/v1/clusters. */
+import type {
+  Cluster,
+  ClusterPage,
+  ConnectCommands,
+  CreateClusterResponse,
+  RotatePskResponse,
+} from "../api-types.ts";
+import type { CommandContext } from "../context.ts";
+import { UsageError } from "../errors.ts";
+import { renderCluster, renderClusterList } from "../output.ts";
+
+export interface AddClusterOptions {
+  displayName: string;
+  description?: string;
+  local?: boolean;
+}
+
+export async function addCluster(ctx: CommandContext, name: string | undefined, opts: AddClusterOptions) {
+  const body: Record<string, unknown> = { displayName: opts.displayName };
+  if (name) body.name = name;
+  if (opts.description !== undefined) body.description = opts.description;
+  if (opts.local) body.local = true;
+  const created = await ctx
+    .client()
+    .json<CreateClusterResponse>("/api/v1/clusters", { method: "POST", body });
+  if (ctx.json) return ctx.printJson(created);
+  const c = created.cluster;
+  ctx.io.stdout(
+    `Cluster "${c.name}" created (display name "${c.displayName}", mesh IP ${c.meshIp}${c.local ? ", local" : ""}).\n\n`,
+  );
+  ctx.io.stdout(renderSecretAndConnect(created.psk, created.connect));
+}
+
+export async function listClusters(ctx: CommandContext, opts: { limit?: number }) {
+  const client = ctx.client();
+  const items: Cluster[] = [];
+  let cursor: string | undefined;
+  // Bounded so a misbehaving server that always returns a cursor cannot loop us forever.
+  for (let page = 0; page < 10_000; page++) {
+    const res = await client.json<ClusterPage>("/api/v1/clusters", {
+      query: { limit: opts.limit, cursor },
+    });
+    items.push(...res.items);
+    if (!res.nextCursor) break;
+    if (res.nextCursor === cursor) throw new Error("platform returned the same page cursor twice");
+    cursor = res.nextCursor;
+  }
+  if (ctx.json) return ctx.printJson({ items });
+  ctx.io.stdout(renderClusterList(items));
+}
+
+export async function getCluster(ctx: CommandContext, name: string) {
+  const cluster = await ctx.client().json<Cluster>(clusterPath(name));
+  if (ctx.json) return ctx.printJson(cluster);
+  ctx.io.stdout(renderCluster(cluster));
+}
+
+export async function deleteCluster(ctx: CommandContext, name: string, opts: { yes?: boolean }) {
+  const client = ctx.client();
+  if (!opts.yes) {
+    if (!ctx.io.stdinIsTty) {
+      throw new UsageError(`refusing to delete cluster "${name}" without --yes (stdin is not a terminal)`);
+    }
+    ctx.io.stderr(`Delete cluster "${name}", its PSK and its agent credentials? Type the name to confirm: `);
+    const answer = (await ctx.io.readStdin()).split(/\r?\n/)[0]?.trim();
+    if (answer !== name) throw new UsageError("not confirmed; nothing was deleted");
+  }
+  await client.request(clusterPath(name), { method: "DELETE" });
+  if (ctx.json) return ctx.printJson({ deleted: name });
+  ctx.io.stdout(`Cluster "${name}" deleted.\n`);
+}
+
+export async function rotatePsk(ctx: CommandContext, name: string) {
+  const rotated = await ctx
+    .client()
+    .json<RotatePskResponse>(`${clusterPath(name)}/rotate-psk`, { method: "POST" });
+  if (ctx.json) return ctx.printJson(rotated);
+  ctx.io.stdout(`New PSK for cluster "${name}"; the old one no longer works.\n\n`);
+  ctx.io.stdout(renderSecretAndConnect(rotated.psk, rotated.connect));
+}
+
+export function clusterPath(name: string): string {
+  return `/api/v1/clusters/${encodeURIComponent(name)}`;
+}
+
+function renderSecretAndConnect(psk: string, connect: ConnectCommands): string {
+  return [
+    "Pre-shared key (shown only once; store it now, it cannot be read back):",
+    `  ${psk}`,
+    "",
+    "Connect an agent from any machine:",
+    `  ${connect.cli}`,
+    "",
+    "Helm values:",
+    indent(connect.helmValues),
+    "",
+    "kubectl:",
+    indent(connect.kubectl),
+    "",
+  ].join("\n");
+}
+
+function indent(text: string): string {
+  return text
+    .replace(/\n+$/, "")
+    .split("\n")
+    .map((l) => (l ? `  ${l}` : l))
+    .join("\n");
+}

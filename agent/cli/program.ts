@@ -1,0 +1,126 @@
+/**
+ * The `tether` command tree. `agent up|status|forward` join later under the
+ * `agent` group; everything here talks to the platform API or runs it locally.
+ */
+import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { addCluster, deleteCluster, getCluster, listClusters, rotatePsk } from "./commands/cluster.ts";
+import { getValues, setValues } from "./commands/values.ts";
+import { type CliIo, type CommandContext, type GlobalOptions, makeContext } from "./context.ts";
+import { runDev } from "./dev.ts";
+import { describeError, EXIT_USAGE } from "./errors.ts";
+
+export const VERSION = "0.1.0";
+export const DEFAULT_PLATFORM = "http://127.0.0.1:8787";
+
+function intInRange(min: number, max: number) {
+  return (raw: string): number => {
+    const value = Number(raw);
+    if (!/^\d+$/.test(raw) || value < min || value > max) {
+      throw new InvalidArgumentError(`expected an integer from ${min} to ${max}`);
+    }
+    return value;
+  };
+}
+
+export function buildProgram(io: CliIo, onExitCode: (code: number) => void): Command {
+  const program = new Command("tether");
+  const ctx = (cmd: Command): CommandContext => makeContext(io, cmd.optsWithGlobals<GlobalOptions>());
+
+  program
+    .description("Connect host clusters on any network to one platform, over WireGuard.")
+    .version(VERSION, "-v, --version")
+    .addOption(
+      new Option("--platform <url>", "platform URL").env("TETHER_PLATFORM").default(DEFAULT_PLATFORM),
+    )
+    .addOption(new Option("--access-key <key>", "access key (tak_...)").env("TETHER_ACCESS_KEY"))
+    .option("--json", "print machine-readable JSON")
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => io.stdout(s),
+      writeErr: (s) => io.stderr(s),
+      outputError: (s, write) => write(`tether: ${s.replace(/^error:\s*/, "").trim()}\n`),
+    })
+    .showSuggestionAfterError(true);
+
+  const cluster = program.command("cluster").description("manage connected clusters");
+  cluster
+    .command("add")
+    .description("create a cluster and print its one-time PSK and connect commands")
+    .argument("[name]", "Kubernetes name (DNS-1123 label); generated from the display name when omitted")
+    .requiredOption("--display-name <text>", "human-readable name")
+    .option("--description <text>", "free-text description")
+    .option("--local", "mark it as the primary (hub) cluster")
+    .action((name: string | undefined, opts, cmd: Command) => addCluster(ctx(cmd), name, opts));
+  cluster
+    .command("list")
+    .description("list all clusters (follows every page)")
+    .option("--limit <n>", "page size, 1 to 100", intInRange(1, 100))
+    .action((opts, cmd: Command) => listClusters(ctx(cmd), opts));
+  cluster
+    .command("get")
+    .description("show one cluster and its status")
+    .argument("<name>")
+    .action((name: string, _opts, cmd: Command) => getCluster(ctx(cmd), name));
+  cluster
+    .command("delete")
+    .description("delete a cluster, its PSK and its agent credentials")
+    .argument("<name>")
+    .option("-y, --yes", "do not ask for confirmation")
+    .action((name: string, opts, cmd: Command) => deleteCluster(ctx(cmd), name, opts));
+  cluster
+    .command("rotate-psk")
+    .description("issue a new PSK (the old one stops working)")
+    .argument("<name>")
+    .action((name: string, _opts, cmd: Command) => rotatePsk(ctx(cmd), name));
+
+  const values = program.command("values").description("read and write agent values");
+  values
+    .command("get")
+    .description("print a cluster's agent values as YAML (effective unless --source)")
+    .argument("<name>")
+    .addOption(
+      new Option("--source <source>", "one layer only").choices(["platform-config", "cluster-annotation"]),
+    )
+    .action((name: string, opts, cmd: Command) => getValues(ctx(cmd), name, opts));
+  values
+    .command("set")
+    .description(
+      "without NAME: replace the platform's agentValues; with NAME: set the cluster's loft.sh/agent-values annotation (YAML from --file or stdin; empty input clears)",
+    )
+    .argument("[name]")
+    .option("-f, --file <path>", "read YAML from this file ('-' for stdin)")
+    .action((name: string | undefined, opts, cmd: Command) => setValues(ctx(cmd), name, opts));
+
+  program
+    .command("dev")
+    .description("run the platform locally (wrangler dev + local D1) and print the admin key")
+    .option("--port <port>", "port to listen on", intInRange(1, 65535), 8787)
+    .option("--ip <ip>", "address to listen on", "127.0.0.1")
+    .option("--persist-to <dir>", "where local D1 and Durable Object state live (default .wrangler/state)")
+    .option("--vars-file <path>", "dotenv file with ADMIN_ACCESS_KEY (default: .dev.vars in the project)")
+    .option("--inspector-port <port>", "devtools inspector port", intInRange(1, 65535))
+    .action(async (opts) => onExitCode(await runDev(opts, io)));
+
+  return program;
+}
+
+/** Runs the CLI and returns the process exit code; never throws. */
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  let exitCode = 0;
+  const program = buildProgram(io, (code) => {
+    exitCode = code;
+  });
+  try {
+    await program.parseAsync([...argv], { from: "user" });
+    return exitCode;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // commander has already printed its one line (via outputError) or the help text.
+      if (err.code === "commander.helpDisplayed" || err.code === "commander.version") return 0;
+      return err.exitCode === 0 ? 0 : EXIT_USAGE;
+    }
+    const { line, exitCode: code } = describeError(err);
+    io.stderr(`tether: ${line}\n`);
+    return code;
+  }
+}

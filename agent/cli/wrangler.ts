@@ -1,0 +1,50 @@
+/** Locating and running the project's own wrangler (a devDependency), never a global one. */
+import { type ChildProcess, type SpawnOptions, spawn } from "node:child_process";
+import { createRequire } from "node:module";
+import { basename, dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+/** The directory holding package.json and wrangler.toml. */
+export const PROJECT_ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+
+export function wranglerBin(): string {
+  const require = createRequire(join(PROJECT_ROOT, "package.json"));
+  // wrangler's exports map hides package.json, so resolve its main and walk to bin/.
+  const main = require.resolve("wrangler");
+  let dir = dirname(main);
+  while (basename(dir) !== "wrangler" && dir !== dirname(dir)) dir = dirname(dir);
+  return join(dir, "bin", "wrangler.js");
+}
+
+export function wranglerEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return { ...process.env, WRANGLER_SEND_METRICS: "false", ...extra };
+}
+
+export function spawnWrangler(args: readonly string[], options: SpawnOptions = {}): ChildProcess {
+  return spawn(process.execPath, [wranglerBin(), ...args], {
+    cwd: PROJECT_ROOT,
+    env: wranglerEnv(),
+    ...options,
+  });
+}
+
+export interface CapturedRun {
+  code: number | null;
+  output: string;
+}
+
+/** Runs wrangler to completion, capturing stdout+stderr together (in order, as it came). */
+export function runWrangler(args: readonly string[], env: Record<string, string> = {}): Promise<CapturedRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawnWrangler(args, { env: wranglerEnv(env), stdio: ["ignore", "pipe", "pipe"] });
+    let output = "";
+    child.stdout?.on("data", (chunk: Buffer) => {
+      output += chunk.toString("utf8");
+    });
+    child.stderr?.on("data", (chunk: Buffer) => {
+      output += chunk.toString("utf8");
+    });
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, output }));
+  });
+}
