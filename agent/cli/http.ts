@@ -94,11 +94,15 @@ export class PlatformClient {
   private networkError(err: unknown): NetworkError {
     if (err instanceof Error && (err.name === "TimeoutError" || err.name === "AbortError")) {
       return new NetworkError(
-        `platform at ${this.baseUrl} did not answer within ${Math.round(this.timeoutMs / 1000)} s`,
+        `platform at ${this.baseUrl} did not answer within ${formatDuration(this.timeoutMs)}`,
       );
     }
     return new NetworkError(`cannot reach platform at ${this.baseUrl}: ${networkReason(err)}`);
   }
+}
+
+function formatDuration(ms: number): string {
+  return ms >= 1000 ? `${Math.round(ms / 1000)} s` : `${ms} ms`;
 }
 
 function normaliseBaseUrl(raw: string): string {

@@ -38,7 +38,13 @@ export function buildProgram(io: CliIo, onExitCode: (code: number) => void): Com
     .configureOutput({
       writeOut: (s) => io.stdout(s),
       writeErr: (s) => io.stderr(s),
-      outputError: (s, write) => write(`tether: ${s.replace(/^error:\s*/, "").trim()}\n`),
+      outputError: (s, write) =>
+        write(
+          `tether: ${s
+            .replace(/^error:\s*/, "")
+            .trim()
+            .replace(/\s*\n\s*/g, " ")}\n`,
+        ),
     })
     .showSuggestionAfterError(true);
 

@@ -1,0 +1,147 @@
+/**
+ * A real local platform for end-to-end tests and benchmarks: `tether dev`
+ * (wrangler dev on workerd + a local D1) on a free port, with its own temp
+ * state dir and admin key, so runs never touch the repo's .dev.vars or
+ * .wrangler/state and can run side by side.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { closeSync, openSync } from "node:fs";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { generateAccessKey } from "../../agent/cli/dev-vars.ts";
+import { freePort } from "./free-port.ts";
+
+export const PROJECT_ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+export const TETHER_BIN = join(PROJECT_ROOT, "bin", "tether.js");
+
+export interface StartPlatformOptions {
+  /** Port to listen on; a free one when omitted. */
+  port?: number;
+  /** Admin key the Worker accepts; a fresh random one when omitted. */
+  adminKey?: string;
+  /** How long to wait for /healthz (ms). */
+  readyTimeoutMs?: number;
+  /** Extra environment for `tether dev` (e.g. HTTPS_PROXY in later tests). */
+  env?: Record<string, string>;
+}
+
+export interface Platform {
+  url: string;
+  port: number;
+  adminKey: string;
+  /** Temp dir holding D1/Durable Object state, the vars file and the log. */
+  persistDir: string;
+  /** Path of the combined stdout/stderr log of `tether dev` (and wrangler under it). */
+  logFile: string;
+  stop(): Promise<void>;
+}
+
+const DEFAULT_READY_TIMEOUT_MS = 150_000;
+
+export async function startPlatform(opts: StartPlatformOptions = {}): Promise<Platform> {
+  const persistDir = await mkdtemp(join(tmpdir(), "tether-platform-"));
+  const adminKey = opts.adminKey ?? generateAccessKey();
+  const varsFile = join(persistDir, "dev.vars");
+  const logFile = join(persistDir, "tether-dev.log");
+  await writeFile(varsFile, `ADMIN_ACCESS_KEY=${adminKey}\n`, { mode: 0o600 });
+  const port = opts.port ?? (await freePort());
+  const inspectorPort = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+
+  const logFd = openSync(logFile, "a");
+  let child: ChildProcess;
+  try {
+    child = spawn(
+      process.execPath,
+      [
+        TETHER_BIN,
+        "dev",
+        "--port",
+        String(port),
+        "--ip",
+        "127.0.0.1",
+        "--persist-to",
+        join(persistDir, "state"),
+        "--vars-file",
+        varsFile,
+        "--inspector-port",
+        String(inspectorPort),
+      ],
+      {
+        cwd: PROJECT_ROOT,
+        // Own process group, so stop() can take down wrangler and workerd with it.
+        detached: true,
+        stdio: ["ignore", logFd, logFd],
+        env: { ...process.env, WRANGLER_SEND_METRICS: "false", ...opts.env },
+      },
+    );
+  } finally {
+    closeSync(logFd);
+  }
+
+  let exitCode: number | null | undefined;
+  const exited = new Promise<void>((resolve) => {
+    child.on("exit", (code, signal) => {
+      exitCode = code ?? (signal ? -1 : null);
+      resolve();
+    });
+    child.on("error", () => {
+      exitCode = -1;
+      resolve();
+    });
+  });
+
+  const stop = async () => {
+    await killGroup(child, exited);
+    await rm(persistDir, { recursive: true, force: true });
+  };
+
+  try {
+    await waitForHealthy(url, opts.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS, () => exitCode !== undefined);
+  } catch (err) {
+    const log = await readFile(logFile, "utf8").catch(() => "");
+    await stop();
+    const tail = log.split("\n").slice(-30).join("\n");
+    throw new Error(`${(err as Error).message}\n--- tether dev log (tail) ---\n${tail}`);
+  }
+  return { url, port, adminKey, persistDir, logFile, stop };
+}
+
+async function waitForHealthy(url: string, timeoutMs: number, exitedEarly: () => boolean): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (exitedEarly()) throw new Error(`tether dev exited before ${url}/healthz answered`);
+    try {
+      const res = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(2_000) });
+      const body = await res.text();
+      if (res.ok && body.includes('"ok":true')) return;
+    } catch {
+      // Not listening yet.
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`${url}/healthz did not answer within ${Math.round(timeoutMs / 1000)} s`);
+}
+
+/** SIGTERM to the whole group, then SIGKILL if it is still there after a grace period. */
+async function killGroup(child: ChildProcess, exited: Promise<void>): Promise<void> {
+  const pid = child.pid;
+  if (pid === undefined) return;
+  const signalGroup = (signal: NodeJS.Signals) => {
+    try {
+      process.kill(-pid, signal);
+    } catch {
+      // Already gone.
+    }
+  };
+  signalGroup("SIGTERM");
+  const timedOut = await Promise.race([
+    exited.then(() => false),
+    new Promise<boolean>((r) => setTimeout(() => r(true), 5_000)),
+  ]);
+  // workerd may outlive its parent briefly; make sure nothing of the group survives.
+  signalGroup("SIGKILL");
+  if (timedOut) await Promise.race([exited, new Promise((r) => setTimeout(r, 2_000))]);
+}
