@@ -1,0 +1,296 @@
+/**
+ * The `tether` CLI end to end: the real bin/tether.js as a child process
+ * against a real local platform (wrangler dev + local D1) on a free port.
+ * Tests run in order and build on each other's clusters.
+ */
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parse as parseYaml } from "yaml";
+import { freePort } from "../helpers/free-port.ts";
+import { type Platform, startPlatform } from "../helpers/platform.ts";
+import { type CliResult, type RunCliOptions, runTether } from "../helpers/run-cli.ts";
+
+const DNS_1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+let platform: Platform;
+let workDir: string;
+
+beforeAll(async () => {
+  workDir = await mkdtemp(join(tmpdir(), "tether-cli-e2e-"));
+  platform = await startPlatform();
+}, 200_000);
+
+afterAll(async () => {
+  await platform?.stop();
+  await rm(workDir, { recursive: true, force: true });
+}, 30_000);
+
+function tether(args: string[], opts: RunCliOptions = {}): Promise<CliResult> {
+  return runTether(["--platform", platform.url, "--access-key", platform.adminKey, ...args], opts);
+}
+
+function expectOk(r: CliResult): CliResult {
+  if (r.code !== 0) throw new Error(`tether exited ${r.code}: ${r.stderr}`);
+  return r;
+}
+
+function expectOneErrorLine(r: CliResult, exitCode: number): string {
+  expect(r.code).toBe(exitCode);
+  expect(r.stdout).toBe("");
+  const lines = r.stderr.split("\n").filter((l) => l !== "");
+  expect(lines).toHaveLength(1);
+  expect(lines[0]).toMatch(/^tether: /);
+  expect(r.stderr).not.toMatch(/\bat .+:\d+:\d+/); // no stack frames
+  return lines[0] ?? "";
+}
+
+async function writeTemp(name: string, text: string): Promise<string> {
+  const path = join(workDir, name);
+  await writeFile(path, text);
+  return path;
+}
+
+/** The secret and the paste-ready command out of `cluster add` / `rotate-psk` human output. */
+function parseSecretOutput(stdout: string): { psk: string; connect: string } {
+  const psk = /^ {2}(tpsk_\S+)$/m.exec(stdout)?.[1];
+  const connect = /^ {2}(npx tether agent up .*)$/m.exec(stdout)?.[1];
+  if (!psk || !connect) throw new Error(`unexpected output:\n${stdout}`);
+  return { psk, connect };
+}
+
+describe("tether CLI against a local platform", () => {
+  let generatedName = "";
+  let stagingPsk = "";
+
+  it("cluster add without a name generates a DNS-1123 name and prints a paste-ready connect command", async () => {
+    const r = expectOk(await tether(["cluster", "add", "--display-name", "My Staging Cluster!"]));
+    generatedName = /^Cluster "([^"]+)" created/m.exec(r.stdout)?.[1] ?? "";
+    expect(generatedName).toMatch(/^my-staging-cluster-[a-z0-9]{5}$/);
+    expect(generatedName).toMatch(DNS_1123_LABEL);
+    expect(r.stdout).toMatch(/shown only once/);
+    const { psk, connect } = parseSecretOutput(r.stdout);
+    expect(psk).toMatch(/^tpsk_[A-Za-z0-9_-]{43,}$/);
+    expect(connect).toBe(
+      `npx tether agent up --platform ${platform.url} --cluster ${generatedName} --psk ${psk}`,
+    );
+  });
+
+  it("cluster add NAME --json returns the cluster, the PSK and all connect forms", async () => {
+    const r = expectOk(
+      await tether([
+        "cluster",
+        "add",
+        "staging",
+        "--display-name",
+        "Staging",
+        "--description",
+        "pre-prod",
+        "--json",
+      ]),
+    );
+    const created = JSON.parse(r.stdout) as {
+      cluster: { name: string; displayName: string; description: string; meshIp: string };
+      psk: string;
+      connect: { cli: string; helmValues: string; kubectl: string };
+    };
+    expect(created.cluster).toMatchObject({
+      name: "staging",
+      displayName: "Staging",
+      description: "pre-prod",
+    });
+    expect(created.cluster.meshIp).toMatch(/^100\.(6[4-9]|[7-9]\d|1[01]\d|12[0-7])\.\d+\.\d+$/);
+    expect(created.connect.cli).toBe(
+      `npx tether agent up --platform ${platform.url} --cluster staging --psk ${created.psk}`,
+    );
+    expect(parseYaml(created.connect.helmValues)).toMatchObject({
+      platform: { url: platform.url },
+      cluster: { name: "staging", psk: created.psk },
+    });
+    expect(created.connect.kubectl).toContain("kubectl");
+    stagingPsk = created.psk;
+  });
+
+  it("cluster add with a taken name fails with 409 in one line", async () => {
+    const line = expectOneErrorLine(
+      await tether(["cluster", "add", "staging", "--display-name", "Again"]),
+      1,
+    );
+    expect(line).toMatch(/\(HTTP 409 [a-z_]+\)$/);
+  });
+
+  it("cluster add with an invalid name is rejected by the platform", async () => {
+    const line = expectOneErrorLine(await tether(["cluster", "add", "Not_Valid", "--display-name", "x"]), 1);
+    expect(line).toMatch(/\(HTTP (400|422) [a-z_]+\)$/);
+  });
+
+  it("cluster list prints a table with every cluster", async () => {
+    expectOk(await tether(["cluster", "add", "prod", "--display-name", "Production", "--local"]));
+    const r = expectOk(await tether(["cluster", "list"]));
+    const lines = r.stdout.trimEnd().split("\n");
+    expect(lines[0]).toMatch(/^NAME\s+DISPLAY NAME\s+PHASE\s+ONLINE\s+LAST SEEN\s+VERSION\s+MESH IP$/);
+    const names = lines.slice(1).map((l) => l.split(/\s+/)[0]);
+    expect(names).toEqual([generatedName, "prod", "staging"].sort());
+    expect(lines.find((l) => l.startsWith("staging "))).toMatch(
+      /Staging\s+-\s+no\s+-\s+-\s+100\.\d+\.\d+\.\d+$/,
+    );
+  });
+
+  it("cluster list --json and --limit 1 follow every page to the same result", async () => {
+    const all = JSON.parse(expectOk(await tether(["cluster", "list", "--json"])).stdout) as {
+      items: { name: string }[];
+    };
+    const paged = JSON.parse(
+      expectOk(await tether(["cluster", "list", "--json", "--limit", "1"])).stdout,
+    ) as {
+      items: { name: string }[];
+    };
+    expect(all.items.map((c) => c.name)).toEqual([generatedName, "prod", "staging"].sort());
+    expect(paged.items).toEqual(all.items);
+  });
+
+  it("reads the platform and key from TETHER_PLATFORM and TETHER_ACCESS_KEY", async () => {
+    const r = expectOk(
+      await runTether(["cluster", "list", "--json"], {
+        env: { TETHER_PLATFORM: platform.url, TETHER_ACCESS_KEY: platform.adminKey },
+      }),
+    );
+    expect((JSON.parse(r.stdout) as { items: unknown[] }).items).toHaveLength(3);
+  });
+
+  it("cluster get shows key: value lines, and --json the raw object", async () => {
+    const r = expectOk(await tether(["cluster", "get", "staging"]));
+    expect(r.stdout).toMatch(/^Name:\s+staging$/m);
+    expect(r.stdout).toMatch(/^Display name:\s+Staging$/m);
+    expect(r.stdout).toMatch(/^Description:\s+pre-prod$/m);
+    expect(r.stdout).toMatch(/^Online:\s+no$/m);
+    const json = JSON.parse(expectOk(await tether(["cluster", "get", "prod", "--json"])).stdout) as {
+      name: string;
+      local: boolean;
+      status: { phase: string; online: boolean };
+    };
+    expect(json).toMatchObject({ name: "prod", local: true, status: { phase: "", online: false } });
+  });
+
+  describe("values", () => {
+    const platformValues = {
+      logLevel: "info",
+      relay: { mode: "auto", keepalive: 25 },
+      expose: ["kubernetes.default.svc:443", "api.internal:8080"],
+      mtu: 1380,
+    };
+    const annotation =
+      "relay:\n  keepalive: 10\n  mode: null\nexpose:\n  - metrics.internal:9090\nmtu: 1280\n";
+    // Helm merge: maps deep-merge, the annotation wins, lists are replaced whole, null deletes.
+    const effective = {
+      logLevel: "info",
+      relay: { keepalive: 10 },
+      expose: ["metrics.internal:9090"],
+      mtu: 1280,
+    };
+
+    it("values set (no NAME) from stdin replaces the platform agentValues", async () => {
+      expectOk(await tether(["values", "set"], { stdin: "logLevel: debug\n" }));
+      const r = expectOk(await tether(["values", "get", "staging", "--source", "platform-config"]));
+      expect(parseYaml(r.stdout)).toEqual({ logLevel: "debug" });
+    });
+
+    it("values set --file replaces them again", async () => {
+      const file = await writeTemp("agent-values.yaml", JSON.stringify(platformValues));
+      const r = expectOk(await tether(["values", "set", "--file", file]));
+      expect(r.stdout).toBe("Platform agentValues updated.\n");
+      const got = expectOk(await tether(["values", "get", "staging", "--source", "platform-config"]));
+      expect(parseYaml(got.stdout)).toEqual(platformValues);
+    });
+
+    it("values set NAME from stdin sets the cluster annotation", async () => {
+      const r = expectOk(await tether(["values", "set", "staging"], { stdin: annotation }));
+      expect(r.stdout).toBe('Set the loft.sh/agent-values annotation on cluster "staging".\n');
+      const got = expectOk(await tether(["values", "get", "staging", "--source", "cluster-annotation"]));
+      expect(parseYaml(got.stdout)).toEqual(parseYaml(annotation));
+    });
+
+    it("values get prints the effective values: the Helm merge of both layers", async () => {
+      const r = expectOk(await tether(["values", "get", "staging"]));
+      expect(parseYaml(r.stdout)).toEqual(effective);
+      const json = expectOk(await tether(["values", "get", "staging", "--json"]));
+      expect(JSON.parse(json.stdout)).toEqual(effective);
+    });
+
+    it("a cluster without an annotation gets the platform agentValues and an empty annotation map", async () => {
+      const eff = expectOk(await tether(["values", "get", "prod"]));
+      expect(parseYaml(eff.stdout)).toEqual(platformValues);
+      const ann = expectOk(await tether(["values", "get", "prod", "--source", "cluster-annotation"]));
+      expect(parseYaml(ann.stdout)).toEqual({});
+    });
+
+    it("values set NAME with bad YAML fails in one line naming line and column, and changes nothing", async () => {
+      const line = expectOneErrorLine(
+        await tether(["values", "set", "staging"], { stdin: "relay:\n  mode: [auto\nmtu: : 1\n" }),
+        1,
+      );
+      expect(line).toMatch(/line \d+/);
+      expect(line).toMatch(/column \d+/);
+      expect(line).toMatch(/\(HTTP 422 [a-z_]+\)$/);
+      const still = expectOk(await tether(["values", "get", "staging", "--source", "cluster-annotation"]));
+      expect(parseYaml(still.stdout)).toEqual(parseYaml(annotation));
+    });
+
+    it("values set NAME with YAML that is not a map is rejected", async () => {
+      const line = expectOneErrorLine(await tether(["values", "set", "staging"], { stdin: "- a\n- b\n" }), 1);
+      expect(line).toMatch(/\(HTTP 422 [a-z_]+\)$/);
+    });
+
+    it("values get for an unknown cluster is a 404", async () => {
+      const line = expectOneErrorLine(await tether(["values", "get", "nope"]), 1);
+      expect(line).toMatch(/\(HTTP 404 [a-z_]+\)$/);
+    });
+  });
+
+  it("cluster rotate-psk prints a different PSK in a working connect command", async () => {
+    const r = expectOk(await tether(["cluster", "rotate-psk", "staging"]));
+    const { psk, connect } = parseSecretOutput(r.stdout);
+    expect(psk).not.toBe(stagingPsk);
+    expect(connect).toBe(`npx tether agent up --platform ${platform.url} --cluster staging --psk ${psk}`);
+  });
+
+  it("cluster delete --yes removes it; get then fails with not found", async () => {
+    const r = expectOk(await tether(["cluster", "delete", "staging", "--yes"]));
+    expect(r.stdout).toBe('Cluster "staging" deleted.\n');
+    const line = expectOneErrorLine(await tether(["cluster", "get", "staging"]), 1);
+    expect(line).toMatch(/not found/i);
+    expect(line).toMatch(/\(HTTP 404 not_found\)$/);
+  });
+
+  it("a wrong access key fails with a 401 line", async () => {
+    const r = await runTether([
+      "--platform",
+      platform.url,
+      "--access-key",
+      `tak_${"A".repeat(43)}`,
+      "cluster",
+      "list",
+    ]);
+    expect(expectOneErrorLine(r, 1)).toMatch(/\(HTTP 401 [a-z_]+\)$/);
+  });
+
+  it("an unreachable platform is one line naming the URL and the reason", async () => {
+    const port = await freePort();
+    const r = await runTether([
+      "--platform",
+      `http://127.0.0.1:${port}`,
+      "--access-key",
+      "tak_x",
+      "cluster",
+      "list",
+    ]);
+    expect(expectOneErrorLine(r, 1)).toBe(
+      `tether: cannot reach platform at http://127.0.0.1:${port}: ECONNREFUSED`,
+    );
+  });
+
+  it("an unknown command exits 2", async () => {
+    expect(expectOneErrorLine(await runTether(["teleport"]), 2)).toBe("tether: unknown command 'teleport'");
+  });
+});
