@@ -1,0 +1,3 @@
+export type { CryptoBackend } from "./backend.ts";
+export { createNobleBackend } from "./noble.ts";
+export { createNodeCryptoBackend } from "./node-crypto.ts";

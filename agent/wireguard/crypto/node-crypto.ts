@@ -1,0 +1,138 @@
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHash,
+  createHmac,
+  createPrivateKey,
+  createPublicKey,
+  diffieHellman,
+  type KeyObject,
+} from "node:crypto";
+import { xchacha20poly1305 } from "@noble/ciphers/chacha.js";
+import { blake2s } from "@noble/hashes/blake2.js";
+import { type CryptoBackend, isAllZero, writeNonce } from "./backend.ts";
+
+const AEAD = "chacha20-poly1305";
+const TAG = 16;
+const KEY_CACHE_LIMIT = 512;
+// Node's JWK import of an X25519 private key insists on an `x` member but
+// derives the public key from `d` itself; any well-formed value will do.
+const PLACEHOLDER_X = Buffer.alloc(32, 9).toString("base64url");
+
+function b64u(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64url");
+}
+
+/** Plain Uint8Array views over Node Buffers, so both backends return the same type (no copy). */
+function asView(b: Buffer): Uint8Array {
+  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+}
+
+/**
+ * OpenSSL's DER decoders cost ~0.5 ms per key, JWK import ~0.05 ms, so keys
+ * are imported via JWK and cached by content (statics and ephemerals are
+ * each used several times per handshake).
+ */
+class KeyCache {
+  private readonly map = new Map<string, KeyObject>();
+  get(raw: Uint8Array, load: (b64: string) => KeyObject): KeyObject {
+    const id = b64u(raw);
+    let key = this.map.get(id);
+    if (key === undefined) {
+      key = load(id);
+      if (this.map.size >= KEY_CACHE_LIMIT) this.map.clear();
+      this.map.set(id, key);
+    }
+    return key;
+  }
+}
+
+/**
+ * The fast path on Node: OpenSSL does ChaCha20-Poly1305, X25519, BLAKE2s and
+ * HMAC-BLAKE2s. Keyed BLAKE2s (OpenSSL 3.0 has no keyed blake2s via this API)
+ * and XChaCha20-Poly1305 come from @noble.
+ */
+export function createNodeCryptoBackend(): CryptoBackend {
+  const nonce = Buffer.alloc(12);
+  const privateKeys = new KeyCache();
+  const publicKeys = new KeyCache();
+  const loadPrivate = (raw: Uint8Array) =>
+    privateKeys.get(raw, (d) =>
+      createPrivateKey({ key: { kty: "OKP", crv: "X25519", d, x: PLACEHOLDER_X }, format: "jwk" }),
+    );
+  const loadPublic = (raw: Uint8Array) =>
+    publicKeys.get(raw, (x) => createPublicKey({ key: { kty: "OKP", crv: "X25519", x }, format: "jwk" }));
+
+  return {
+    name: "node-crypto",
+    x25519(privateKey, publicKey) {
+      if (privateKey.length !== 32 || publicKey.length !== 32)
+        throw new RangeError("x25519 keys are 32 bytes");
+      let shared: Uint8Array;
+      try {
+        shared = diffieHellman({ privateKey: loadPrivate(privateKey), publicKey: loadPublic(publicKey) });
+      } catch {
+        // OpenSSL fails the derivation when the result is all zeros.
+        return null;
+      }
+      return isAllZero(shared) ? null : shared;
+    },
+    x25519PublicKey(privateKey) {
+      if (privateKey.length !== 32) throw new RangeError("x25519 keys are 32 bytes");
+      const jwk = loadPrivate(privateKey).export({ format: "jwk" });
+      return new Uint8Array(Buffer.from(jwk.x ?? "", "base64url"));
+    },
+    aeadSeal(key, counter, plaintext, ad, out) {
+      writeNonce(nonce, counter);
+      const cipher = createCipheriv(AEAD, key, nonce, { authTagLength: TAG });
+      if (ad.length > 0) cipher.setAAD(ad, { plaintextLength: plaintext.length });
+      const body = cipher.update(plaintext);
+      cipher.final();
+      const tag = cipher.getAuthTag();
+      const dst =
+        out === undefined ? new Uint8Array(plaintext.length + TAG) : out.subarray(0, plaintext.length + TAG);
+      dst.set(body, 0);
+      dst.set(tag, plaintext.length);
+      return dst;
+    },
+    aeadOpen(key, counter, ciphertextWithTag, ad, out) {
+      const n = ciphertextWithTag.length - TAG;
+      if (n < 0) return null;
+      writeNonce(nonce, counter);
+      const decipher = createDecipheriv(AEAD, key, nonce, { authTagLength: TAG });
+      if (ad.length > 0) decipher.setAAD(ad, { plaintextLength: n });
+      decipher.setAuthTag(ciphertextWithTag.subarray(n));
+      const body = decipher.update(ciphertextWithTag.subarray(0, n));
+      try {
+        decipher.final();
+      } catch {
+        return null;
+      }
+      if (out === undefined) return asView(body);
+      const dst = out.subarray(0, n);
+      dst.set(body);
+      return dst;
+    },
+    hash(...parts) {
+      const h = createHash("blake2s256");
+      for (const p of parts) h.update(p);
+      return asView(h.digest());
+    },
+    hmac(key, data) {
+      return asView(createHmac("blake2s256", key).update(data).digest());
+    },
+    mac(key, data) {
+      return blake2s(data, { key, dkLen: 16 });
+    },
+    xaeadSeal(key, nonce24, plaintext, ad) {
+      return xchacha20poly1305(key, nonce24, ad).encrypt(plaintext);
+    },
+    xaeadOpen(key, nonce24, ciphertextWithTag, ad) {
+      try {
+        return xchacha20poly1305(key, nonce24, ad).decrypt(ciphertextWithTag);
+      } catch {
+        return null;
+      }
+    },
+  };
+}

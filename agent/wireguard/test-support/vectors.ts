@@ -1,0 +1,17 @@
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+
+/** Shared test vectors live beside the clone: <repo>/../shared/vectors. */
+const vectorsDir = fileURLToPath(new URL("../../../../shared/vectors/", import.meta.url));
+
+export function loadVector(name: string): unknown {
+  return JSON.parse(readFileSync(vectorsDir + name, "utf8"));
+}
+
+export function hex(s: string): Uint8Array {
+  return new Uint8Array(Buffer.from(s, "hex"));
+}
+
+export function toHex(b: Uint8Array): string {
+  return Buffer.from(b).toString("hex");
+}
