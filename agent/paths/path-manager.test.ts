@@ -1,0 +1,85 @@
+import { describe, expect, it } from "vitest";
+import { PeerPaths } from "./path-manager.ts";
+
+const A = { host: "10.0.0.1", port: 51820 };
+const B = { host: "192.0.2.9", port: 40000 };
+
+describe("PeerPaths", () => {
+  it("races every path until one is proven by an authenticated packet", () => {
+    const p = new PeerPaths();
+    p.setCandidates([A, B, A]);
+    p.setRelayOpen(true);
+    expect(p.choose(0)).toEqual({ kind: "race", endpoints: [A, B], relay: true });
+    expect(p.dueProbes(0)).toEqual([
+      { path: "direct", endpoint: A },
+      { path: "direct", endpoint: B },
+      { path: "relay" },
+    ]);
+    p.onAuthenticated("direct", B, 10);
+    expect(p.choose(10)).toEqual({ kind: "direct", endpoint: B });
+  });
+
+  it("prefers proven direct over a proven relay", () => {
+    const p = new PeerPaths();
+    p.setCandidates([A]);
+    p.setRelayOpen(true);
+    p.onAuthenticated("relay", null, 0);
+    expect(p.choose(0)).toEqual({ kind: "relay" });
+    p.onAuthenticated("direct", A, 5);
+    expect(p.choose(5).kind).toBe("direct");
+  });
+
+  it("falls back to the relay when direct goes quiet while traffic flows, and comes back", () => {
+    const p = new PeerPaths();
+    p.setCandidates([A]);
+    p.setRelayOpen(true);
+    p.onAuthenticated("direct", A, 0);
+    p.onAuthenticated("relay", null, 0);
+    for (let t = 0; t <= 1000; t += 100) p.onSend(t);
+    expect(p.choose(1000).kind).toBe("direct");
+    p.onSend(1001);
+    expect(p.choose(1001).kind).toBe("relay");
+    expect(p.switches).toBe(1);
+    // Direct is still probed, at the active rate, while on the relay.
+    expect(p.dueProbes(1001)).toContainEqual({ path: "direct", endpoint: A });
+    expect(p.dueProbes(1100)).toEqual([]);
+    expect(p.dueProbes(1260)).toContainEqual({ path: "direct", endpoint: A });
+    p.onProbeReply("direct", A, 1260, 1270);
+    expect(p.choose(1270)).toEqual({ kind: "direct", endpoint: A });
+    expect(p.switches).toBe(2);
+    expect(p.snapshot(1270)).toEqual({ path: "direct", endpoint: "10.0.0.1:51820", rttMs: 10, switches: 2 });
+  });
+
+  it("keeps an idle direct path for a while without traffic, then expires it", () => {
+    const p = new PeerPaths();
+    p.onAuthenticated("direct", A, 0);
+    expect(p.choose(20_000).kind).toBe("direct");
+    expect(p.choose(30_001).kind).toBe("race");
+  });
+
+  it("probes slowly when idle and direct is fine", () => {
+    const p = new PeerPaths();
+    p.setRelayOpen(true);
+    p.onAuthenticated("direct", A, 0);
+    expect(p.dueProbes(0)).toEqual([{ path: "direct", endpoint: A }, { path: "relay" }]);
+    expect(p.dueProbes(4_000)).toEqual([]);
+    expect(p.dueProbes(5_000)).toEqual([{ path: "direct", endpoint: A }, { path: "relay" }]);
+  });
+
+  it("does not treat a closed relay as a path", () => {
+    const p = new PeerPaths();
+    p.setRelayOpen(true);
+    p.onAuthenticated("relay", null, 0);
+    p.setRelayOpen(false);
+    expect(p.choose(1)).toEqual({ kind: "race", endpoints: [], relay: false });
+    expect(p.snapshot(1).path).toBe("none");
+  });
+
+  it("smooths RTT samples", () => {
+    const p = new PeerPaths();
+    p.onProbeReply("relay", null, 0, 40);
+    p.setRelayOpen(true);
+    p.onProbeReply("relay", null, 100, 120);
+    expect(p.snapshot(120)).toMatchObject({ path: "relay", rttMs: 35 });
+  });
+});

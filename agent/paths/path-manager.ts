@@ -1,0 +1,194 @@
+import type { Endpoint } from "../wireguard/actions.ts";
+
+/**
+ * Chooses, per peer, whether WireGuard datagrams go over direct UDP or the
+ * platform relay. Sans-I/O like the WireGuard core: the driver reports what
+ * happened (authenticated packets, probe replies, traffic, relay state) and
+ * asks what to do (which path now, which probes are due).
+ *
+ * The rules (DESIGN.md §5 "Paths"):
+ * - A path is proven only by an authenticated WireGuard packet arriving on it;
+ *   a UDP datagram from the right address proves nothing by itself.
+ * - A proven direct path is preferred.
+ * - While traffic flows, direct is probed often; if it goes quiet for
+ *   `directQuietMs`, traffic moves to the relay.
+ * - Direct keeps being re-probed; the first authenticated reply on it moves
+ *   traffic back.
+ */
+
+export type PathKind = "direct" | "relay";
+
+export type PathChoice =
+  | { readonly kind: "direct"; readonly endpoint: Endpoint }
+  | { readonly kind: "relay" }
+  /** Nothing proven yet: send on every path we have (the race). */
+  | { readonly kind: "race"; readonly endpoints: readonly Endpoint[]; readonly relay: boolean };
+
+export type ProbeRequest =
+  | { readonly path: "direct"; readonly endpoint: Endpoint }
+  | { readonly path: "relay" };
+
+export interface PathTimings {
+  /** Probe interval while traffic flows (and while nothing is proven). */
+  activeProbeMs: number;
+  /** Probe interval when idle: keeps NAT mappings warm and notices recovery. */
+  idleProbeMs: number;
+  /** Direct with no authenticated packet for this long, while traffic flows, is abandoned. */
+  directQuietMs: number;
+  /** Direct with no authenticated packet for this long is abandoned even when idle. */
+  directIdleExpiryMs: number;
+  /** Traffic counts as flowing for this long after the last send. */
+  trafficWindowMs: number;
+  /** Relay with no authenticated packet for this long is no longer "proven". */
+  relayQuietMs: number;
+}
+
+export const DEFAULT_PATH_TIMINGS: PathTimings = {
+  activeProbeMs: 250,
+  idleProbeMs: 5_000,
+  directQuietMs: 1_000,
+  directIdleExpiryMs: 30_000,
+  trafficWindowMs: 2_000,
+  relayQuietMs: 30_000,
+};
+
+function sameEndpoint(a: Endpoint, b: Endpoint): boolean {
+  return a.host === b.host && a.port === b.port;
+}
+
+export function endpointKey(e: Endpoint): string {
+  return e.host.includes(":") ? `[${e.host}]:${e.port}` : `${e.host}:${e.port}`;
+}
+
+export class PeerPaths {
+  private candidates: Endpoint[] = [];
+  private direct: Endpoint | null = null;
+  private lastDirectRx = Number.NEGATIVE_INFINITY;
+  private lastRelayRx = Number.NEGATIVE_INFINITY;
+  private lastTx = Number.NEGATIVE_INFINITY;
+  private lastDirectProbe = Number.NEGATIVE_INFINITY;
+  private lastRelayProbe = Number.NEGATIVE_INFINITY;
+  private relayOpen = false;
+  private rtt: { direct: number | null; relay: number | null } = { direct: null, relay: null };
+  /** How many times traffic moved between paths; shown in status and handy in tests. */
+  switches = 0;
+  private lastKind: "direct" | "relay" | "race" = "race";
+
+  constructor(private readonly t: PathTimings = DEFAULT_PATH_TIMINGS) {}
+
+  /** Candidate UDP endpoints for the peer (netmap endpoints, STUN-reflexive, what the platform saw). */
+  setCandidates(endpoints: readonly Endpoint[]): void {
+    const seen = new Set<string>();
+    this.candidates = endpoints.filter((e) => {
+      const k = endpointKey(e);
+      if (seen.has(k)) return false;
+      seen.add(k);
+      return true;
+    });
+  }
+
+  setRelayOpen(open: boolean): void {
+    this.relayOpen = open;
+  }
+
+  /** The driver sent a data packet (not a probe or keepalive) for this peer. */
+  onSend(now: number): void {
+    this.lastTx = now;
+  }
+
+  /** An authenticated WireGuard packet arrived on `path` (from `from` when direct). */
+  onAuthenticated(path: PathKind, from: Endpoint | null, now: number): void {
+    if (path === "direct" && from) {
+      this.direct = from;
+      this.lastDirectRx = now;
+    } else if (path === "relay") {
+      this.lastRelayRx = now;
+    }
+  }
+
+  /** A probe reply arrived; `sentAt` is when the probe left. */
+  onProbeReply(path: PathKind, from: Endpoint | null, sentAt: number, now: number): void {
+    this.onAuthenticated(path, from, now);
+    const sample = Math.max(0, now - sentAt);
+    const prev = this.rtt[path];
+    this.rtt[path] = prev === null ? sample : Math.round(prev * 0.75 + sample * 0.25);
+  }
+
+  flowing(now: number): boolean {
+    return now - this.lastTx <= this.t.trafficWindowMs;
+  }
+
+  directAlive(now: number): boolean {
+    if (!this.direct) return false;
+    const quiet = now - this.lastDirectRx;
+    return this.flowing(now) ? quiet <= this.t.directQuietMs : quiet <= this.t.directIdleExpiryMs;
+  }
+
+  relayProven(now: number): boolean {
+    return this.relayOpen && now - this.lastRelayRx <= this.t.relayQuietMs;
+  }
+
+  choose(now: number): PathChoice {
+    let choice: PathChoice;
+    if (this.directAlive(now)) choice = { kind: "direct", endpoint: this.direct! };
+    else if (this.relayProven(now)) choice = { kind: "relay" };
+    else {
+      const endpoints = this.direct
+        ? [this.direct, ...this.candidates.filter((c) => !sameEndpoint(c, this.direct!))]
+        : this.candidates;
+      choice = { kind: "race", endpoints, relay: this.relayOpen };
+    }
+    if (choice.kind !== this.lastKind) {
+      if (choice.kind !== "race" && this.lastKind !== "race") this.switches++;
+      this.lastKind = choice.kind;
+    }
+    return choice;
+  }
+
+  /** Probes to send now. Probes ride inside the tunnel, so their replies are authenticated. */
+  dueProbes(now: number): ProbeRequest[] {
+    const out: ProbeRequest[] = [];
+    const active = this.flowing(now) || !this.directAlive(now);
+    const directEvery = active ? this.t.activeProbeMs : this.t.idleProbeMs;
+    if (now - this.lastDirectProbe >= directEvery) {
+      this.lastDirectProbe = now;
+      // Once a direct endpoint is proven, probe it alone; otherwise try them all
+      // (the first to answer wins, which is how the race is decided).
+      const targets = this.directAlive(now) ? [this.direct!] : this.choiceEndpoints();
+      for (const endpoint of targets) out.push({ path: "direct", endpoint });
+    }
+    if (
+      this.relayOpen &&
+      now - this.lastRelayProbe >= (this.directAlive(now) ? this.t.idleProbeMs : directEvery)
+    ) {
+      this.lastRelayProbe = now;
+      out.push({ path: "relay" });
+    }
+    return out;
+  }
+
+  snapshot(now: number): {
+    path: "direct" | "relay" | "none";
+    endpoint: string | null;
+    rttMs: number | null;
+    switches: number;
+  } {
+    const c = this.choose(now);
+    if (c.kind === "direct") {
+      return {
+        path: "direct",
+        endpoint: endpointKey(c.endpoint),
+        rttMs: this.rtt.direct,
+        switches: this.switches,
+      };
+    }
+    if (c.kind === "relay")
+      return { path: "relay", endpoint: null, rttMs: this.rtt.relay, switches: this.switches };
+    return { path: "none", endpoint: null, rttMs: null, switches: this.switches };
+  }
+
+  private choiceEndpoints(): Endpoint[] {
+    if (!this.direct) return this.candidates;
+    return [this.direct, ...this.candidates.filter((c) => !sameEndpoint(c, this.direct!))];
+  }
+}
