@@ -74,7 +74,14 @@ export async function startPlatform(opts: StartPlatformOptions = {}): Promise<Pl
         // Own process group, so stop() can take down wrangler and workerd with it.
         detached: true,
         stdio: ["ignore", logFd, logFd],
-        env: { ...process.env, WRANGLER_SEND_METRICS: "false", ...opts.env },
+        // No banner means no npm update check: tests send traffic to loopback only.
+        env: {
+          ...process.env,
+          WRANGLER_SEND_METRICS: "false",
+          WRANGLER_HIDE_BANNER: "true",
+          CLOUDFLARE_CF_FETCH_ENABLED: "false",
+          ...opts.env,
+        },
       },
     );
   } finally {
