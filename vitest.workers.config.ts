@@ -1,0 +1,26 @@
+import path from "node:path";
+import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
+import { defineConfig } from "vitest/config";
+
+// The admin bootstrap key the Worker tests authenticate with. Only ever a
+// miniflare binding for tests; never a real deployment secret.
+const TEST_ADMIN_ACCESS_KEY = "tak_test-admin-key-0000000000000000000000000000";
+
+export default defineConfig(async () => {
+  const migrations = await readD1Migrations(path.join(import.meta.dirname, "migrations"));
+  return {
+    plugins: [
+      cloudflareTest({
+        wrangler: { configPath: "./wrangler.toml" },
+        miniflare: {
+          bindings: { ADMIN_ACCESS_KEY: TEST_ADMIN_ACCESS_KEY, TEST_MIGRATIONS: migrations },
+        },
+      }),
+    ],
+    test: {
+      name: "workers",
+      include: ["worker/**/*.test.ts", "durable-objects/**/*.test.ts"],
+      setupFiles: ["./worker/test/apply-migrations.ts"],
+    },
+  };
+});

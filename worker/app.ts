@@ -1,0 +1,36 @@
+import { Hono } from "hono";
+import { createDb } from "./db/client.ts";
+import type { AppEnv } from "./env.ts";
+import { onError, onNotFound } from "./http/errors.ts";
+import { bodyLimit } from "./middleware/body-limit/index.ts";
+import { accessKeyRoutes } from "./routes/access-keys.ts";
+import { agentRoutes } from "./routes/agent.ts";
+import { clusterRoutes } from "./routes/clusters.ts";
+import { configRoutes } from "./routes/config.ts";
+import { metaRoutes } from "./routes/meta.ts";
+import { valuesRoutes } from "./routes/values.ts";
+
+export interface AppOptions {
+  /** Milliseconds since the epoch; injectable so tests can move time instead of sleeping. */
+  now?: () => number;
+}
+
+export function createApp(options: AppOptions = {}): Hono<AppEnv> {
+  const now = options.now ?? Date.now;
+  const app = new Hono<AppEnv>();
+  app.onError(onError);
+  app.notFound(onNotFound);
+  app.use("*", async (c, next) => {
+    c.set("now", now());
+    c.set("db", createDb(c.env.DB));
+    await next();
+  });
+  app.use("*", bodyLimit());
+  app.route("/", metaRoutes);
+  app.route("/api/v1/access-keys", accessKeyRoutes);
+  app.route("/api/v1/clusters", clusterRoutes);
+  app.route("/api/v1/config", configRoutes);
+  app.route("/api/v1/agent", agentRoutes);
+  app.route("/clusters", valuesRoutes);
+  return app;
+}

@@ -1,0 +1,44 @@
+import type { DrizzleD1Database } from "drizzle-orm/d1";
+import type { AccessKeyScope } from "../protocol/api.ts";
+import type * as schema from "./db/schema.ts";
+
+export interface Bindings {
+  DB: D1Database;
+  /** Always accepted as an admin access key (bootstrap). */
+  ADMIN_ACCESS_KEY?: string;
+  TETHER_VERSION?: string;
+}
+
+declare global {
+  namespace Cloudflare {
+    interface Env extends Bindings {}
+  }
+}
+
+export interface AccessKeyPrincipal {
+  kind: "access-key";
+  /** null for the ADMIN_ACCESS_KEY bootstrap key, which has no row. */
+  id: string | null;
+  scope: AccessKeyScope;
+}
+
+export interface AgentPrincipal {
+  kind: "agent";
+  cluster: string;
+  publicKey: string;
+}
+
+export interface Variables {
+  db: DrizzleD1Database<typeof schema>;
+  /** One timestamp per request (ms), so every check in a request agrees on "now". */
+  now: number;
+  /** The request body, read once under the size limit. */
+  body: Uint8Array;
+  accessKey: AccessKeyPrincipal;
+  agent: AgentPrincipal;
+}
+
+export interface AppEnv {
+  Bindings: Bindings;
+  Variables: Variables;
+}

@@ -1,0 +1,226 @@
+import { and, count, eq, gt, lte, min } from "drizzle-orm";
+import { type Context, Hono } from "hono";
+import { z } from "zod";
+import {
+  type HeartbeatResponse,
+  MESH_PREFIX,
+  type Netmap,
+  REGISTER_FAILURE_LIMIT,
+  REGISTER_FAILURE_WINDOW_SECONDS,
+  type RegisterResponse,
+} from "../../protocol/api.ts";
+import { endpointSchema } from "../agents/endpoint.ts";
+import { buildNetmap, contentVersion } from "../agents/netmap.ts";
+import { findClusterRecord } from "../clusters/records.ts";
+import { clusterAnnotations } from "../clusters/to-json.ts";
+import { isUniqueViolation } from "../db/errors.ts";
+import { agents, clusters, psks, registerFailures } from "../db/schema.ts";
+import type { AppEnv } from "../env.ts";
+import { HttpError } from "../http/errors.ts";
+import { validatedJson } from "../http/request-body.ts";
+import { requireAgent } from "../middleware/auth/agent-credential.ts";
+import { isDns1123Label } from "../names.ts";
+import { hashSecret, newSecret, secretMatches } from "../secrets.ts";
+import { annotationValues, effectiveValues } from "../values/effective-values.ts";
+import { toYaml } from "../values/parse-yaml.ts";
+import { loadConfig } from "../values/platform-config.ts";
+
+const WINDOW_MS = REGISTER_FAILURE_WINDOW_SECONDS * 1000;
+
+// 32 bytes in padded base64 are 44 characters; the last data character carries only 2 bits.
+const publicKeySchema = z
+  .string()
+  .regex(/^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$/, "must be standard base64 of 32 bytes");
+
+const registerSchema = z.object({
+  cluster: z.string().min(1).max(63),
+  psk: z.string().min(1).max(256),
+  publicKey: publicKeySchema,
+  clusterUid: z.string().min(1).max(128),
+  version: z.string().min(1).max(64),
+  endpoints: z.array(endpointSchema).max(32).optional(),
+});
+
+const peerSchema = z.object({
+  cluster: z.string().min(1).max(63),
+  path: z.enum(["direct", "relay", "none"]),
+  endpoint: z.string().max(80).nullable(),
+  rttMs: z.number().nonnegative().nullable(),
+  rxBytes: z.number().int().nonnegative(),
+  txBytes: z.number().int().nonnegative(),
+  lastHandshakeAgeSeconds: z.number().nonnegative().nullable(),
+});
+
+const heartbeatSchema = z.object({
+  version: z.string().min(1).max(64),
+  endpoints: z.array(endpointSchema).max(32),
+  peers: z.array(peerSchema).max(1024),
+});
+
+function noLongerRegistered(): HttpError {
+  return new HttpError(401, "invalid_credential", "This agent is no longer registered.");
+}
+
+async function effectiveValuesYaml(c: Context<AppEnv>, cluster: string): Promise<string> {
+  const record = await findClusterRecord(c.var.db, cluster);
+  if (record === undefined) throw noLongerRegistered();
+  const config = await loadConfig(c.var.db);
+  return toYaml(effectiveValues(config, annotationValues(clusterAnnotations(record)).values));
+}
+
+async function netmapFor(c: Context<AppEnv>, cluster: string): Promise<Netmap> {
+  const config = await loadConfig(c.var.db);
+  return buildNetmap(c.var.db, cluster, config.peering, c.var.now);
+}
+
+/** PSK guessing is capped per cluster: after too many recent failures every attempt waits out the window. */
+async function rejectWhileRateLimited(c: Context<AppEnv>, cluster: string): Promise<void> {
+  const { db, now } = c.var;
+  const [recent] = await db
+    .select({ failures: count(), oldest: min(registerFailures.at) })
+    .from(registerFailures)
+    .where(and(eq(registerFailures.cluster, cluster), gt(registerFailures.at, now - WINDOW_MS)));
+  if (recent === undefined || recent.failures < REGISTER_FAILURE_LIMIT) return;
+  const retryAfter = Math.max(1, Math.ceil(((recent.oldest ?? now) + WINDOW_MS - now) / 1000));
+  throw new HttpError(
+    429,
+    "rate_limited",
+    `Too many failed registrations for cluster "${cluster}"; retry in ${retryAfter} s.`,
+    { retryAfterSeconds: retryAfter },
+    { "retry-after": String(retryAfter) },
+  );
+}
+
+async function recordFailure(c: Context<AppEnv>, cluster: string, phase: string): Promise<void> {
+  const { db, now } = c.var;
+  const statements = [
+    db.insert(registerFailures).values({ cluster, at: now }),
+    db
+      .delete(registerFailures)
+      .where(and(eq(registerFailures.cluster, cluster), lte(registerFailures.at, now - WINDOW_MS))),
+  ] as const;
+  // Before the first successful registration this is the only signal the admin gets, so surface it.
+  // Once an agent is running, a stray bad attempt must not flip a healthy cluster to Failed.
+  if (phase !== "Initialized") {
+    await db.batch([
+      ...statements,
+      db
+        .update(clusters)
+        .set({
+          phase: "Failed",
+          reason: "InvalidPSK",
+          message: "An agent tried to register with a wrong pre-shared key.",
+        })
+        .where(eq(clusters.name, cluster)),
+    ]);
+  } else {
+    await db.batch(statements);
+  }
+}
+
+export const agentRoutes = new Hono<AppEnv>()
+  .post("/register", async (c) => {
+    const input = validatedJson(c, registerSchema);
+    const { db, now } = c.var;
+    const record = isDns1123Label(input.cluster) ? await findClusterRecord(db, input.cluster) : undefined;
+    if (record === undefined) throw new HttpError(404, "not_found", `No cluster named "${input.cluster}".`);
+    const name = record.cluster.name;
+    await rejectWhileRateLimited(c, name);
+
+    const pskRow = await db.query.psks.findFirst({ where: eq(psks.cluster, name) });
+    if (pskRow === undefined || !(await secretMatches(input.psk, pskRow.pskHash))) {
+      await recordFailure(c, name, record.cluster.phase);
+      throw new HttpError(
+        401,
+        "invalid_psk",
+        `The pre-shared key for cluster "${name}" is wrong or was rotated.`,
+      );
+    }
+
+    const existing = await db.query.agents.findFirst({ where: eq(agents.cluster, name) });
+    if (existing !== undefined && !existing.revoked && existing.clusterUid !== input.clusterUid) {
+      throw new HttpError(
+        409,
+        "cluster_uid_conflict",
+        `Cluster "${name}" is already registered by a different physical cluster (cluster UID mismatch); delete and recreate it to move it.`,
+      );
+    }
+
+    // A fresh credential on every registration; overwriting the hash revokes the previous one.
+    const credential = newSecret("agentCredential");
+    const credentialHash = await hashSecret(credential);
+    const endpoints = JSON.stringify(input.endpoints ?? []);
+    const registration = {
+      publicKey: input.publicKey,
+      credentialHash,
+      clusterUid: input.clusterUid,
+      version: input.version,
+      endpoints,
+      lastSeen: now,
+      revoked: false,
+    };
+    try {
+      await db.batch([
+        db
+          .insert(agents)
+          .values({ cluster: name, ...registration, peerStats: "[]", createdAt: now })
+          .onConflictDoUpdate({ target: agents.cluster, set: registration }),
+        db
+          .update(clusters)
+          .set({ phase: "Initialized", reason: "", message: "" })
+          .where(eq(clusters.name, name)),
+        db.delete(registerFailures).where(eq(registerFailures.cluster, name)),
+      ]);
+    } catch (err) {
+      if (isUniqueViolation(err, "agents.public_key")) {
+        throw new HttpError(
+          409,
+          "public_key_in_use",
+          "This WireGuard public key is registered to another cluster.",
+        );
+      }
+      throw err;
+    }
+    const body: RegisterResponse = {
+      credential,
+      meshIp: record.cluster.meshIp,
+      cluster: name,
+      meshPrefix: MESH_PREFIX,
+    };
+    return c.json(body);
+  })
+  .use("/heartbeat", requireAgent())
+  .use("/netmap", requireAgent())
+  .use("/values", requireAgent())
+  .post("/heartbeat", async (c) => {
+    const input = validatedJson(c, heartbeatSchema);
+    const { db, now } = c.var;
+    const { cluster } = c.var.agent;
+    await db.batch([
+      db
+        .update(agents)
+        .set({
+          version: input.version,
+          endpoints: JSON.stringify(input.endpoints),
+          peerStats: JSON.stringify(input.peers),
+          lastSeen: now,
+        })
+        .where(eq(agents.cluster, cluster)),
+      db
+        .update(clusters)
+        .set({ phase: "Initialized", reason: "", message: "" })
+        .where(eq(clusters.name, cluster)),
+    ]);
+    const [netmap, values] = await Promise.all([netmapFor(c, cluster), effectiveValuesYaml(c, cluster)]);
+    const body: HeartbeatResponse = {
+      netmapVersion: netmap.version,
+      valuesVersion: await contentVersion(values),
+    };
+    return c.json(body);
+  })
+  .get("/netmap", async (c) => c.json(await netmapFor(c, c.var.agent.cluster)))
+  .get("/values", async (c) =>
+    c.body(await effectiveValuesYaml(c, c.var.agent.cluster), 200, {
+      "content-type": "application/yaml; charset=utf-8",
+    }),
+  );

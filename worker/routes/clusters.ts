@@ -1,0 +1,197 @@
+import { eq } from "drizzle-orm";
+import { type Context, Hono } from "hono";
+import { z } from "zod";
+import type { CreateClusterResponse, ListClustersResponse, RotatePskResponse } from "../../protocol/api.ts";
+import {
+  annotationsPatchSchema,
+  annotationsSchema,
+  applyAnnotationPatch,
+  assertValidAnnotations,
+} from "../clusters/annotations.ts";
+import { connectInstructions } from "../clusters/connect.ts";
+import { decodeCursor, encodeCursor } from "../clusters/cursor.ts";
+import { type ClusterRecord, findClusterRecord, listClusterRecords } from "../clusters/records.ts";
+import { clusterAnnotations, toClusterJson } from "../clusters/to-json.ts";
+import { isUniqueViolation } from "../db/errors.ts";
+import { agents, clusters, psks, registerFailures } from "../db/schema.ts";
+import type { AppEnv } from "../env.ts";
+import { HttpError } from "../http/errors.ts";
+import { validatedJson } from "../http/request-body.ts";
+import { randomMeshIp } from "../mesh-ip.ts";
+import { requireAccessKey } from "../middleware/auth/access-key.ts";
+import { DNS1123_LABEL, generateName, isDns1123Label, MAX_NAME_LENGTH } from "../names.ts";
+import { hashSecret, newSecret } from "../secrets.ts";
+import { loadConfig } from "../values/platform-config.ts";
+
+const DEFAULT_PAGE = 50;
+const MAX_PAGE = 100;
+// Each retry draws a new random mesh address (and a new suffix for generated names).
+const INSERT_ATTEMPTS = 8;
+
+const createSchema = z.object({
+  displayName: z.string().min(1).max(128),
+  name: z
+    .string()
+    .max(MAX_NAME_LENGTH)
+    .refine((n) => n === "" || DNS1123_LABEL.test(n), {
+      message:
+        "must be a DNS-1123 label: lowercase letters, digits and '-', starting and ending alphanumeric",
+    })
+    .optional(),
+  description: z.string().max(4096).optional(),
+  local: z.boolean().optional(),
+  annotations: annotationsSchema.optional(),
+});
+
+const patchSchema = z.object({
+  displayName: z.string().min(1).max(128).optional(),
+  description: z.string().max(4096).optional(),
+  annotations: annotationsPatchSchema.optional(),
+});
+
+function notFound(name: string): HttpError {
+  return new HttpError(404, "not_found", `No cluster named "${name}".`);
+}
+
+async function requireCluster(c: Context<AppEnv>, name: string): Promise<ClusterRecord> {
+  // A name that is not a DNS-1123 label cannot exist, whatever it contains.
+  const record = isDns1123Label(name) ? await findClusterRecord(c.var.db, name) : undefined;
+  if (record === undefined) throw notFound(name);
+  return record;
+}
+
+async function platformUrlFor(c: Context<AppEnv>): Promise<string> {
+  return (await loadConfig(c.var.db)).platformUrl ?? new URL(c.req.url).origin;
+}
+
+function parseLimit(raw: string | undefined): number {
+  if (raw === undefined) return DEFAULT_PAGE;
+  const n = /^\d{1,3}$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!(n >= 1 && n <= MAX_PAGE)) {
+    throw new HttpError(400, "invalid_request", `limit must be an integer from 1 to ${MAX_PAGE}.`);
+  }
+  return n;
+}
+
+export const clusterRoutes = new Hono<AppEnv>()
+  .use("*", requireAccessKey())
+  .post("/", async (c) => {
+    const input = validatedJson(c, createSchema);
+    const annotations = input.annotations ?? {};
+    assertValidAnnotations(annotations);
+    const explicitName = input.name === undefined || input.name === "" ? null : input.name;
+    const local = input.local ?? false;
+    const { db, now } = c.var;
+
+    const psk = newSecret("psk");
+    const pskHash = await hashSecret(psk);
+    for (let attempt = 0; attempt < INSERT_ATTEMPTS; attempt++) {
+      const row = {
+        name: explicitName ?? generateName(input.displayName),
+        displayName: input.displayName,
+        description: input.description ?? "",
+        annotations: JSON.stringify(annotations),
+        local,
+        meshIp: randomMeshIp(),
+        phase: "" as const,
+        reason: "",
+        message: "",
+        createdAt: now,
+      };
+      try {
+        // One batch is one transaction in D1: a cluster never exists without its PSK.
+        await db.batch([
+          db.insert(clusters).values(row),
+          db.insert(psks).values({ cluster: row.name, pskHash, rotatedAt: now }),
+        ]);
+      } catch (err) {
+        if (isUniqueViolation(err, "clusters.local")) {
+          throw new HttpError(409, "local_cluster_exists", "Another cluster is already marked local: true.");
+        }
+        if (isUniqueViolation(err, "clusters.name")) {
+          if (explicitName !== null) {
+            throw new HttpError(409, "cluster_exists", `A cluster named "${explicitName}" already exists.`);
+          }
+          continue;
+        }
+        if (isUniqueViolation(err, "clusters.mesh_ip")) continue;
+        throw err;
+      }
+      const body: CreateClusterResponse = {
+        cluster: toClusterJson({ cluster: row, agent: null }, now),
+        psk,
+        connect: connectInstructions({ platformUrl: await platformUrlFor(c), cluster: row.name, psk }),
+      };
+      return c.json(body, 201);
+    }
+    throw new HttpError(
+      409,
+      "cluster_exists",
+      "Could not find a free cluster name and mesh address; try again.",
+    );
+  })
+  .get("/", async (c) => {
+    const limit = parseLimit(c.req.query("limit"));
+    const cursor = c.req.query("cursor");
+    const after = cursor === undefined || cursor === "" ? null : decodeCursor(cursor);
+    // One extra row tells whether another page exists without a COUNT query.
+    const records = await listClusterRecords(c.var.db, after, limit + 1);
+    const page = records.slice(0, limit);
+    const last = page[page.length - 1];
+    const body: ListClustersResponse = {
+      items: page.map((r) => toClusterJson(r, c.var.now)),
+      nextCursor: records.length > limit && last ? encodeCursor(last.cluster.name) : null,
+    };
+    return c.json(body);
+  })
+  .get("/:name", async (c) => {
+    const record = await requireCluster(c, c.req.param("name"));
+    return c.json(toClusterJson(record, c.var.now));
+  })
+  .patch("/:name", async (c) => {
+    const name = c.req.param("name");
+    const input = validatedJson(c, patchSchema);
+    const record = await requireCluster(c, name);
+    const annotations =
+      input.annotations === undefined
+        ? clusterAnnotations(record)
+        : applyAnnotationPatch(clusterAnnotations(record), input.annotations);
+    if (input.annotations !== undefined) assertValidAnnotations(annotations);
+    const changes = {
+      displayName: input.displayName ?? record.cluster.displayName,
+      description: input.description ?? record.cluster.description,
+      annotations: JSON.stringify(annotations),
+    };
+    await c.var.db.update(clusters).set(changes).where(eq(clusters.name, name));
+    return c.json(toClusterJson({ ...record, cluster: { ...record.cluster, ...changes } }, c.var.now));
+  })
+  .delete("/:name", async (c) => {
+    const name = c.req.param("name");
+    await requireCluster(c, name);
+    const { db } = c.var;
+    // Agents first: their credentials must stop working in the same transaction the cluster disappears in.
+    await db.batch([
+      db.delete(agents).where(eq(agents.cluster, name)),
+      db.delete(psks).where(eq(psks.cluster, name)),
+      db.delete(registerFailures).where(eq(registerFailures.cluster, name)),
+      db.delete(clusters).where(eq(clusters.name, name)),
+    ]);
+    return c.body(null, 204);
+  })
+  .post("/:name/rotate-psk", async (c) => {
+    const name = c.req.param("name");
+    await requireCluster(c, name);
+    const psk = newSecret("psk");
+    await c.var.db
+      .insert(psks)
+      .values({ cluster: name, pskHash: await hashSecret(psk), rotatedAt: c.var.now })
+      .onConflictDoUpdate({
+        target: psks.cluster,
+        set: { pskHash: await hashSecret(psk), rotatedAt: c.var.now },
+      });
+    const body: RotatePskResponse = {
+      psk,
+      connect: connectInstructions({ platformUrl: await platformUrlFor(c), cluster: name, psk }),
+    };
+    return c.json(body);
+  });

@@ -1,0 +1,62 @@
+import { type Context, Hono } from "hono";
+import type { ConfigResponse } from "../../protocol/api.ts";
+import type { AppEnv } from "../env.ts";
+import { HttpError } from "../http/errors.ts";
+import { bodyText, jsonBody, yamlOrJsonFormat } from "../http/request-body.ts";
+import { requireAccessKey } from "../middleware/auth/access-key.ts";
+import { isValuesMap, type ValuesMap } from "../values/helm-merge.ts";
+import { parseYamlMapOr422, toYaml } from "../values/parse-yaml.ts";
+import {
+  interpretConfig,
+  loadConfig,
+  type PlatformConfig,
+  replaceAgentValues,
+  saveConfigYaml,
+  validateConfigValues,
+} from "../values/platform-config.ts";
+
+function wantsYaml(c: Context<AppEnv>): boolean {
+  if (c.req.query("format") === "yaml") return true;
+  const accept = c.req.header("accept") ?? "";
+  return /\b(application|text)\/(x-)?yaml\b/i.test(accept);
+}
+
+function respond(c: Context<AppEnv>, config: PlatformConfig): Response {
+  if (wantsYaml(c)) return c.body(config.yaml, 200, { "content-type": "application/yaml; charset=utf-8" });
+  const body: ConfigResponse = { yaml: config.yaml, values: config.values };
+  return c.json(body);
+}
+
+/**
+ * The body as a values map plus the text to store. YAML is stored as sent, so
+ * comments and key order survive; JSON is converted to YAML.
+ */
+function readValuesBody(c: Context<AppEnv>, what: string): { yaml: string | null; values: ValuesMap } {
+  if (yamlOrJsonFormat(c) === "yaml") {
+    const text = bodyText(c);
+    return { yaml: text, values: parseYamlMapOr422(text, what) };
+  }
+  const value = jsonBody(c);
+  if (!isValuesMap(value)) {
+    throw new HttpError(422, "invalid_config", `${what} must be a JSON object.`);
+  }
+  return { yaml: null, values: value };
+}
+
+export const configRoutes = new Hono<AppEnv>()
+  .use("*", requireAccessKey())
+  .get("/", async (c) => respond(c, await loadConfig(c.var.db)))
+  .put("/", async (c) => {
+    const { yaml, values } = readValuesBody(c, "The platform config");
+    validateConfigValues(values);
+    const text = yaml ?? toYaml(values);
+    await saveConfigYaml(c.var.db, text, c.var.now);
+    return respond(c, interpretConfig(text));
+  })
+  .put("/agent-values", async (c) => {
+    const { values } = readValuesBody(c, "agentValues");
+    const current = await loadConfig(c.var.db);
+    const text = replaceAgentValues(current.yaml, values);
+    await saveConfigYaml(c.var.db, text, c.var.now);
+    return respond(c, interpretConfig(text));
+  });
