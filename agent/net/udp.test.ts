@@ -35,9 +35,8 @@ function udpPacket(
 
 describe("UDP", () => {
   it("delivers a captured datagram and the echo answers byte-exact", () => {
-    const { udp, sent } = makeUdp();
+    const { stack, udp, sent } = makeUdp();
     udpEcho(udp, 7);
-    const { stack } = udp as unknown as { stack: NetStack };
     stack.input(UDP_HELLO, 0);
     expect(sent).toHaveLength(1);
     expect(parseIpv4(sent[0]!)).toMatchObject({ src: SELF, dst: PEER, protocol: 17 });
