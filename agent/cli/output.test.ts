@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { Cluster } from "./api-types.ts";
+import type { Cluster } from "../../protocol/api.ts";
 import {
   formatAge,
   formatBytes,

@@ -1,5 +1,5 @@
 /** Plain-text rendering for humans. Pure functions so tests can pin the exact text. */
-import type { Cluster } from "./api-types.ts";
+import type { Cluster } from "../../protocol/api.ts";
 
 /** Left-aligned columns separated by three spaces, like kubectl, with no trailing blanks. */
 export function renderTable(headers: readonly string[], rows: readonly (readonly string[])[]): string {

@@ -259,7 +259,7 @@ describe("tether CLI against a local platform", () => {
     const r = expectOk(await tether(["cluster", "delete", "staging", "--yes"]));
     expect(r.stdout).toBe('Cluster "staging" deleted.\n');
     const line = expectOneErrorLine(await tether(["cluster", "get", "staging"]), 1);
-    expect(line).toMatch(/not found/i);
+    expect(line).toMatch(/not[ _]found/i);
     expect(line).toMatch(/\(HTTP 404 not_found\)$/);
   });
 

@@ -1,11 +1,12 @@
 /** `tether cluster add|list|get|delete|rotate-psk` against the platform's /api/v1/clusters. */
 import type {
   Cluster,
-  ClusterPage,
-  ConnectCommands,
+  ConnectInstructions,
+  CreateClusterRequest,
   CreateClusterResponse,
+  ListClustersResponse,
   RotatePskResponse,
-} from "../api-types.ts";
+} from "../../../protocol/api.ts";
 import type { CommandContext } from "../context.ts";
 import { UsageError } from "../errors.ts";
 import { renderCluster, renderClusterList } from "../output.ts";
@@ -17,7 +18,7 @@ export interface AddClusterOptions {
 }
 
 export async function addCluster(ctx: CommandContext, name: string | undefined, opts: AddClusterOptions) {
-  const body: Record<string, unknown> = { displayName: opts.displayName };
+  const body: CreateClusterRequest = { displayName: opts.displayName };
   if (name) body.name = name;
   if (opts.description !== undefined) body.description = opts.description;
   if (opts.local) body.local = true;
@@ -38,7 +39,7 @@ export async function listClusters(ctx: CommandContext, opts: { limit?: number }
   let cursor: string | undefined;
   // Bounded so a misbehaving server that always returns a cursor cannot loop us forever.
   for (let page = 0; page < 10_000; page++) {
-    const res = await client.json<ClusterPage>("/api/v1/clusters", {
+    const res = await client.json<ListClustersResponse>("/api/v1/clusters", {
       query: { limit: opts.limit, cursor },
     });
     items.push(...res.items);
@@ -84,7 +85,7 @@ export function clusterPath(name: string): string {
   return `/api/v1/clusters/${encodeURIComponent(name)}`;
 }
 
-function renderSecretAndConnect(psk: string, connect: ConnectCommands): string {
+function renderSecretAndConnect(psk: string, connect: ConnectInstructions): string {
   return [
     "Pre-shared key (shown only once; store it now, it cannot be read back):",
     `  ${psk}`,

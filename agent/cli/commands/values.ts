@@ -1,7 +1,12 @@
 /** `tether values get|set`: the values endpoints (DESIGN.md §2) and the two places values are written. */
 import { readFile } from "node:fs/promises";
 import { parse as parseYaml } from "yaml";
-import { AGENT_VALUES_ANNOTATION, type Cluster, VALUES_SOURCES, type ValuesSource } from "../api-types.ts";
+import {
+  AGENT_VALUES_ANNOTATION,
+  type Cluster,
+  type PatchClusterRequest,
+  type ValuesSource,
+} from "../../../protocol/api.ts";
 import type { CommandContext } from "../context.ts";
 import { UsageError } from "../errors.ts";
 import { clusterPath } from "./cluster.ts";
@@ -34,10 +39,8 @@ export async function setValues(ctx: CommandContext, name: string | undefined, o
     ctx.io.stdout(empty ? "Platform agentValues cleared.\n" : "Platform agentValues updated.\n");
     return;
   }
-  const cluster = await client.json<Cluster>(clusterPath(name), {
-    method: "PATCH",
-    body: { annotations: { [AGENT_VALUES_ANNOTATION]: empty ? null : text } },
-  });
+  const patch: PatchClusterRequest = { annotations: { [AGENT_VALUES_ANNOTATION]: empty ? null : text } };
+  const cluster = await client.json<Cluster>(clusterPath(name), { method: "PATCH", body: patch });
   if (ctx.json) return ctx.printJson(cluster);
   ctx.io.stdout(
     empty
@@ -46,9 +49,12 @@ export async function setValues(ctx: CommandContext, name: string | undefined, o
   );
 }
 
+const VALUES_SOURCES: readonly ValuesSource[] = ["platform-config", "cluster-annotation"];
+
 function parseSource(source: string | undefined): ValuesSource | undefined {
   if (source === undefined) return undefined;
-  if ((VALUES_SOURCES as readonly string[]).includes(source)) return source as ValuesSource;
+  const known = VALUES_SOURCES.find((s) => s === source);
+  if (known) return known;
   throw new UsageError(`unknown --source "${source}"; use one of: ${VALUES_SOURCES.join(", ")}`);
 }
 
