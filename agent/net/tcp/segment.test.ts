@@ -98,7 +98,7 @@ describe("TCP segment encoding", () => {
 describe("TCP segment parsing", () => {
   it("drops a segment whose checksum does not match", () => {
     const seg = tcpPart(encodeTcpPacket(fields(), bytesSource(new Uint8Array([9, 9, 9])), 0, 3)).slice();
-    seg[seg.length - 1] ^= 0x01;
+    seg[seg.length - 1] = seg[seg.length - 1]! ^ 0x01;
     expect(parseTcpSegment(seg, A, B)).toEqual({ ok: false, reason: "bad-checksum" });
   });
 

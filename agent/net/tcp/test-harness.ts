@@ -1,0 +1,137 @@
+/**
+ * Shared scaffolding for the TCP tests and the benchmark: two TCP layers on a
+ * simulated network, a helper to complete a handshake, and a sink that
+ * records what the app side of a connection saw.
+ */
+import { createHash } from "node:crypto";
+import { type Ipv4Header, parseIpv4 } from "../ipv4.ts";
+import type { TcpConfig } from "./config.ts";
+import type { TcpCloseReason, TcpConnection } from "./connection.ts";
+import { parseTcpSegment, type TcpSegment } from "./segment.ts";
+import { type LinkProfile, PERFECT_LINK, SimNetwork } from "./sim-network.ts";
+import { TcpLayer } from "./tcp-layer.ts";
+
+export const IP_A = 0x0a000001;
+export const IP_B = 0x0a000002;
+
+export interface Pair {
+  net: SimNetwork;
+  a: TcpLayer;
+  b: TcpLayer;
+}
+
+export interface PairOptions {
+  seed?: number;
+  profile?: Partial<LinkProfile>;
+  configA?: Partial<TcpConfig>;
+  configB?: Partial<TcpConfig>;
+}
+
+export function makePair(opts: PairOptions = {}): Pair {
+  const net = new SimNetwork(opts.seed ?? 1, { ...PERFECT_LINK, ...opts.profile });
+  const ra = net.random();
+  const rb = net.random();
+  const a = new TcpLayer({
+    localIp: IP_A,
+    send: net.send,
+    now: net.clock,
+    randomUint32: () => ra.uint32(),
+    config: opts.configA ?? {},
+  });
+  const b = new TcpLayer({
+    localIp: IP_B,
+    send: net.send,
+    now: net.clock,
+    randomUint32: () => rb.uint32(),
+    config: opts.configB ?? {},
+  });
+  net.attach(IP_A, a);
+  net.attach(IP_B, b);
+  return { net, a, b };
+}
+
+/** Connects a -> b:port and runs until both sides are established. */
+export function connectPair(pair: Pair, port = 80): { client: TcpConnection; server: TcpConnection } {
+  let server: TcpConnection | undefined;
+  const listener = pair.b.listen(port, (c) => {
+    server = c;
+  });
+  const client = pair.a.connect(IP_B, port);
+  const ok = pair.net.runUntil(() => server !== undefined && client.state === "ESTABLISHED", 120_000);
+  listener.close();
+  if (!ok || server === undefined) throw new Error(`handshake did not complete (client ${client.state})`);
+  return { client, server };
+}
+
+/** Records what the app sees on one connection. */
+export class Sink {
+  readonly chunks: Uint8Array[] = [];
+  bytes = 0;
+  ended = false;
+  closed: TcpCloseReason | undefined;
+  private readonly hash = createHash("sha256");
+
+  constructor(
+    readonly conn: TcpConnection,
+    private readonly keep = true,
+  ) {
+    conn.onData = (c) => {
+      this.bytes += c.length;
+      this.hash.update(c);
+      if (this.keep) this.chunks.push(c);
+    };
+    conn.onEnd = () => {
+      this.ended = true;
+    };
+    conn.onClose = (r) => {
+      this.closed = r;
+    };
+  }
+
+  text(): string {
+    return Buffer.concat(this.chunks).toString("utf8");
+  }
+
+  digest(): string {
+    return this.hash.digest("hex");
+  }
+}
+
+/** Writes `data` into conn as the send buffer allows, resuming on onWritable, then optionally ends. */
+export class Pump {
+  offset = 0;
+  constructor(
+    readonly conn: TcpConnection,
+    readonly data: Uint8Array,
+    private readonly endWhenDone = true,
+  ) {
+    conn.onWritable = () => this.fill();
+    this.fill();
+  }
+
+  get done(): boolean {
+    return this.offset === this.data.length;
+  }
+
+  fill(): void {
+    while (this.offset < this.data.length) {
+      const n = this.conn.write(this.data.subarray(this.offset));
+      if (n === 0) return;
+      this.offset += n;
+    }
+    if (this.endWhenDone) this.conn.end();
+  }
+}
+
+export function sha256(data: Uint8Array): string {
+  return createHash("sha256").update(data).digest("hex");
+}
+
+/** Parses a packet seen by a tap into its IPv4 header and TCP segment. */
+export function decodeTcp(packet: Uint8Array): { h: Ipv4Header; seg: TcpSegment } {
+  const h = parseIpv4(packet);
+  if (h === null) throw new Error("not IPv4");
+  const r = parseTcpSegment(packet.subarray(h.headerLength, h.totalLength), h.src, h.dst);
+  if (!r.ok) throw new Error(`bad tcp segment: ${r.reason}`);
+  return { h, seg: r.segment };
+}
