@@ -21,6 +21,9 @@ export default defineConfig(async () => {
       name: "workers",
       include: ["worker/**/*.test.ts", "durable-objects/**/*.test.ts"],
       setupFiles: ["./worker/test/apply-migrations.ts"],
+      // All files share one D1 (one Miniflare per project); the platform config and the single
+      // local cluster are global, so files take turns rather than racing over them.
+      fileParallelism: false,
     },
   };
 });

@@ -35,10 +35,15 @@ export function bodyText(c: Context<AppEnv>): string {
   }
 }
 
-/** The JSON body, as parsed JS. A missing Content-Type is tolerated; a non-JSON one is not. */
+/**
+ * The JSON body, as parsed JS. A missing Content-Type and text/plain (what fetch
+ * sends for a string body by default) are tolerated; anything else is refused.
+ */
 export function jsonBody(c: Context<AppEnv>): unknown {
   const type = mediaType(c);
-  if (type !== undefined && !JSON_TYPES.test(type)) throw unsupported(type, "application/json");
+  if (type !== undefined && type !== "text/plain" && !JSON_TYPES.test(type)) {
+    throw unsupported(type, "application/json");
+  }
   const text = bodyText(c);
   if (text.trim() === "") throw new HttpError(400, "missing_body", "A JSON request body is required.");
   try {

@@ -47,7 +47,10 @@ let counter = 0;
 /** A cluster name unique within this test run, so test files never collide on shared D1 state. */
 export function uniqueName(prefix: string): string {
   counter += 1;
-  return `${prefix}-${Date.now().toString(36)}-${counter}-${Math.floor(Math.random() * 1e6).toString(36)}`.slice(0, 63);
+  return `${prefix}-${Date.now().toString(36)}-${counter}-${Math.floor(Math.random() * 1e6).toString(36)}`.slice(
+    0,
+    63,
+  );
 }
 
 export async function createCluster(
@@ -58,7 +61,10 @@ export async function createCluster(
   return json<CreateClusterResponse>(res);
 }
 
-export async function createAccessKey(scope: AccessKeyScope, extra: Record<string, unknown> = {}): Promise<string> {
+export async function createAccessKey(
+  scope: AccessKeyScope,
+  extra: Record<string, unknown> = {},
+): Promise<string> {
   const res = await call("POST", "/api/v1/access-keys", { json: { name: `k-${scope}`, scope, ...extra } });
   if (res.status !== 201) throw new Error(`create key failed: ${res.status} ${await res.text()}`);
   return (await json<{ key: string }>(res)).key;
@@ -83,4 +89,42 @@ export async function registerAgent(
   });
   if (res.status !== 200) throw new Error(`register failed: ${res.status} ${await res.text()}`);
   return { ...(await json<RegisterResponse>(res)), publicKey };
+}
+
+/**
+ * Like call(), but through an app whose clock reads `nowMs`: how tests move time
+ * (expiry, the online window, the rate-limit window) without sleeping.
+ */
+export async function callAt(
+  nowMs: number,
+  method: string,
+  path: string,
+  options: CallOptions = {},
+): Promise<Response> {
+  const { createApp } = await import("../app.ts");
+  const headers = new Headers(options.headers);
+  const token = options.token === undefined ? adminKey() : options.token;
+  if (token !== null) headers.set("authorization", `Bearer ${token}`);
+  let body = options.body;
+  if (options.json !== undefined) {
+    body = JSON.stringify(options.json);
+    if (!headers.has("content-type")) headers.set("content-type", "application/json");
+  }
+  return createApp({ now: () => nowMs }).request(`${BASE}${path}`, { method, headers, body }, env);
+}
+
+/** Removes any local:true cluster so a test can create its own primary. */
+export async function clearLocalClusters(): Promise<void> {
+  const { results } = await env.DB.prepare("select name from clusters where local = 1").all<{
+    name: string;
+  }>();
+  for (const row of results) await call("DELETE", `/api/v1/clusters/${row.name}`);
+}
+
+export async function putConfig(yaml: string): Promise<void> {
+  const res = await call("PUT", "/api/v1/config", {
+    body: yaml,
+    headers: { "content-type": "application/yaml" },
+  });
+  if (res.status !== 200) throw new Error(`put config failed: ${res.status} ${await res.text()}`);
 }
