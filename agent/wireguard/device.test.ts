@@ -1,0 +1,85 @@
+import { describe, expect, it } from "vitest";
+import { createNobleBackend } from "./crypto/noble.ts";
+import { Device } from "./device.ts";
+import { generatePrivateKey } from "./keys.ts";
+import { ipv4Packet, ofType, pair } from "./test-support/network.ts";
+
+describe.each([
+  ["node-crypto", {}],
+  ["noble", { crypto: createNobleBackend() }],
+])("two Devices in memory (%s)", (_name, crypto) => {
+  it("handshakes on first packet, delivers it, and both sides see the session", () => {
+    const { net, a, b } = pair({ a: crypto, b: crypto });
+    const packet = ipv4Packet("10.0.0.1", "10.0.0.2", 100);
+    net.run(a, a.device.encapsulate(packet, 1000), 1000);
+    expect(b.delivered).toEqual([packet]);
+    expect(ofType(a.log, "handshake-complete")).toEqual([
+      { type: "handshake-complete", peer: "b", role: "initiator" },
+    ]);
+    expect(ofType(b.log, "handshake-complete")).toEqual([
+      { type: "handshake-complete", peer: "a", role: "responder" },
+    ]);
+    expect(ofType(b.log, "endpoint-changed")).toEqual([
+      { type: "endpoint-changed", peer: "a", endpoint: { host: "127.0.0.1", port: 51001 } },
+    ]);
+    expect(a.device.peerStats("b")).toMatchObject({ hasSession: true, lastHandshakeAt: 1000 });
+    expect(b.device.peerStats("a")).toMatchObject({ hasSession: true, lastHandshakeAt: 1000 });
+
+    const reply = ipv4Packet("10.0.0.2", "10.0.0.1", 1400);
+    net.run(b, b.device.encapsulate(reply, 1001), 1001);
+    expect(a.delivered).toEqual([reply]);
+    expect(a.device.peerStats("b").rxBytes).toBeGreaterThan(1400);
+    expect(b.device.peerStats("a").txBytes).toBeGreaterThan(1400);
+  });
+
+  it("handshakes in the other direction once the responder knows an endpoint", () => {
+    const { net, a, b } = pair({ a: crypto, b: crypto, bKnowsAEndpoint: true });
+    net.run(b, b.device.encapsulate(ipv4Packet("10.0.0.2", "10.0.0.1", 3), 0), 0);
+    expect(a.delivered).toHaveLength(1);
+    expect(ofType(b.log, "handshake-complete")[0]?.role).toBe("initiator");
+    net.run(a, a.device.encapsulate(ipv4Packet("10.0.0.1", "10.0.0.2", 5), 1), 1);
+    expect(b.delivered).toHaveLength(1);
+  });
+
+  it("works with a matching PSK and fails with a mismatched one", () => {
+    const psk = new Uint8Array(32).fill(3);
+    const ok = pair({ a: crypto, b: crypto, aPeer: { presharedKey: psk }, bPeer: { presharedKey: psk } });
+    ok.net.run(ok.a, ok.a.device.encapsulate(ipv4Packet("10.0.0.1", "10.0.0.2"), 0), 0);
+    expect(ok.b.delivered).toHaveLength(1);
+
+    const bad = pair({ a: crypto, b: crypto, aPeer: { presharedKey: psk } });
+    bad.net.run(bad.a, bad.a.device.encapsulate(ipv4Packet("10.0.0.1", "10.0.0.2"), 0), 0);
+    expect(bad.b.delivered).toHaveLength(0);
+    expect(ofType(bad.a.log, "drop")).toEqual([
+      { type: "drop", reason: "handshake-decrypt-failed", peer: "b" },
+    ]);
+    expect(ofType(bad.a.log, "handshake-complete")).toHaveLength(0);
+    expect(bad.a.device.peerStats("b").hasSession).toBe(false);
+  });
+
+  it("refuses an initiator whose key the responder does not know", () => {
+    const { net, a, b } = pair({ a: crypto, b: crypto });
+    b.device.removePeer("a");
+    b.device.addPeer({
+      name: "a",
+      publicKey: new Device({ privateKey: generatePrivateKey() }).publicKey,
+      allowedIps: [],
+    });
+    net.run(a, a.device.encapsulate(ipv4Packet("10.0.0.1", "10.0.0.2"), 0), 0);
+    expect(ofType(b.log, "drop")).toEqual([{ type: "drop", reason: "unknown-peer" }]);
+    expect(b.device.drops.get("unknown-peer")).toBe(1);
+  });
+
+  it("refuses an initiation aimed at a different responder key (mac1)", () => {
+    const { net, a, b } = pair({ a: crypto, b: crypto });
+    a.device.removePeer("b");
+    a.device.addPeer({
+      name: "b",
+      publicKey: new Device({ privateKey: generatePrivateKey() }).publicKey,
+      endpoint: b.endpoint,
+      allowedIps: ["10.0.0.2/32"],
+    });
+    net.run(a, a.device.encapsulate(ipv4Packet("10.0.0.1", "10.0.0.2"), 0), 0);
+    expect(ofType(b.log, "drop")).toEqual([{ type: "drop", reason: "bad-mac1" }]);
+  });
+});
