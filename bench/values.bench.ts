@@ -23,9 +23,14 @@ interface Result {
 
 const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
 
-function get(url: URL): Promise<number> {
+interface Target {
+  url: URL;
+  headers?: Record<string, string>;
+}
+
+function get(target: Target): Promise<number> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { agent, method: "GET" }, (res) => {
+    const req = request(target.url, { agent, method: "GET", headers: target.headers }, (res) => {
       res.resume();
       res.on("end", () => resolve(res.statusCode ?? 0));
       res.on("error", reject);
@@ -35,7 +40,7 @@ function get(url: URL): Promise<number> {
   });
 }
 
-async function load(url: URL, durationMs: number): Promise<Result> {
+async function load(url: Target, durationMs: number): Promise<Result> {
   const result: Result = { requests: 0, errors: 0, seconds: durationMs / 1000, latenciesMs: [] };
   const deadline = performance.now() + durationMs;
   const loop = async () => {
@@ -104,12 +109,21 @@ async function main() {
     })) as { key: string };
     const token = encodeURIComponent(created.key);
 
-    const routes = {
-      "GET /version (baseline)": new URL(`${platform.url}/version`),
-      "GET /clusters/NAME?token=K": new URL(`${platform.url}/clusters/bench?token=${token}`),
-      "GET /clusters/agent-values/NAME?token=K": new URL(
-        `${platform.url}/clusters/agent-values/bench?token=${token}`,
-      ),
+    const routes: Record<string, Target> = {
+      "GET /version (baseline)": { url: new URL(`${platform.url}/version`) },
+      "GET /clusters/NAME?token=K": { url: new URL(`${platform.url}/clusters/bench?token=${token}`) },
+      "GET /clusters/agent-values/NAME?token=K": {
+        url: new URL(`${platform.url}/clusters/agent-values/bench?token=${token}`),
+      },
+      // Diagnostics, not part of the target: the same values read with the bootstrap admin key (no
+      // access-key row lookup), and a plain D1-backed admin read, to show where the time goes.
+      "  values, ?token=ADMIN_ACCESS_KEY": {
+        url: new URL(`${platform.url}/clusters/bench?token=${encodeURIComponent(platform.adminKey)}`),
+      },
+      "  GET /api/v1/clusters/NAME (admin)": {
+        url: new URL(`${platform.url}/api/v1/clusters/bench`),
+        headers: { authorization: `Bearer ${platform.adminKey}` },
+      },
     };
     for (const [label, url] of Object.entries(routes)) {
       const status = await get(url);
