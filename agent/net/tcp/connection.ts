@@ -263,6 +263,25 @@ export class TcpConnection implements TcpEndpoints {
     };
   }
 
+  /** Sequence variables, for diagnostics and tests. */
+  get sequence(): {
+    iss: number;
+    sndUna: number;
+    sndNxt: number;
+    sndMax: number;
+    irs: number;
+    rcvNxt: number;
+  } {
+    return {
+      iss: this.iss,
+      sndUna: this.sndUna,
+      sndNxt: this.sndNxt,
+      sndMax: this.sndMax,
+      irs: this.irs,
+      rcvNxt: this.rcvNxt,
+    };
+  }
+
   /** Shifts in use: ours applies to windows we advertise, the peer's to windows it sends. */
   get windowScale(): { send: number; receive: number } {
     return { send: this.sndShift, receive: this.rcvShift };
@@ -806,6 +825,8 @@ export class TcpConnection implements TcpEndpoints {
 
   /** Would a window update now move the right edge enough to be worth a segment? */
   private windowUpdateWorthSending(): boolean {
+    // Before any data the SYN's window stands; the first ACK we send carries the real one anyway.
+    if (this.rcvNxt === seqAdd(this.irs, 1)) return false;
     const free = Math.max(this.config.receiveBufferSize - this.rcvQueued, 0);
     const promised = Math.max(seqDiff(this.rcvAdvEdge, this.rcvNxt), 0);
     const threshold = Math.min(this.config.receiveBufferSize >> 1, this.effMss);
