@@ -1,0 +1,101 @@
+/** `tether agent up|status`: run the agent in the foreground, or ask a running one how it is doing. */
+import { homedir } from "node:os";
+import { join } from "node:path";
+import { Agent, type AgentStatus } from "../../daemon/agent.ts";
+import { createLogger, LOG_LEVELS, type LogLevel } from "../../daemon/logger.ts";
+import { requestStatus, startStatusServer } from "../../daemon/status-server.ts";
+import type { CommandContext } from "../context.ts";
+import { UsageError } from "../errors.ts";
+
+export const DEFAULT_STATE_DIR = join(homedir(), ".tether");
+
+export interface AgentUpOptions {
+  cluster: string;
+  psk?: string;
+  state?: string;
+  listenPort?: number;
+  clusterUid?: string;
+  heartbeatInterval?: number;
+  logLevel?: string;
+  logJson?: boolean;
+}
+
+export async function agentUp(ctx: CommandContext, opts: AgentUpOptions): Promise<void> {
+  const level = (opts.logLevel ?? "info") as LogLevel;
+  if (!LOG_LEVELS.includes(level))
+    throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(", ")}`);
+  const stateDir = opts.state ?? DEFAULT_STATE_DIR;
+  const logger = createLogger(level, (l) => ctx.io.stderr(`${l}\n`), opts.logJson === true);
+  const agent = new Agent({
+    platform: ctx.platform,
+    cluster: opts.cluster,
+    psk: opts.psk ?? ctx.io.env.TETHER_PSK,
+    stateDir,
+    listenPort: opts.listenPort ?? 0,
+    clusterUid: opts.clusterUid,
+    heartbeatMs: (opts.heartbeatInterval ?? 5) * 1000,
+    logger,
+    allowFaultInjection: ctx.io.env.TETHER_FAULT_INJECTION === "1",
+  });
+  ctx.io.stderr(`Connecting cluster "${opts.cluster}" to ${ctx.platform} ...\n`);
+  await agent.start();
+  const status = await startStatusServer(agent, stateDir);
+  const s = agent.status();
+  if (ctx.json)
+    ctx.printJson({ event: "up", cluster: s.cluster, meshIp: s.meshIp, listenPort: s.listenPort });
+  else ctx.io.stdout(`Agent up: cluster ${s.cluster}, mesh IP ${s.meshIp}, UDP port ${s.listenPort}\n`);
+
+  await new Promise<void>((resolve, reject) => {
+    const stop = () => resolve();
+    process.once("SIGINT", stop);
+    process.once("SIGTERM", stop);
+    agent.once("fatal", (e) => reject(e));
+  }).finally(async () => {
+    await status.close();
+    await agent.stop();
+  });
+}
+
+export async function agentStatus(ctx: CommandContext, opts: { state?: string }): Promise<void> {
+  const s = (await requestStatus(opts.state ?? DEFAULT_STATE_DIR)) as AgentStatus;
+  if (ctx.json) return ctx.printJson(s);
+  const lines = [
+    `Cluster:    ${s.cluster}`,
+    `Platform:   ${s.platform} (${s.platformReachable ? "reachable" : "unreachable"})`,
+    `Version:    ${s.version}`,
+    `Mesh IP:    ${s.meshIp}`,
+    `UDP port:   ${s.listenPort}`,
+    `Endpoints:  ${s.endpoints.join(", ") || "-"}`,
+    "",
+  ];
+  const header = ["PEER", "MESH IP", "PATH", "ENDPOINT", "RTT", "RX", "TX", "HANDSHAKE", "RELAY"];
+  const rows = s.peers.map((p) => [
+    p.cluster,
+    p.meshIp,
+    p.path,
+    p.endpoint ?? "-",
+    p.rttMs === null ? "-" : `${p.rttMs} ms`,
+    bytes(p.rxBytes),
+    bytes(p.txBytes),
+    p.lastHandshakeAgeSeconds === null ? "never" : `${p.lastHandshakeAgeSeconds} s ago`,
+    p.relay,
+  ]);
+  if (rows.length === 0) lines.push("No peers yet.");
+  else {
+    const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+    for (const r of [header, ...rows])
+      lines.push(
+        r
+          .map((c, i) => c.padEnd(widths[i]!))
+          .join("  ")
+          .trimEnd(),
+      );
+  }
+  ctx.io.stdout(`${lines.join("\n")}\n`);
+}
+
+function bytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
+  return `${(n / 1024 / 1024).toFixed(1)} MiB`;
+}

@@ -1,0 +1,706 @@
+import { randomBytes, randomUUID } from "node:crypto";
+import { createSocket, type RemoteInfo, type Socket } from "node:dgram";
+import { EventEmitter } from "node:events";
+import type {
+  HeartbeatResponse,
+  Netmap,
+  NetmapPeer,
+  PeerStatus,
+  RegisterRequest,
+  RegisterResponse,
+} from "../../protocol/api.ts";
+import { ApiError } from "../cli/errors.ts";
+import { PlatformClient } from "../cli/http.ts";
+import { type AgentState, readState, writeState } from "../control/state-file.ts";
+import { ipFromString } from "../net/ipv4.ts";
+import { NetStack } from "../net/stack.ts";
+import { Udp, udpEcho } from "../net/udp.ts";
+import { PeerPaths, type ProbeRequest } from "../paths/path-manager.ts";
+import { buildProbePacket, parseProbePacket } from "../paths/probe.ts";
+import { encodeBindingRequest, isStunMessage, parseBindingSuccess } from "../paths/stun.ts";
+import { RelayClient } from "../relay/relay-client.ts";
+import type { Action, Endpoint } from "../wireguard/actions.ts";
+import { Device, generatePrivateKey, keyFromBase64, keyToBase64, publicKeyFrom } from "../wireguard/index.ts";
+import { localEndpoints, parseEndpoint } from "./local-endpoints.ts";
+import { createLogger, type Logger } from "./logger.ts";
+import { type AgentSettings, DEFAULT_SETTINGS, parseSettings } from "./settings.ts";
+
+/**
+ * The running agent: one WireGuard device on one UDP socket, a relay client
+ * per peer, a path manager per peer, and the control loop with the platform.
+ *
+ * Datagram routing is the heart of it. Every datagram the WireGuard core wants
+ * sent is routed here:
+ * - replies to something that just arrived go back on the path it came in on
+ *   (handshake responses, cookie replies, probe replies), so each path proves
+ *   itself independently;
+ * - everything else follows the path manager's choice: the proven direct
+ *   endpoint, else the relay, else every candidate at once (the race).
+ */
+
+export const AGENT_VERSION = "0.1.0";
+
+/** Stands for "the relay" wherever the core wants an endpoint. Never a real address. */
+const RELAY_HOST = "relay.tether.invalid";
+const RELAY_ENDPOINT: Endpoint = { host: RELAY_HOST, port: 0 };
+const isRelayEndpoint = (e: Endpoint) => e.host === RELAY_HOST;
+
+const TICK_MS = 50;
+const SOCKET_BUFFER_BYTES = 8 * 1024 * 1024;
+
+export interface AgentOptions {
+  platform: string;
+  cluster: string;
+  stateDir: string;
+  /** Needed only the first time (or after the credential was revoked). */
+  psk?: string | undefined;
+  listenPort?: number;
+  clusterUid?: string | undefined;
+  heartbeatMs?: number;
+  logger?: Logger;
+  /** Enables `setUdpBlocked` (a test fault switch); never on by default. */
+  allowFaultInjection?: boolean;
+}
+
+interface PeerEntry {
+  info: NetmapPeer;
+  meshIp: number;
+  paths: PeerPaths;
+  relay: RelayClient | null;
+  probeSeq: number;
+}
+
+type Arrival = { path: "direct"; from: Endpoint } | { path: "relay"; peer: string };
+
+export interface AgentPeerStatus extends PeerStatus {
+  meshIp: string;
+  relay: "connecting" | "open" | "closed" | "off";
+  switches: number;
+  online: boolean;
+}
+
+export interface AgentStatus {
+  cluster: string;
+  platform: string;
+  version: string;
+  meshIp: string;
+  publicKey: string;
+  listenPort: number;
+  endpoints: string[];
+  platformReachable: boolean;
+  lastHeartbeatAt: string | null;
+  settings: AgentSettings;
+  peers: AgentPeerStatus[];
+  drops: Record<string, number>;
+  counters: Record<string, number>;
+}
+
+export interface AgentEvents {
+  "peer-added": [cluster: string];
+  "peer-removed": [cluster: string];
+  "path-changed": [cluster: string, path: "direct" | "relay" | "none"];
+  "handshake-complete": [cluster: string];
+  "settings-applied": [settings: AgentSettings];
+  fatal: [error: Error];
+}
+
+export class Agent extends EventEmitter<AgentEvents> {
+  readonly log: Logger;
+  settings: AgentSettings = DEFAULT_SETTINGS;
+  state!: AgentState;
+  device!: Device;
+  stack!: NetStack;
+  udp!: Udp;
+  listenPort = 0;
+
+  private socket!: Socket;
+  private api!: PlatformClient;
+  private readonly peers = new Map<string, PeerEntry>();
+  private selfIp = 0;
+  private tick: NodeJS.Timeout | null = null;
+  private heartbeatTimer: NodeJS.Timeout | null = null;
+  private netmapVersion = "";
+  private valuesVersion = "";
+  private lastHeartbeatAt: number | null = null;
+  private platformReachable = false;
+  private stunEndpoints = new Set<string>();
+  private stunPending = new Map<string, string>(); // transaction id hex -> server
+  private lastStunAt = Number.NEGATIVE_INFINITY;
+  private udpBlocked = false;
+  private stopped = false;
+  private lastPaths = new Map<string, string>();
+  readonly counters = {
+    udpIn: 0,
+    udpOut: 0,
+    udpSendErrors: 0,
+    udpDroppedFault: 0,
+    relayIn: 0,
+    relayOut: 0,
+    coreErrors: 0,
+    probesSent: 0,
+    probeReplies: 0,
+  };
+
+  constructor(private readonly opts: AgentOptions) {
+    super();
+    this.log = opts.logger ?? createLogger("info");
+  }
+
+  // ---------------------------------------------------------------- lifecycle
+
+  async start(): Promise<void> {
+    this.state = await this.loadOrRegister();
+    this.api = new PlatformClient({
+      baseUrl: this.state.platform,
+      accessKey: this.state.credential,
+      timeoutMs: 10_000,
+    });
+    this.selfIp = ipFromString(this.state.meshIp);
+    this.device = new Device({ privateKey: keyFromBase64(this.state.privateKey) });
+    this.stack = new NetStack({
+      address: this.selfIp,
+      mtu: this.settings.mtu,
+      send: (packet) => this.sendInner(packet),
+    });
+    this.udp = new Udp(this.stack);
+    udpEcho(this.udp, 7);
+    await this.bindSocket(this.opts.listenPort ?? 0);
+    this.tick = setInterval(() => this.onTick(), TICK_MS);
+    await this.heartbeat();
+    this.scheduleHeartbeat();
+    this.log.info("agent up", {
+      cluster: this.state.cluster,
+      meshIp: this.state.meshIp,
+      listenPort: this.listenPort,
+      publicKey: keyToBase64(publicKeyFrom(keyFromBase64(this.state.privateKey))),
+    });
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.tick) clearInterval(this.tick);
+    if (this.heartbeatTimer) clearTimeout(this.heartbeatTimer);
+    for (const p of this.peers.values()) p.relay?.stop();
+    this.peers.clear();
+    await new Promise<void>((r) => {
+      try {
+        this.socket.close(() => r());
+      } catch {
+        r();
+      }
+    });
+  }
+
+  private async loadOrRegister(): Promise<AgentState> {
+    const existing = await readState(this.opts.stateDir);
+    if (
+      existing &&
+      existing.cluster === this.opts.cluster &&
+      existing.platform === normalise(this.opts.platform)
+    ) {
+      return existing;
+    }
+    if (existing) {
+      this.log.warn("state file belongs to another cluster or platform; registering again", {
+        stateCluster: existing.cluster,
+      });
+    }
+    return this.register(existing?.privateKey, existing?.clusterUid);
+  }
+
+  private async register(privateKeyB64?: string, clusterUid?: string): Promise<AgentState> {
+    if (!this.opts.psk) {
+      throw new Error(
+        `no agent state in ${this.opts.stateDir} and no --psk given; pass the PSK from "cluster add"`,
+      );
+    }
+    const privateKey = privateKeyB64 ? keyFromBase64(privateKeyB64) : generatePrivateKey();
+    const uid = this.opts.clusterUid ?? clusterUid ?? randomUUID();
+    const client = new PlatformClient({ baseUrl: this.opts.platform, timeoutMs: 15_000 });
+    const body: RegisterRequest = {
+      cluster: this.opts.cluster,
+      psk: this.opts.psk,
+      publicKey: keyToBase64(publicKeyFrom(privateKey)),
+      clusterUid: uid,
+      version: AGENT_VERSION,
+    };
+    const res = await client.json<RegisterResponse>("/api/v1/agent/register", { method: "POST", body });
+    const state: AgentState = {
+      version: 1,
+      platform: normalise(this.opts.platform),
+      cluster: res.cluster,
+      privateKey: keyToBase64(privateKey),
+      credential: res.credential,
+      meshIp: res.meshIp,
+      meshPrefix: res.meshPrefix,
+      clusterUid: uid,
+    };
+    await writeState(this.opts.stateDir, state);
+    this.log.info("registered with the platform", { cluster: res.cluster, meshIp: res.meshIp });
+    return state;
+  }
+
+  private bindSocket(port: number): Promise<void> {
+    this.socket = createSocket({
+      type: "udp4",
+      recvBufferSize: SOCKET_BUFFER_BYTES,
+      sendBufferSize: SOCKET_BUFFER_BYTES,
+    });
+    this.socket.on("message", (msg, rinfo) => this.onUdp(msg, rinfo));
+    this.socket.on("error", (e) => this.log.warn("udp socket error", { error: e.message }));
+    return new Promise((resolve, reject) => {
+      this.socket.once("error", reject);
+      this.socket.bind(port, () => {
+        this.socket.off("error", reject);
+        this.listenPort = this.socket.address().port;
+        resolve();
+      });
+    });
+  }
+
+  // ---------------------------------------------------------------- control loop
+
+  private scheduleHeartbeat(): void {
+    if (this.stopped) return;
+    const every = this.opts.heartbeatMs ?? 5_000;
+    this.heartbeatTimer = setTimeout(() => {
+      this.heartbeat().finally(() => this.scheduleHeartbeat());
+    }, every);
+  }
+
+  /** One heartbeat, then netmap and values if their versions moved. Never throws. */
+  async heartbeat(): Promise<void> {
+    if (this.stopped) return;
+    try {
+      const res = await this.api.json<HeartbeatResponse>("/api/v1/agent/heartbeat", {
+        method: "POST",
+        body: { version: AGENT_VERSION, endpoints: this.endpoints(), peers: this.peerStatuses() },
+      });
+      this.platformReachable = true;
+      this.lastHeartbeatAt = Date.now();
+      if (res.netmapVersion !== this.netmapVersion) await this.syncNetmap();
+      if (res.valuesVersion !== this.valuesVersion) await this.syncValues(res.valuesVersion);
+    } catch (e) {
+      this.platformReachable = false;
+      if (e instanceof ApiError && e.status === 401) {
+        await this.onCredentialRejected(e);
+        return;
+      }
+      this.log.warn("heartbeat failed; direct paths keep working", { error: (e as Error).message });
+    }
+  }
+
+  private async onCredentialRejected(e: ApiError): Promise<void> {
+    if (this.opts.psk) {
+      try {
+        this.log.warn("platform refused the agent credential; registering again with the PSK");
+        this.state = await this.register(this.state.privateKey, this.state.clusterUid);
+        this.api = new PlatformClient({
+          baseUrl: this.state.platform,
+          accessKey: this.state.credential,
+          timeoutMs: 10_000,
+        });
+        for (const p of this.peers.values()) this.restartRelay(p);
+        return;
+      } catch (e2) {
+        this.fail(new Error(`agent credential refused and re-registration failed: ${(e2 as Error).message}`));
+        return;
+      }
+    }
+    this.fail(
+      new Error(`platform refused the agent credential (${e.message}); the cluster was deleted or revoked`),
+    );
+  }
+
+  private fail(e: Error): void {
+    this.log.error(e.message);
+    this.emit("fatal", e);
+  }
+
+  async syncNetmap(): Promise<void> {
+    const nm = await this.api.json<Netmap>("/api/v1/agent/netmap");
+    this.netmapVersion = nm.version;
+    const wanted = new Map(nm.peers.map((p) => [p.cluster, p]));
+    for (const [name, entry] of this.peers) {
+      if (!wanted.has(name)) {
+        entry.relay?.stop();
+        this.device.removePeer(name);
+        this.peers.delete(name);
+        this.log.info("peer removed", { peer: name });
+        this.emit("peer-removed", name);
+      }
+    }
+    for (const info of nm.peers) {
+      const existing = this.peers.get(info.cluster);
+      const candidates = info.endpoints.map(parseEndpoint).filter((e): e is Endpoint => e !== null);
+      if (existing) {
+        if (existing.info.publicKey !== info.publicKey) {
+          // The peer re-registered with a new key: start over with it.
+          existing.relay?.stop();
+          this.device.removePeer(info.cluster);
+          this.peers.delete(info.cluster);
+        } else {
+          existing.info = info;
+          existing.paths.setCandidates(candidates);
+          continue;
+        }
+      }
+      this.device.addPeer({
+        name: info.cluster,
+        publicKey: keyFromBase64(info.publicKey),
+        allowedIps: [`${info.meshIp}/32`],
+        persistentKeepaliveSeconds: this.settings.persistentKeepaliveSeconds,
+      });
+      const entry: PeerEntry = {
+        info,
+        meshIp: ipFromString(info.meshIp),
+        paths: new PeerPaths(),
+        relay: null,
+        probeSeq: 0,
+      };
+      entry.paths.setCandidates(candidates);
+      this.peers.set(info.cluster, entry);
+      this.restartRelay(entry);
+      this.log.info("peer added", {
+        peer: info.cluster,
+        meshIp: info.meshIp,
+        candidates: info.endpoints.length,
+      });
+      this.emit("peer-added", info.cluster);
+    }
+  }
+
+  async syncValues(version: string): Promise<void> {
+    const res = await this.api.request("/api/v1/agent/values", { accept: "application/yaml" });
+    this.valuesVersion = version;
+    const { settings, problems } = parseSettings(res.text, this.settings);
+    for (const p of problems) this.log.warn("agent values: ignored a field", { problem: p });
+    this.applySettings(settings);
+  }
+
+  applySettings(next: AgentSettings): void {
+    const prev = this.settings;
+    this.settings = next;
+    this.log.level = next.logLevel;
+    if (prev.persistentKeepaliveSeconds !== next.persistentKeepaliveSeconds) {
+      for (const name of this.peers.keys()) {
+        this.device.updatePeer(name, { persistentKeepaliveSeconds: next.persistentKeepaliveSeconds });
+      }
+    }
+    if (prev.relayMode !== next.relayMode) for (const p of this.peers.values()) this.restartRelay(p);
+    if (prev.mtu !== next.mtu) (this.stack as unknown as { mtu: number }).mtu = next.mtu;
+    if (prev.stunServers.join() !== next.stunServers.join()) this.lastStunAt = Number.NEGATIVE_INFINITY;
+    this.log.info("agent values applied", {
+      logLevel: next.logLevel,
+      relay: next.relayMode,
+      keepalive: next.persistentKeepaliveSeconds,
+      mtu: next.mtu,
+      expose: next.expose.length,
+    });
+    this.emit("settings-applied", next);
+  }
+
+  private restartRelay(entry: PeerEntry): void {
+    entry.relay?.stop();
+    entry.relay = null;
+    entry.paths.setRelayOpen(false);
+    if (this.settings.relayMode === "never") return;
+    const peer = entry.info.cluster;
+    const relay = new RelayClient({
+      platformUrl: this.state.platform,
+      peer,
+      credential: this.state.credential,
+      onDatagram: (d) => {
+        this.counters.relayIn++;
+        this.fromNetwork(d, { path: "relay", peer });
+      },
+    });
+    relay.on("open", () => {
+      entry.paths.setRelayOpen(true);
+      this.log.debug("relay open", { peer });
+    });
+    relay.on("close", (code) => {
+      entry.paths.setRelayOpen(false);
+      this.log.debug("relay closed", { peer, code });
+    });
+    relay.on("refused", (status, message) => {
+      entry.paths.setRelayOpen(false);
+      this.log.warn("relay refused", { peer, status, message });
+    });
+    relay.on("error", (e) => this.log.debug("relay error", { peer, error: e.message }));
+    entry.relay = relay;
+    relay.start();
+  }
+
+  // ---------------------------------------------------------------- datagrams
+
+  private onUdp(msg: Buffer, rinfo: RemoteInfo): void {
+    if (this.udpBlocked) {
+      this.counters.udpDroppedFault++;
+      return;
+    }
+    this.counters.udpIn++;
+    const data = new Uint8Array(msg.buffer, msg.byteOffset, msg.byteLength);
+    if (isStunMessage(data)) {
+      this.onStun(data);
+      return;
+    }
+    this.fromNetwork(data, { path: "direct", from: { host: rinfo.address, port: rinfo.port } });
+  }
+
+  private fromNetwork(data: Uint8Array, arrival: Arrival): void {
+    const from = arrival.path === "direct" ? arrival.from : RELAY_ENDPOINT;
+    let actions: readonly Action[];
+    try {
+      actions = this.device.decapsulate(data, from, Date.now());
+    } catch (e) {
+      this.counters.coreErrors++;
+      this.log.error("wireguard core threw on input", { error: (e as Error).message });
+      return;
+    }
+    this.perform(actions, arrival);
+  }
+
+  /** An inner IPv4 packet from our stack: route it through WireGuard. */
+  private sendInner(packet: Uint8Array): void {
+    const now = Date.now();
+    let actions: readonly Action[];
+    try {
+      actions = this.device.encapsulate(packet, now);
+    } catch (e) {
+      this.counters.coreErrors++;
+      this.log.error("wireguard core threw on output", { error: (e as Error).message });
+      return;
+    }
+    for (const a of actions) if (a.type === "send") this.peers.get(a.peer)?.paths.onSend(now);
+    this.perform(actions, null);
+  }
+
+  private perform(actions: readonly Action[], arrival: Arrival | null, forced?: ProbeRequest): void {
+    const now = Date.now();
+    for (const a of actions) {
+      switch (a.type) {
+        case "send":
+          if (forced) this.sendOn(a.peer, forced, a.data);
+          else if (arrival) this.reply(a.peer, a.endpoint, a.data, arrival);
+          else this.route(a.peer, a.data, now);
+          break;
+        case "deliver": {
+          if (arrival) this.authenticated(a.peer, arrival, now);
+          const probe = parseProbePacket(a.packet);
+          if (probe && probe.dst === this.selfIp) this.onProbe(a.peer, probe, arrival, now);
+          else this.stack.input(a.packet, now);
+          break;
+        }
+        case "handshake-complete":
+          if (arrival) this.authenticated(a.peer, arrival, now);
+          this.log.debug("handshake complete", { peer: a.peer, role: a.role });
+          this.emit("handshake-complete", a.peer);
+          break;
+        case "endpoint-changed":
+        case "session-expired":
+        case "drop":
+          break;
+      }
+    }
+  }
+
+  private authenticated(peer: string, arrival: Arrival, now: number): void {
+    const entry = this.peers.get(peer);
+    if (!entry) return;
+    entry.paths.onAuthenticated(arrival.path, arrival.path === "direct" ? arrival.from : null, now);
+  }
+
+  /** Something we send because a datagram just arrived: answer on the path it came in on. */
+  private reply(peer: string, endpoint: Endpoint, data: Uint8Array, arrival: Arrival): void {
+    if (arrival.path === "relay") this.relaySend(arrival.peer, data);
+    else if (isRelayEndpoint(endpoint)) this.relaySend(peer, data);
+    else this.udpSend(arrival.from, data);
+  }
+
+  private route(peer: string, data: Uint8Array, now: number): void {
+    const entry = this.peers.get(peer);
+    if (!entry) return;
+    if (this.settings.relayMode === "always") {
+      this.relaySend(peer, data);
+      return;
+    }
+    const choice = entry.paths.choose(now);
+    this.notePath(peer, choice.kind === "race" ? "none" : choice.kind);
+    if (choice.kind === "direct") this.udpSend(choice.endpoint, data);
+    else if (choice.kind === "relay") this.relaySend(peer, data);
+    else {
+      for (const e of choice.endpoints) this.udpSend(e, data);
+      if (choice.relay) this.relaySend(peer, data);
+    }
+  }
+
+  private sendOn(peer: string, path: ProbeRequest, data: Uint8Array): void {
+    if (path.path === "relay") this.relaySend(peer, data);
+    else this.udpSend(path.endpoint, data);
+  }
+
+  private udpSend(e: Endpoint, data: Uint8Array): void {
+    if (isRelayEndpoint(e)) return;
+    if (this.udpBlocked) {
+      this.counters.udpDroppedFault++;
+      return;
+    }
+    this.counters.udpOut++;
+    this.socket.send(data, e.port, e.host, (err) => {
+      if (err) this.counters.udpSendErrors++;
+    });
+  }
+
+  private relaySend(peer: string, data: Uint8Array): void {
+    const relay = this.peers.get(peer)?.relay;
+    if (relay?.send(data)) this.counters.relayOut++;
+  }
+
+  // ---------------------------------------------------------------- probes and timers
+
+  private onProbe(
+    peer: string,
+    probe: NonNullable<ReturnType<typeof parseProbePacket>>,
+    arrival: Arrival | null,
+    now: number,
+  ): void {
+    const entry = this.peers.get(peer);
+    if (!entry || !arrival) return;
+    if (probe.kind === "ping") {
+      const pong = buildProbePacket({ ...probe, kind: "pong", src: this.selfIp, dst: probe.src });
+      const path: ProbeRequest =
+        arrival.path === "relay" ? { path: "relay" } : { path: "direct", endpoint: arrival.from };
+      this.perform(this.device.encapsulateTo(peer, pong, now), null, path);
+      return;
+    }
+    this.counters.probeReplies++;
+    // sentAt travels as 32 bits of our own clock; unwrap it against now.
+    const sentAt = now - (((now >>> 0) - probe.sentAt) >>> 0);
+    entry.paths.onProbeReply(arrival.path, arrival.path === "direct" ? arrival.from : null, sentAt, now);
+  }
+
+  private onTick(): void {
+    const now = Date.now();
+    try {
+      this.perform(this.device.updateTimers(now), null);
+      this.stack.tick(now);
+    } catch (e) {
+      this.counters.coreErrors++;
+      this.log.error("timer tick failed", { error: (e as Error).message });
+    }
+    for (const [name, entry] of this.peers) {
+      for (const probe of entry.paths.dueProbes(now)) {
+        if (probe.path === "direct" && this.settings.relayMode === "always") continue;
+        if (probe.path === "relay" && !entry.relay) continue;
+        const packet = buildProbePacket({
+          kind: "ping",
+          path: probe.path,
+          seq: entry.probeSeq++,
+          sentAt: now >>> 0,
+          src: this.selfIp,
+          dst: entry.meshIp,
+        });
+        this.counters.probesSent++;
+        this.perform(this.device.encapsulateTo(name, packet, now), null, probe);
+      }
+      const snap = entry.paths.snapshot(now);
+      this.notePath(name, snap.path);
+    }
+    this.maybeStun(now);
+  }
+
+  private notePath(peer: string, path: "direct" | "relay" | "none"): void {
+    if (this.lastPaths.get(peer) === path) return;
+    this.lastPaths.set(peer, path);
+    this.log.info("path changed", { peer, path });
+    this.emit("path-changed", peer, path);
+  }
+
+  // ---------------------------------------------------------------- STUN
+
+  private maybeStun(now: number): void {
+    if (this.settings.stunServers.length === 0 || now - this.lastStunAt < 20_000) return;
+    this.lastStunAt = now;
+    for (const server of this.settings.stunServers) {
+      const ep = parseEndpoint(server);
+      if (!ep) continue; // names are resolved by the OS only in a later version; IPs work now
+      const tid = randomBytes(12);
+      this.stunPending.set(tid.toString("hex"), server);
+      this.udpSend(ep, encodeBindingRequest(tid));
+    }
+  }
+
+  private onStun(data: Uint8Array): void {
+    const tidHex = Buffer.from(data.subarray(8, 20)).toString("hex");
+    if (!this.stunPending.has(tidHex)) return;
+    this.stunPending.delete(tidHex);
+    const mapped = parseBindingSuccess(data, data.subarray(8, 20));
+    if (mapped) this.stunEndpoints.add(`${mapped.host}:${mapped.port}`);
+  }
+
+  // ---------------------------------------------------------------- status
+
+  endpoints(): string[] {
+    return [...new Set([...this.stunEndpoints, ...localEndpoints(this.listenPort)])];
+  }
+
+  private peerStatuses(): AgentPeerStatus[] {
+    const now = Date.now();
+    return [...this.peers.entries()].map(([name, e]) => {
+      const s = this.device.peerStats(name);
+      const snap = e.paths.snapshot(now);
+      return {
+        cluster: name,
+        meshIp: e.info.meshIp,
+        path: snap.path,
+        endpoint: snap.endpoint,
+        rttMs: snap.rttMs,
+        rxBytes: s.rxBytes,
+        txBytes: s.txBytes,
+        lastHandshakeAgeSeconds:
+          s.lastHandshakeAt === null ? null : Math.max(0, Math.round((now - s.lastHandshakeAt) / 1000)),
+        relay: e.relay ? e.relay.state : "off",
+        switches: snap.switches,
+        online: e.info.online,
+      };
+    });
+  }
+
+  status(): AgentStatus {
+    const drops: Record<string, number> = {};
+    for (const [k, v] of this.device.drops) drops[k] = v;
+    return {
+      cluster: this.state.cluster,
+      platform: this.state.platform,
+      version: AGENT_VERSION,
+      meshIp: this.state.meshIp,
+      publicKey: keyToBase64(publicKeyFrom(keyFromBase64(this.state.privateKey))),
+      listenPort: this.listenPort,
+      endpoints: this.endpoints(),
+      platformReachable: this.platformReachable,
+      lastHeartbeatAt: this.lastHeartbeatAt === null ? null : new Date(this.lastHeartbeatAt).toISOString(),
+      settings: this.settings,
+      peers: this.peerStatuses(),
+      drops,
+      counters: { ...this.counters },
+    };
+  }
+
+  /** Test fault switch: drop all direct UDP in both directions, as a firewall would. */
+  setUdpBlocked(blocked: boolean): void {
+    if (!this.opts.allowFaultInjection) throw new Error("fault injection is disabled");
+    this.udpBlocked = blocked;
+    this.log.warn("fault injection: direct UDP", { blocked });
+  }
+
+  /** Test hook: drop the relay sockets so they reconnect (as after a deploy). */
+  reconnectRelays(): void {
+    for (const p of this.peers.values()) p.relay?.reconnectNow();
+  }
+}
+
+function normalise(u: string): string {
+  return u.replace(/\/+$/, "");
+}

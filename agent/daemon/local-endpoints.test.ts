@@ -1,0 +1,24 @@
+import { describe, expect, it } from "vitest";
+import { localEndpoints, parseEndpoint } from "./local-endpoints.ts";
+
+describe("local endpoints", () => {
+  it("lists IPv4 interface addresses with the port, loopback last, skipping link-local and mesh", () => {
+    const ifs = {
+      lo: [{ address: "127.0.0.1", family: "IPv4", internal: true }],
+      eth0: [
+        { address: "10.1.2.3", family: "IPv4", internal: false },
+        { address: "fe80::1", family: "IPv6", internal: false },
+        { address: "169.254.1.1", family: "IPv4", internal: false },
+      ],
+      tun: [{ address: "100.64.0.9", family: "IPv4", internal: false }],
+    } as unknown as ReturnType<typeof import("node:os").networkInterfaces>;
+    expect(localEndpoints(51820, ifs)).toEqual(["10.1.2.3:51820", "127.0.0.1:51820"]);
+  });
+
+  it("parses only well-formed IPv4 endpoints", () => {
+    expect(parseEndpoint("10.0.0.1:51820")).toEqual({ host: "10.0.0.1", port: 51820 });
+    for (const bad of ["10.0.0.1", "10.0.0.256:1", "10.0.0.1:0", "10.0.0.1:70000", "host:1", ""]) {
+      expect(parseEndpoint(bad)).toBeNull();
+    }
+  });
+});
