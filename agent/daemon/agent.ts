@@ -349,6 +349,9 @@ export class Agent extends EventEmitter<AgentEvents> {
       this.device.addPeer({
         name: info.cluster,
         publicKey: keyFromBase64(info.publicKey),
+        // The core only emits sends for a peer with an endpoint; where they go is
+        // decided here anyway, so any candidate (or the relay marker) will do.
+        endpoint: candidates[0] ?? RELAY_ENDPOINT,
         allowedIps: [`${info.meshIp}/32`],
         persistentKeepaliveSeconds: this.settings.persistentKeepaliveSeconds,
       });

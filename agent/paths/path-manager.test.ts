@@ -50,6 +50,19 @@ describe("PeerPaths", () => {
     expect(p.snapshot(1270)).toEqual({ path: "direct", endpoint: "10.0.0.1:51820", rttMs: 10, switches: 2 });
   });
 
+  it("does not drop direct just because traffic starts after a quiet spell", () => {
+    const p = new PeerPaths();
+    p.setRelayOpen(true);
+    p.onAuthenticated("relay", null, 0);
+    p.onAuthenticated("direct", A, 0);
+    p.onSend(4_000);
+    expect(p.choose(4_000).kind).toBe("direct");
+    p.onSend(4_900);
+    expect(p.choose(4_900).kind).toBe("direct");
+    p.onSend(5_001);
+    expect(p.choose(5_001).kind).toBe("relay");
+  });
+
   it("keeps an idle direct path for a while without traffic, then expires it", () => {
     const p = new PeerPaths();
     p.onAuthenticated("direct", A, 0);

@@ -66,6 +66,7 @@ export class PeerPaths {
   private lastDirectRx = Number.NEGATIVE_INFINITY;
   private lastRelayRx = Number.NEGATIVE_INFINITY;
   private lastTx = Number.NEGATIVE_INFINITY;
+  private activeSince = Number.NEGATIVE_INFINITY;
   private lastDirectProbe = Number.NEGATIVE_INFINITY;
   private lastRelayProbe = Number.NEGATIVE_INFINITY;
   private relayOpen = false;
@@ -93,6 +94,9 @@ export class PeerPaths {
 
   /** The driver sent a data packet (not a probe or keepalive) for this peer. */
   onSend(now: number): void {
+    // Traffic starting after a pause opens a new window: direct is judged on
+    // what happens from now on, not on how long the idle period was.
+    if (!this.flowing(now)) this.activeSince = now;
     this.lastTx = now;
   }
 
@@ -120,8 +124,8 @@ export class PeerPaths {
 
   directAlive(now: number): boolean {
     if (!this.direct) return false;
-    const quiet = now - this.lastDirectRx;
-    return this.flowing(now) ? quiet <= this.t.directQuietMs : quiet <= this.t.directIdleExpiryMs;
+    if (!this.flowing(now)) return now - this.lastDirectRx <= this.t.directIdleExpiryMs;
+    return now - Math.max(this.lastDirectRx, this.activeSince) <= this.t.directQuietMs;
   }
 
   relayProven(now: number): boolean {
