@@ -143,6 +143,16 @@ describe("NetStack", () => {
     expect(stack.counters.sent).toBe(2);
   });
 
+  it("transmits whole packets built by a protocol, within the MTU", () => {
+    const { stack, sent } = makeStack(100);
+    const p = new Uint8Array(100);
+    writeIpv4Header(p, 0, { src: SELF, dst: PEER, protocol: 6, payloadLength: 80 });
+    stack.transmit(p);
+    expect(sent).toEqual([p]);
+    expect(stack.counters.sent).toBe(1);
+    expect(() => stack.transmit(new Uint8Array(101))).toThrow(/exceeds the MTU/);
+  });
+
   it("never throws and never emits invalid packets on random input", () => {
     const { stack, sent } = makeStack();
     const udp = new Udp(stack);

@@ -169,6 +169,18 @@ export class NetStack {
     this.sendPacket(packet);
   }
 
+  /**
+   * Sends a packet a protocol built whole (header included), e.g. TCP segments that
+   * carry their own IPv4 header. The caller is responsible for its validity.
+   */
+  transmit(packet: Uint8Array): void {
+    if (packet.length > this.mtu) {
+      throw new RangeError(`packet of ${packet.length} bytes exceeds the MTU of ${this.mtu}`);
+    }
+    this.counters.sent++;
+    this.sendPacket(packet);
+  }
+
   /** Sends `payload` (copied) as one packet from our address. */
   output(protocol: number, dst: number, payload: Uint8Array): void {
     this.outputWith(protocol, dst, payload.length, (buf, offset) => buf.set(payload, offset));
