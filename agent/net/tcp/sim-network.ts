@@ -29,7 +29,13 @@ export class SeededRandom {
 
   bytes(n: number): Uint8Array {
     const out = new Uint8Array(n);
-    for (let i = 0; i < n; i++) out[i] = Math.floor(this.next() * 256);
+    for (let i = 0; i < n; i += 4) {
+      const v = this.uint32();
+      out[i] = v & 0xff;
+      if (i + 1 < n) out[i + 1] = (v >>> 8) & 0xff;
+      if (i + 2 < n) out[i + 2] = (v >>> 16) & 0xff;
+      if (i + 3 < n) out[i + 3] = v >>> 24;
+    }
     return out;
   }
 }
