@@ -3,6 +3,7 @@
  * `agent` group; everything here talks to the platform API or runs it locally.
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { agentStatus, agentUp } from "./commands/agent.ts";
 import { addCluster, deleteCluster, getCluster, listClusters, rotatePsk } from "./commands/cluster.ts";
 import { getValues, setValues } from "./commands/values.ts";
 import { type CliIo, type CommandContext, type GlobalOptions, makeContext } from "./context.ts";
@@ -96,6 +97,27 @@ export function buildProgram(io: CliIo, onExitCode: (code: number) => void): Com
     .argument("[name]")
     .option("-f, --file <path>", "read YAML from this file ('-' for stdin)")
     .action((name: string | undefined, opts, cmd: Command) => setValues(ctx(cmd), name, opts));
+
+  const agent = program.command("agent").description("run the agent that connects this cluster");
+  agent
+    .command("up")
+    .description("register (first run) and connect this cluster; runs in the foreground")
+    .requiredOption("--cluster <name>", "this cluster's name on the platform")
+    .addOption(
+      new Option("--psk <psk>", "the one-time PSK from 'cluster add' (first run only)").env("TETHER_PSK"),
+    )
+    .option("--state <dir>", "where the agent keeps its identity (default ~/.tether)")
+    .option("--listen-port <port>", "UDP port for WireGuard (0 = any free port)", intInRange(0, 65535), 0)
+    .option("--cluster-uid <uid>", "id of this physical cluster (default: random, kept in the state file)")
+    .option("--heartbeat-interval <seconds>", "seconds between heartbeats", intInRange(1, 300), 5)
+    .option("--log-level <level>", "debug, info, warn or error (agent values may change it later)", "info")
+    .option("--log-json", "log JSON lines")
+    .action((opts, cmd: Command) => agentUp(ctx(cmd), opts));
+  agent
+    .command("status")
+    .description("ask the running agent for its peers, paths and counters")
+    .option("--state <dir>", "the agent's state directory (default ~/.tether)")
+    .action((opts, cmd: Command) => agentStatus(ctx(cmd), opts));
 
   program
     .command("dev")
