@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Cluster, HeartbeatResponse, RegisterResponse } from "../../protocol/api.ts";
 import {
+  bodyText,
   call,
   callAt,
   createAccessKey,
@@ -276,6 +277,6 @@ describe("GET /api/v1/agent/values", () => {
     const res = await call("GET", "/api/v1/agent/values", { token: agent.credential });
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toMatch(/^application\/yaml/);
-    expect(await res.text()).toContain("logLevel: debug");
+    expect(await bodyText(res)).toContain("logLevel: debug");
   });
 });

@@ -128,3 +128,8 @@ export async function putConfig(yaml: string): Promise<void> {
   });
   if (res.status !== 200) throw new Error(`put config failed: ${res.status} ${await res.text()}`);
 }
+
+/** Body as UTF-8 text; workerd warns when .text() meets a non-text type such as application/yaml. */
+export async function bodyText(res: Response): Promise<string> {
+  return new TextDecoder().decode(await res.arrayBuffer());
+}

@@ -1,0 +1,153 @@
+import { env } from "cloudflare:test";
+import { afterEach, describe, expect, it } from "vitest";
+import type { ConfigResponse, CreateClusterResponse } from "../../protocol/api.ts";
+import { bodyText, call, createAccessKey, errorOf, json, putConfig, uniqueName } from "../test/http.ts";
+
+const yamlHeaders = { "content-type": "application/yaml" };
+
+afterEach(() => putConfig("agentValues: {}\n"));
+
+describe("GET /api/v1/config", () => {
+  it("defaults to an empty agentValues section", async () => {
+    await env.DB.prepare("delete from platform_config").run();
+    const res = await call("GET", "/api/v1/config");
+    expect(res.status).toBe(200);
+    expect(await json<ConfigResponse>(res)).toEqual({
+      yaml: "agentValues: {}\n",
+      values: { agentValues: {} },
+    });
+  });
+
+  it.each([
+    [{ headers: { accept: "application/yaml" } }, ""],
+    [{ headers: { accept: "text/yaml, */*;q=0.1" } }, ""],
+    [{}, "?format=yaml"],
+  ])("serves the YAML text itself when asked (%j %s)", async (options, query) => {
+    await putConfig("# platform values\nagentValues: {}\nreplicas: 2\n");
+    const res = await call("GET", `/api/v1/config${query}`, options);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toMatch(/^application\/yaml/);
+    expect(await bodyText(res)).toBe("# platform values\nagentValues: {}\nreplicas: 2\n");
+  });
+
+  it("needs an admin key", async () => {
+    expect((await call("GET", "/api/v1/config", { token: null })).status).toBe(401);
+    const key = await createAccessKey("values:read");
+    expect((await call("GET", "/api/v1/config", { token: key })).status).toBe(403);
+  });
+});
+
+describe("PUT /api/v1/config", () => {
+  it("stores YAML as sent, comments included", async () => {
+    const text = "# keep me\npeering: mesh\nagentValues:\n  logLevel: info # inline\n";
+    const res = await call("PUT", "/api/v1/config", { body: text, headers: yamlHeaders });
+    expect(res.status).toBe(200);
+    expect(await json<ConfigResponse>(res)).toEqual({
+      yaml: text,
+      values: { peering: "mesh", agentValues: { logLevel: "info" } },
+    });
+    expect((await json<ConfigResponse>(await call("GET", "/api/v1/config"))).yaml).toBe(text);
+  });
+
+  it.each(["text/yaml", "text/plain", "application/x-yaml"])("accepts YAML as %s", async (type) => {
+    const res = await call("PUT", "/api/v1/config", { body: "a: 1\n", headers: { "content-type": type } });
+    expect((await json<ConfigResponse>(res)).values).toEqual({ a: 1 });
+  });
+
+  it("accepts a JSON object and stores it as YAML", async () => {
+    const res = await call("PUT", "/api/v1/config", { json: { agentValues: { mtu: 1280 }, peering: "hub" } });
+    expect(res.status).toBe(200);
+    const body = await json<ConfigResponse>(res);
+    expect(body.values).toEqual({ agentValues: { mtu: 1280 }, peering: "hub" });
+    expect(body.yaml).toBe("agentValues:\n  mtu: 1280\npeering: hub\n");
+  });
+
+  it.each([
+    ["a: [1, 2\n", "invalid_yaml", { line: 2, column: 1 }],
+    ["- just\n- a list\n", "invalid_yaml", { line: 1, column: 1 }],
+    ["agentValues: [1]\n", "invalid_config", { key: "agentValues" }],
+    ["agentValues: text\n", "invalid_config", { key: "agentValues" }],
+    ["peering: star\n", "invalid_config", { key: "peering" }],
+    ["platformUrl: ftp://x\n", "invalid_config", { key: "platformUrl" }],
+    ["platformUrl: 12\n", "invalid_config", { key: "platformUrl" }],
+  ])("rejects %j with 422 %s", async (text, code, details) => {
+    const res = await call("PUT", "/api/v1/config", { body: text, headers: yamlHeaders });
+    expect(res.status).toBe(422);
+    const body = await json<{ error: { code: string; details: unknown } }>(res);
+    expect(body.error.code).toBe(code);
+    expect(body.error.details).toEqual(details);
+  });
+
+  it.each([
+    ["[1, 2]", 422, "invalid_config"],
+    ["{", 400, "malformed_json"],
+    ['{"peering": "ring"}', 422, "invalid_config"],
+  ])("rejects JSON %j with %i %s", async (text, status, code) => {
+    const res = await call("PUT", "/api/v1/config", {
+      body: text,
+      headers: { "content-type": "application/json" },
+    });
+    expect(await errorOf(res)).toMatchObject({ status, code });
+  });
+
+  it("rejects other content types with 400", async () => {
+    const res = await call("PUT", "/api/v1/config", {
+      body: "a=1",
+      headers: { "content-type": "multipart/form-data" },
+    });
+    expect(await errorOf(res)).toMatchObject({ status: 400, code: "unsupported_media_type" });
+  });
+
+  it("keeps the previous config when a PUT is rejected", async () => {
+    await putConfig("agentValues: {}\nmarker: 1\n");
+    await call("PUT", "/api/v1/config", { body: "peering: nope\n", headers: yamlHeaders });
+    expect((await json<ConfigResponse>(await call("GET", "/api/v1/config"))).values).toEqual({
+      agentValues: {},
+      marker: 1,
+    });
+  });
+
+  it("platformUrl replaces the request origin in connect commands", async () => {
+    await putConfig("agentValues: {}\nplatformUrl: https://tether.example.com/\n");
+    const res = await call("POST", "/api/v1/clusters", {
+      json: { displayName: "U", name: uniqueName("url") },
+    });
+    const body = await json<CreateClusterResponse>(res);
+    expect(body.connect.cli).toBe(
+      `npx tether agent up --platform https://tether.example.com --cluster ${body.cluster.name} --psk ${body.psk}`,
+    );
+  });
+});
+
+describe("PUT /api/v1/config/agent-values", () => {
+  it("replaces only the agentValues section, keeping the rest of the text", async () => {
+    await putConfig("# top comment\npeering: mesh # why\nagentValues:\n  old: true\nother: 1\n");
+    const res = await call("PUT", "/api/v1/config/agent-values", {
+      body: "logLevel: debug\nexpose: [a, b]\n",
+      headers: yamlHeaders,
+    });
+    expect(res.status).toBe(200);
+    const body = await json<ConfigResponse>(res);
+    expect(body.values).toEqual({
+      peering: "mesh",
+      agentValues: { logLevel: "debug", expose: ["a", "b"] },
+      other: 1,
+    });
+    expect(body.yaml).toContain("# top comment");
+    expect(body.yaml).toContain("peering: mesh # why");
+  });
+
+  it("accepts JSON and adds the section when missing", async () => {
+    await putConfig("peering: hub\n");
+    const res = await call("PUT", "/api/v1/config/agent-values", { json: { mtu: 1380 } });
+    expect((await json<ConfigResponse>(res)).values).toEqual({ peering: "hub", agentValues: { mtu: 1380 } });
+  });
+
+  it.each([
+    ["k: [\n", 422],
+    ["- 1\n", 422],
+  ])("rejects %j with %i", async (text, status) => {
+    const res = await call("PUT", "/api/v1/config/agent-values", { body: text, headers: yamlHeaders });
+    expect(res.status).toBe(status);
+  });
+});
