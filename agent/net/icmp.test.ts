@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { onesComplementSum } from "./checksum.ts";
+import { ICMP_ERROR_BURST, ICMP_ERRORS_PER_SECOND } from "./icmp.ts";
 import { parseIpv4, writeIpv4Header } from "./ipv4.ts";
 import { NetStack } from "./stack.ts";
 import { ECHO_REPLY_ICMP, ECHO_REQUEST, PEER, SELF, toHex } from "./test-packets.ts";
@@ -66,6 +67,26 @@ describe("ICMP echo", () => {
     stack.input(ECHO_REQUEST, 0);
     expect(sent).toHaveLength(0);
     expect(stack.icmp.counters.droppedTooBig).toBe(1);
+  });
+});
+
+describe("ICMP errors", () => {
+  it("are rate limited: a burst, then a steady rate as time passes", () => {
+    const { stack, sent } = makeStack();
+    const probe = new Uint8Array(30);
+    writeIpv4Header(probe, 0, { src: PEER, dst: SELF, protocol: 99, payloadLength: 10 });
+    for (let i = 0; i < ICMP_ERROR_BURST + 20; i++) stack.input(probe, 1000);
+    expect(sent).toHaveLength(ICMP_ERROR_BURST);
+    expect(stack.icmp.counters.unreachableRateLimited).toBe(20);
+    // One second later the bucket holds up to a second's worth again, capped at the burst.
+    for (let i = 0; i < ICMP_ERROR_BURST + 20; i++) stack.input(probe, 2000);
+    expect(sent).toHaveLength(ICMP_ERROR_BURST + Math.min(ICMP_ERROR_BURST, ICMP_ERRORS_PER_SECOND));
+  });
+
+  it("are never sent about an ICMP packet", () => {
+    const { stack, sent } = makeStack();
+    stack.icmp.sendProtocolUnreachable(ECHO_REQUEST, 0);
+    expect(sent).toHaveLength(0);
   });
 });
 

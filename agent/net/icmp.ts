@@ -13,11 +13,15 @@ export const UNREACHABLE_PROTOCOL = 2;
 export const UNREACHABLE_PORT = 3;
 
 const ICMP_HEADER = 8;
+/** Errors we emit per second and in one burst; RFC 1812 4.3.2.8 asks for a limit so floods do not echo. */
+export const ICMP_ERRORS_PER_SECOND = 100;
+export const ICMP_ERROR_BURST = 50;
 
 export interface IcmpCounters {
   echoRequests: number;
   echoReplies: number;
   unreachableSent: number;
+  unreachableRateLimited: number;
   received: number;
   droppedMalformed: number;
   droppedBadChecksum: number;
@@ -31,12 +35,16 @@ export class Icmp implements ProtocolHandler {
     echoRequests: 0,
     echoReplies: 0,
     unreachableSent: 0,
+    unreachableRateLimited: 0,
     received: 0,
     droppedMalformed: 0,
     droppedBadChecksum: 0,
     droppedTooBig: 0,
     ignored: 0,
   };
+
+  private errorTokens = ICMP_ERROR_BURST;
+  private tokensAt: number | null = null;
 
   constructor(private readonly stack: NetStack) {}
 
@@ -71,18 +79,35 @@ export class Icmp implements ProtocolHandler {
   }
 
   /** Type 3 code 3, quoting the offending packet's IP header and first 8 payload bytes. */
-  sendPortUnreachable(packet: Uint8Array): void {
-    this.sendUnreachable(UNREACHABLE_PORT, packet);
+  sendPortUnreachable(packet: Uint8Array, now: number): void {
+    this.sendUnreachable(UNREACHABLE_PORT, packet, now);
   }
 
   /** Type 3 code 2, for a transport protocol nobody registered. */
-  sendProtocolUnreachable(packet: Uint8Array): void {
+  sendProtocolUnreachable(packet: Uint8Array, now: number): void {
     // Never answer an ICMP message with an ICMP error (RFC 1122 3.2.2), to avoid error storms.
     if (packet[9] === PROTO_ICMP) return;
-    this.sendUnreachable(UNREACHABLE_PROTOCOL, packet);
+    this.sendUnreachable(UNREACHABLE_PROTOCOL, packet, now);
   }
 
-  private sendUnreachable(code: number, packet: Uint8Array): void {
+  private takeErrorToken(now: number): boolean {
+    if (this.tokensAt !== null && now > this.tokensAt) {
+      this.errorTokens = Math.min(
+        ICMP_ERROR_BURST,
+        this.errorTokens + ((now - this.tokensAt) * ICMP_ERRORS_PER_SECOND) / 1000,
+      );
+    }
+    if (this.tokensAt === null || now > this.tokensAt) this.tokensAt = now;
+    if (this.errorTokens < 1) return false;
+    this.errorTokens -= 1;
+    return true;
+  }
+
+  private sendUnreachable(code: number, packet: Uint8Array, now: number): void {
+    if (!this.takeErrorToken(now)) {
+      this.counters.unreachableRateLimited++;
+      return;
+    }
     const headerLength = ((packet[0] ?? 0) & 0x0f) * 4;
     const quoteLength = Math.min(packet.length, headerLength + 8);
     const src = ((packet[12]! << 24) | (packet[13]! << 16) | (packet[14]! << 8) | packet[15]!) >>> 0;

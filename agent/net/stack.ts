@@ -120,7 +120,7 @@ export class NetStack {
     const handler = this.handlers.get(h.protocol);
     if (!handler) {
       this.counters.droppedUnknownProtocol++;
-      this.icmp.sendProtocolUnreachable(trimmed);
+      this.icmp.sendProtocolUnreachable(trimmed, now);
       return;
     }
     this.counters.delivered++;

@@ -87,7 +87,7 @@ export class Udp implements ProtocolHandler {
     this.counters.sent++;
   }
 
-  input(h: Ipv4Header, payload: Uint8Array, _now: number, packet: Uint8Array): void {
+  input(h: Ipv4Header, payload: Uint8Array, now: number, packet: Uint8Array): void {
     this.counters.received++;
     if (payload.length < UDP_HEADER) {
       this.counters.droppedMalformed++;
@@ -110,7 +110,7 @@ export class Udp implements ProtocolHandler {
     const listener = this.listeners.get(dstPort);
     if (!listener) {
       this.counters.droppedNoListener++;
-      this.stack.icmp.sendPortUnreachable(packet);
+      this.stack.icmp.sendPortUnreachable(packet, now);
       return;
     }
     const srcPort = (payload[0]! << 8) | payload[1]!;
