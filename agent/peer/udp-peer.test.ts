@@ -125,6 +125,29 @@ describe("startPeer over loopback", () => {
   });
 });
 
+describe("startPeer endpoints", () => {
+  it("resolves a host name once and refuses IPv6 endpoints with a clear error", async () => {
+    const k = keys();
+    const base: PeerConfig = {
+      privateKey: k.privateKey,
+      listenPort: 0,
+      address: "100.64.0.1/10",
+      mtu: 1420,
+      udpListen: [],
+      peers: [{ name: "b", publicKey: keys().publicKey, allowedIps: ["100.64.0.2/32"] }],
+    };
+    const named = await startPeer(
+      { ...base, peers: [{ ...base.peers[0]!, endpoint: { host: "localhost", port: 51820 } }] },
+      { bindAddress: "127.0.0.1" },
+    );
+    running.push(named);
+    expect(named.stats().peers[0]!.endpoint).toBe("127.0.0.1:51820");
+    await expect(
+      startPeer({ ...base, peers: [{ ...base.peers[0]!, endpoint: { host: "::1", port: 51820 } }] }),
+    ).rejects.toThrow("IPv6 endpoint ::1 is not supported yet");
+  });
+});
+
 describe("control channel", () => {
   it("answers every kind of command, and bad input with an error", async () => {
     const { peerA, eventsA } = await pair();

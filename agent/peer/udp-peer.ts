@@ -4,6 +4,8 @@
  * everything that touches a socket or a timer lives here.
  */
 import { createSocket, type RemoteInfo, type Socket } from "node:dgram";
+import { lookup } from "node:dns/promises";
+import { isIP } from "node:net";
 import { ipToString, parseInterfaceAddress } from "../net/ipv4.ts";
 import { NetStack } from "../net/stack.ts";
 import { Udp, udpEcho } from "../net/udp.ts";
@@ -62,6 +64,19 @@ export interface StartPeerOptions {
   bindAddress?: string;
 }
 
+/**
+ * Names are resolved once, up front: the core compares endpoints by value to detect
+ * roaming, and a per-send DNS lookup would be slow and could flap between addresses.
+ */
+async function resolveEndpoint(e: Endpoint): Promise<Endpoint> {
+  const family = isIP(e.host);
+  if (family === 4) return e;
+  if (family === 6)
+    throw new Error(`IPv6 endpoint ${e.host} is not supported yet (the peer's socket is IPv4)`);
+  const { address } = await lookup(e.host, { family: 4 });
+  return { host: address, port: e.port };
+}
+
 function endpointToString(e: Endpoint): string {
   return e.host.includes(":") ? `[${e.host}]:${e.port}` : `${e.host}:${e.port}`;
 }
@@ -75,11 +90,12 @@ export async function startPeer(config: PeerConfig, options: StartPeerOptions = 
 
   const device = new Device({ privateKey });
   for (const p of config.peers) {
+    const endpoint = p.endpoint ? await resolveEndpoint(p.endpoint) : undefined;
     device.addPeer({
       name: p.name,
       publicKey: keyFromBase64(p.publicKey),
       ...(p.presharedKey ? { presharedKey: keyFromBase64(p.presharedKey) } : {}),
-      ...(p.endpoint ? { endpoint: p.endpoint } : {}),
+      ...(endpoint ? { endpoint } : {}),
       allowedIps: p.allowedIps,
       ...(p.persistentKeepaliveSeconds ? { persistentKeepaliveSeconds: p.persistentKeepaliveSeconds } : {}),
     });
@@ -87,7 +103,7 @@ export async function startPeer(config: PeerConfig, options: StartPeerOptions = 
 
   const driver = { datagramsIn: 0, datagramsOut: 0, sendErrors: 0, coreErrors: 0 };
   const socket: Socket = createSocket({
-    type: config.peers.some((p) => p.endpoint?.host.includes(":")) ? "udp6" : "udp4",
+    type: "udp4",
     recvBufferSize: SOCKET_BUFFER_BYTES,
     sendBufferSize: SOCKET_BUFFER_BYTES,
   });
