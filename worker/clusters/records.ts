@@ -18,8 +18,12 @@ function selectRecords(db: Db) {
     .leftJoin(agents, and(eq(agents.cluster, clusters.name), eq(agents.revoked, false)));
 }
 
+export function clusterRecordQuery(db: Db, name: string) {
+  return selectRecords(db).where(eq(clusters.name, name)).limit(1);
+}
+
 export async function findClusterRecord(db: Db, name: string): Promise<ClusterRecord | undefined> {
-  const rows = await selectRecords(db).where(eq(clusters.name, name)).limit(1);
+  const rows = await clusterRecordQuery(db, name);
   return rows[0];
 }
 

@@ -66,9 +66,19 @@ export function interpretConfig(yaml: string): PlatformConfig {
   return { yaml, values, agentValues, platformValues, peering, platformUrl };
 }
 
+export function configRowQuery(db: Db) {
+  return db
+    .select({ yaml: platformConfig.yaml })
+    .from(platformConfig)
+    .where(eq(platformConfig.id, CONFIG_ROW_ID));
+}
+
+export function configFromRows(rows: { yaml: string }[]): PlatformConfig {
+  return interpretConfig(rows[0]?.yaml ?? DEFAULT_CONFIG_YAML);
+}
+
 export async function loadConfig(db: Db): Promise<PlatformConfig> {
-  const row = await db.query.platformConfig.findFirst({ where: eq(platformConfig.id, CONFIG_ROW_ID) });
-  return interpretConfig(row?.yaml ?? DEFAULT_CONFIG_YAML);
+  return configFromRows(await configRowQuery(db));
 }
 
 export async function saveConfigYaml(db: Db, yaml: string, now: number): Promise<void> {
