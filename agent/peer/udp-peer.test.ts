@@ -145,6 +145,10 @@ describe("startPeer endpoints", () => {
     await expect(
       startPeer({ ...base, peers: [{ ...base.peers[0]!, endpoint: { host: "::1", port: 51820 } }] }),
     ).rejects.toThrow("IPv6 endpoint ::1 is not supported yet");
+    // A port already in use is reported, not left half-open.
+    await expect(
+      startPeer({ ...base, listenPort: named.listenPort }, { bindAddress: "127.0.0.1" }),
+    ).rejects.toThrow(/EADDRINUSE/);
   });
 });
 

@@ -173,7 +173,10 @@ export async function startPeer(config: PeerConfig, options: StartPeerOptions = 
   socket.on("error", (err) => emit({ event: "error", message: `udp socket: ${err.message}` }));
 
   await new Promise<void>((resolve, reject) => {
-    const onError = (err: Error) => reject(err);
+    const onError = (err: Error) => {
+      socket.close();
+      reject(err);
+    };
     socket.once("error", onError);
     socket.bind(
       { port: config.listenPort, ...(options.bindAddress ? { address: options.bindAddress } : {}) },
