@@ -83,3 +83,63 @@ describe.each([
     expect(ofType(b.log, "drop")).toEqual([{ type: "drop", reason: "bad-mac1" }]);
   });
 });
+
+describe("concurrent and reconfigured peers", () => {
+  it("recovers when both sides initiate at the same moment", () => {
+    const { net, a, b } = pair({ bKnowsAEndpoint: true });
+    const held: { from: typeof a; data: Uint8Array }[] = [];
+    net.filter = (from, _to, data) => {
+      held.push({ from: from.port === a.endpoint.port ? a : b, data });
+      return false;
+    };
+    net.run(a, a.device.encapsulate(ipv4Packet("10.0.0.1", "10.0.0.2", 1), 0), 0);
+    net.run(b, b.device.encapsulate(ipv4Packet("10.0.0.2", "10.0.0.1", 2), 0), 0);
+    net.filter = null;
+    for (const h of held) {
+      const target = h.from === a ? b : a;
+      net.run(target, target.device.decapsulate(h.data, h.from.endpoint, 1), 1);
+    }
+    for (let t = 100; t <= 20_000 && (a.delivered.length === 0 || b.delivered.length === 0); t += 100)
+      net.tick(t);
+    expect(a.delivered).toHaveLength(1);
+    expect(b.delivered).toHaveLength(1);
+    net.run(a, a.device.encapsulate(ipv4Packet("10.0.0.1", "10.0.0.2", 3), 21_000), 21_000);
+    net.run(b, b.device.encapsulate(ipv4Packet("10.0.0.2", "10.0.0.1", 4), 21_000), 21_000);
+    expect(a.delivered).toHaveLength(2);
+    expect(b.delivered).toHaveLength(2);
+  });
+
+  it("applies allowed-IP changes, new PSKs and peer removal", () => {
+    const { net, a, b } = pair();
+    net.run(a, a.device.encapsulate(ipv4Packet("10.0.0.1", "10.0.0.2", 1), 0), 0);
+    a.device.updatePeer("b", { allowedIps: ["10.0.1.0/24"] });
+    expect(a.device.encapsulate(ipv4Packet("10.0.0.1", "10.0.0.2"), 1)).toEqual([
+      { type: "drop", reason: "no-route" },
+    ]);
+    expect(ofType(a.device.encapsulate(ipv4Packet("10.0.0.1", "10.0.1.9"), 1), "send")).toHaveLength(1);
+
+    const psk = new Uint8Array(32).fill(9);
+    a.device.updatePeer("b", { presharedKey: psk });
+    b.device.updatePeer("a", { presharedKey: psk });
+    net.run(a, a.device.initiateHandshake("b", 10_000), 10_000);
+    expect(ofType(a.log, "handshake-complete")).toHaveLength(2);
+
+    b.device.removePeer("a");
+    const stale = ofType(a.device.encapsulate(ipv4Packet("10.0.0.1", "10.0.1.9"), 10_001), "send")[0]!;
+    expect(ofType(b.device.decapsulate(stale.data, a.endpoint, 10_001), "drop")[0]?.reason).toBe(
+      "unknown-receiver",
+    );
+    expect(() => b.device.peerStats("a")).toThrow(/unknown peer/);
+  });
+
+  it("setPeerEndpoint redirects sends without an endpoint-changed event", () => {
+    const { net, a, b } = pair();
+    net.run(a, a.device.encapsulate(ipv4Packet("10.0.0.1", "10.0.0.2", 1), 0), 0);
+    a.device.setPeerEndpoint("b", { host: "127.0.0.5", port: 9 });
+    const out = a.device.encapsulate(ipv4Packet("10.0.0.1", "10.0.0.2", 1), 1);
+    expect(out.map((x) => x.type)).toEqual(["send"]);
+    expect(ofType(out, "send")[0]?.endpoint).toEqual({ host: "127.0.0.5", port: 9 });
+    expect(a.device.peerStats("b").endpoint).toEqual({ host: "127.0.0.5", port: 9 });
+    expect(b.delivered).toHaveLength(1);
+  });
+});

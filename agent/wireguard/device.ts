@@ -114,8 +114,8 @@ export class Device {
   /** Padding happens here; sealing copies out of it, so it is never handed to the driver. */
   private readonly padScratch = new Uint8Array(MAX_DATAGRAM + 16);
   private lastTimestamp: Uint8Array = new Uint8Array(12);
-  private jitterPool: Uint8Array = new Uint8Array(0);
-  private jitterAt = 0;
+  private randomPool: Uint8Array = new Uint8Array(0);
+  private randomAt = 0;
   private loadWindowStart = Number.NEGATIVE_INFINITY;
   private loadCount = 0;
   private underLoadUntil = Number.NEGATIVE_INFINITY;
@@ -123,7 +123,12 @@ export class Device {
   constructor(config: DeviceConfig) {
     if (config.privateKey.length !== 32) throw new Error("privateKey must be 32 bytes");
     this.crypto = config.crypto ?? createNodeCryptoBackend();
-    this.random = config.random ?? ((n) => new Uint8Array(randomBytes(n)));
+    this.random =
+      config.random ??
+      ((n) => {
+        const b = randomBytes(n);
+        return new Uint8Array(b.buffer, b.byteOffset, n);
+      });
     this.underLoadHook = config.underLoad;
     this.wallClock = config.wallClock ?? Date.now;
     const privateKey = new Uint8Array(config.privateKey);
@@ -554,21 +559,29 @@ export class Device {
 
   private newIndex(): number {
     for (;;) {
-      const b = this.random(4);
-      const index = readU32(b, 0);
+      const index = this.pooledRandom(4);
       if (!this.indices.has(index)) return index;
     }
   }
 
-  /** 0..333 ms, drawn from a pooled random buffer to keep the data path allocation-free. */
+  /** 0..333 ms. */
   private jitter(): number {
-    if (this.jitterAt + 2 > this.jitterPool.length) {
-      this.jitterPool = this.random(256);
-      this.jitterAt = 0;
+    return this.pooledRandom(2) % REKEY_TIMEOUT_JITTER_MAX;
+  }
+
+  /**
+   * Indices and jitter need unpredictability, not secrecy, and come often, so
+   * they are drawn from a refilled 256-byte pool instead of one call each.
+   */
+  private pooledRandom(bytes: 2 | 4): number {
+    if (this.randomAt + bytes > this.randomPool.length) {
+      this.randomPool = this.random(256);
+      this.randomAt = 0;
     }
-    const v = (this.jitterPool[this.jitterAt]! << 8) | this.jitterPool[this.jitterAt + 1]!;
-    this.jitterAt += 2;
-    return v % REKEY_TIMEOUT_JITTER_MAX;
+    const p = this.randomPool;
+    const i = this.randomAt;
+    this.randomAt += bytes;
+    return bytes === 2 ? (p[i]! << 8) | p[i + 1]! : readU32(p, i);
   }
 
   // ---------------------------------------------------------------- internals: transport
@@ -629,8 +642,16 @@ export class Device {
       plaintext.fill(0, length);
     }
     const counter = keypair.sendCounter++;
-    const out = new Uint8Array(TRANSPORT_HEADER_SIZE + padded + 16);
+    // A fresh ArrayBuffer per packet costs more than the AEAD itself, so carve the
+    // output from Node's pooled slabs (never reused while referenced). Every byte
+    // is written below; the plain view keeps Buffer's aliasing slice() from drivers.
+    const size = TRANSPORT_HEADER_SIZE + padded + 16;
+    const raw = Buffer.allocUnsafe(size);
+    const out = new Uint8Array(raw.buffer, raw.byteOffset, size);
     out[0] = 4;
+    out[1] = 0;
+    out[2] = 0;
+    out[3] = 0;
     writeU32(out, 4, keypair.remoteIndex);
     writeU32(out, 8, counter >>> 0);
     writeU32(out, 12, Math.floor(counter / TWO_32));

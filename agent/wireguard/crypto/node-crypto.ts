@@ -29,22 +29,37 @@ function asView(b: Buffer): Uint8Array {
 }
 
 /**
- * OpenSSL's DER decoders cost ~0.5 ms per key, JWK import ~0.05 ms, so keys
- * are imported via JWK and cached by content (statics and ephemerals are
- * each used several times per handshake).
+ * OpenSSL's DER decoders cost ~0.5 ms per key, JWK import ~0.04 ms, so keys
+ * are imported via JWK and cached: statics are used on every handshake and
+ * ephemerals two or three times. The first level is keyed by array identity
+ * (no encoding on the hot path) and re-checks the bytes, so a caller that
+ * reuses an array with new contents still gets the right key.
  */
 class KeyCache {
-  private readonly map = new Map<string, KeyObject>();
-  get(raw: Uint8Array, load: (b64: string) => KeyObject): KeyObject {
+  private readonly byContent = new Map<string, KeyObject>();
+  private readonly byArray = new WeakMap<Uint8Array, { bytes: Uint8Array; key: KeyObject }>();
+
+  constructor(private readonly load: (b64url: string) => KeyObject) {}
+
+  get(raw: Uint8Array): KeyObject {
+    const hit = this.byArray.get(raw);
+    if (hit !== undefined && sameBytes(hit.bytes, raw)) return hit.key;
     const id = b64u(raw);
-    let key = this.map.get(id);
+    let key = this.byContent.get(id);
     if (key === undefined) {
-      key = load(id);
-      if (this.map.size >= KEY_CACHE_LIMIT) this.map.clear();
-      this.map.set(id, key);
+      key = this.load(id);
+      if (this.byContent.size >= KEY_CACHE_LIMIT) this.byContent.clear();
+      this.byContent.set(id, key);
     }
+    this.byArray.set(raw, { bytes: raw.slice(), key });
     return key;
   }
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /**
@@ -54,14 +69,14 @@ class KeyCache {
  */
 export function createNodeCryptoBackend(): CryptoBackend {
   const nonce = Buffer.alloc(12);
-  const privateKeys = new KeyCache();
-  const publicKeys = new KeyCache();
-  const loadPrivate = (raw: Uint8Array) =>
-    privateKeys.get(raw, (d) =>
-      createPrivateKey({ key: { kty: "OKP", crv: "X25519", d, x: PLACEHOLDER_X }, format: "jwk" }),
-    );
-  const loadPublic = (raw: Uint8Array) =>
-    publicKeys.get(raw, (x) => createPublicKey({ key: { kty: "OKP", crv: "X25519", x }, format: "jwk" }));
+  const privateKeys = new KeyCache((d) =>
+    createPrivateKey({ key: { kty: "OKP", crv: "X25519", d, x: PLACEHOLDER_X }, format: "jwk" }),
+  );
+  const publicKeys = new KeyCache((x) =>
+    createPublicKey({ key: { kty: "OKP", crv: "X25519", x }, format: "jwk" }),
+  );
+  const loadPrivate = (raw: Uint8Array) => privateKeys.get(raw);
+  const loadPublic = (raw: Uint8Array) => publicKeys.get(raw);
 
   return {
     name: "node-crypto",
