@@ -296,7 +296,9 @@ export class TcpConnection implements TcpEndpoints {
     if (!this.canWrite()) return 0;
     const n = this.sendBuf.write(data);
     if (n < data.length) this.wantWritable = true;
-    if (n > 0 && isSynchronized(this.st)) this.afterEvent(this.host.now());
+    // Transmit only: app callbacks never run inside write(), so a writer that
+    // loops on write() from onWritable cannot be re-entered mid-loop.
+    if (n > 0 && isSynchronized(this.st)) this.transmit(this.host.now());
     return n;
   }
 
@@ -320,7 +322,7 @@ export class TcpConnection implements TcpEndpoints {
       default:
         return;
     }
-    this.afterEvent(this.host.now());
+    this.transmit(this.host.now());
   }
 
   /** Full close: end() and throw away anything the peer still sends (it is acknowledged, not delivered). */
@@ -329,8 +331,7 @@ export class TcpConnection implements TcpEndpoints {
     this.rcvQueue.length = 0;
     this.rcvQueued = 0;
     this.end();
-    if (isSynchronized(this.st) || this.st === "SYN-SENT" || this.st === "SYN-RECEIVED")
-      this.afterEvent(this.host.now());
+    if (isSynchronized(this.st)) this.transmit(this.host.now());
   }
 
   /** Resets the connection (RST) and drops all buffered data. */
@@ -352,13 +353,9 @@ export class TcpConnection implements TcpEndpoints {
   resume(): void {
     if (!this.paused) return;
     this.paused = false;
-    if (!this.isClosed()) {
-      this.afterEvent(this.host.now());
-    } else {
-      // Data that arrived before a graceful close is still owed to the app.
-      this.deliverToApp();
-      this.maybeEmitClose();
-    }
+    // Also after a graceful close: data that arrived before it is still owed to the app.
+    this.dispatch();
+    if (!this.isClosed()) this.transmit(this.host.now());
   }
 
   // ================================================================ driven by the layer
@@ -985,28 +982,56 @@ export class TcpConnection implements TcpEndpoints {
 
   /** Delivers to the app, sends what is due, and fires deferred events, in an order safe for re-entry. */
   private afterEvent(now: number): void {
-    if (this.establishedPending) {
-      this.establishedPending = false;
-      this.host.established(this);
-      this.onEstablished?.();
-      if (this.isClosed()) return;
-    }
-    this.deliverToApp();
-    if (this.isClosed()) return;
+    // App callbacks first, so data taken by the app opens the window the next ACK advertises.
+    this.dispatch();
+    if (!this.isClosed()) this.transmit(now);
+  }
+
+  /** Sends what the windows allow, plus an ACK or window update if one is owed. */
+  private transmit(now: number): void {
     this.output(now);
     if (!this.ackNow && isSynchronized(this.st) && this.windowUpdateWorthSending()) this.ackNow = true;
     if (this.ackNow && !this.isClosed() && this.st !== "SYN-SENT") {
       // SND.MAX, not SND.NXT: after a timeout rewinds SND.NXT, the peer's RCV.NXT may already be past it.
       this.emit(this.st === "SYN-RECEIVED" ? this.sndNxt : this.sndMax, 0, TCP_ACK);
     }
-    if (this.writablePending) {
-      this.writablePending = false;
-      if (this.canWrite() && this.sendBuf.free > 0) {
-        this.wantWritable = false;
-        this.onWritable?.();
-      }
+  }
+
+  private dispatching = false;
+  private redispatch = false;
+
+  /**
+   * Runs the app's callbacks. Never nested: a callback that triggers more events
+   * (resume() inside onWritable, abort() inside onData) makes the outer loop go
+   * round again instead of recursing into half-updated state.
+   */
+  private dispatch(): void {
+    if (this.dispatching) {
+      this.redispatch = true;
+      return;
     }
-    this.maybeEmitClose();
+    this.dispatching = true;
+    try {
+      do {
+        this.redispatch = false;
+        if (this.establishedPending) {
+          this.establishedPending = false;
+          this.host.established(this);
+          this.onEstablished?.();
+        }
+        this.deliverToApp();
+        if (this.writablePending) {
+          this.writablePending = false;
+          if (this.canWrite() && this.sendBuf.free > 0) {
+            this.wantWritable = false;
+            this.onWritable?.();
+          }
+        }
+        this.maybeEmitClose();
+      } while (this.redispatch);
+    } finally {
+      this.dispatching = false;
+    }
   }
 
   private deliverToApp(): void {
@@ -1037,11 +1062,16 @@ export class TcpConnection implements TcpEndpoints {
     this.delAckAt = UNARMED;
     this.timeWaitAt = UNARMED;
     this.ooo.clear();
+    if (this.closeReason !== "normal") {
+      // A reset or abort voids the stream; unread data is not delivered after it.
+      this.rcvQueue.length = 0;
+      this.rcvQueued = 0;
+    }
     if (!this.releasedFlag) {
       this.releasedFlag = true;
       this.host.released(this);
     }
-    this.maybeEmitClose();
+    this.dispatch();
   }
 
   private maybeEmitClose(): void {
