@@ -893,7 +893,10 @@ export class TcpConnection implements TcpEndpoints {
       const finDue = this.finQueued && seqLe(this.sndNxt, dataEnd);
       if (unsent <= 0 && !finDue) break;
       const inflight = seqDiff(this.sndNxt, this.sndUna);
-      const usable = Math.min(this.cwnd, this.sndWnd) - inflight;
+      // RFC 3042 limited transmit: each of the first two duplicate ACKs lets one
+      // new segment out, so a small window still produces the third duplicate.
+      const extra = !this.inRecovery && this.dupAcks > 0 && this.dupAcks < 3 ? this.dupAcks * mss : 0;
+      const usable = Math.min(this.cwnd + extra, this.sndWnd) - inflight;
       let len = Math.min(mss, Math.max(unsent, 0), Math.max(usable, 0));
       if (unsent > 0 && len === 0) break;
       // Sender-side silly window avoidance: a runt that is neither the tail nor

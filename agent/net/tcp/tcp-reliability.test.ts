@@ -149,6 +149,27 @@ describe("fast retransmit and NewReno", () => {
     expect(retransmitAt.size).toBe(2);
   });
 
+  it("uses limited transmit so a three-segment window still fast-retransmits", () => {
+    const pair = makePair({ configA: { initialCwndSegments: 3 } });
+    const { client, server } = connectPair(pair);
+    const sink = new Sink(server, false);
+    let first = true;
+    pair.net.tap = (p, h) => {
+      if (h.src === IP_A && decodeTcp(p).seg.payload.length > 0 && first) {
+        first = false;
+        return false;
+      }
+      return true;
+    };
+    const data = new SeededRandom(8).bytes(10 * 1380);
+    client.write(data);
+    pair.net.runUntil(() => sink.bytes === data.length, 60_000);
+    expect(sink.digest()).toBe(sha256(data));
+    // Two segments survive the loss; only the two extra ones limited transmit lets out make a third duplicate.
+    expect(client.stats.fastRetransmits).toBe(1);
+    expect(client.stats.timeouts).toBe(0);
+  });
+
   it("acknowledges out-of-order data at once with a duplicate ACK", () => {
     const pair = makePair();
     const { client, server } = connectPair(pair);
