@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { createNobleBackend } from "./crypto/noble.ts";
 import { Device } from "./device.ts";
@@ -141,5 +142,21 @@ describe("concurrent and reconfigured peers", () => {
     expect(ofType(out, "send")[0]?.endpoint).toEqual({ host: "127.0.0.5", port: 9 });
     expect(a.device.peerStats("b").endpoint).toEqual({ host: "127.0.0.5", port: 9 });
     expect(b.delivered).toHaveLength(1);
+  });
+});
+
+describe("secret hygiene", () => {
+  it("erases ephemeral private keys once each handshake is done with them", () => {
+    const handedOut: Uint8Array[] = [];
+    const random = (n: number) => {
+      const b = new Uint8Array(randomBytes(n));
+      if (n === 32) handedOut.push(b);
+      return b;
+    };
+    const { net, a, b } = pair({ a: { random }, b: { random } });
+    net.run(a, a.device.encapsulate(ipv4Packet("10.0.0.1", "10.0.0.2", 1), 0), 0);
+    expect(b.delivered).toHaveLength(1);
+    expect(handedOut).toHaveLength(2);
+    for (const k of handedOut) expect(k.every((x) => x === 0)).toBe(true);
   });
 });

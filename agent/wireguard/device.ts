@@ -370,14 +370,17 @@ export class Device {
       return;
     }
     const localIndex = this.newIndex();
+    const ephemeral = this.random(32);
     const response = createResponse(
       this.crypto,
       consumed.state,
-      this.random(32),
+      ephemeral,
       peer.presharedKey,
       localIndex,
       consumed.senderIndex,
     );
+    this.eraseSecret(ephemeral);
+    consumed.state.chainKey.fill(0);
     if (typeof response === "string") {
       this.drop(actions, response, peer.name);
       return;
@@ -425,7 +428,7 @@ export class Device {
       this.drop(actions, consumed, peer.name);
       return;
     }
-    peer.pending = null;
+    this.clearPending(peer);
     const keypair = new Keypair(
       consumed.keys.sendKey,
       consumed.keys.receiveKey,
@@ -463,15 +466,17 @@ export class Device {
     if (peer.lastSentHandshakeAt !== null && now - peer.lastSentHandshakeAt < REKEY_TIMEOUT) return;
     peer.lastSentHandshakeAt = now;
     const localIndex = this.newIndex();
+    const ephemeral = this.random(32);
     const created = createInitiation(
       this.crypto,
       this.local,
       peer.remote,
-      this.random(32),
+      ephemeral,
       localIndex,
       this.nextTimestamp(),
     );
     if (typeof created === "string") {
+      this.eraseSecret(ephemeral);
       this.drop(actions, created, peer.name);
       return;
     }
@@ -547,8 +552,15 @@ export class Device {
   private clearPending(peer: PeerState): void {
     if (peer.pending === null) return;
     this.indices.delete(peer.pending.localIndex);
-    peer.pending.state.ephemeralPrivate.fill(0);
+    this.eraseSecret(peer.pending.state.ephemeralPrivate);
+    peer.pending.state.chainKey.fill(0);
     peer.pending = null;
+  }
+
+  /** Ephemeral keys must not outlive their handshake, in our arrays or in backend caches. */
+  private eraseSecret(privateKey: Uint8Array): void {
+    this.crypto.forgetPrivateKey?.(privateKey);
+    privateKey.fill(0);
   }
 
   private deleteKeypair(k: Keypair | null): void {

@@ -13,6 +13,12 @@ export interface CryptoBackend {
   x25519(privateKey: Uint8Array, publicKey: Uint8Array): Uint8Array | null;
   x25519PublicKey(privateKey: Uint8Array): Uint8Array;
   /**
+   * Drops anything the backend derived from this private key (caches of
+   * imported keys). Called for ephemerals once a handshake no longer needs
+   * them, so forward secrecy does not depend on cache eviction.
+   */
+  forgetPrivateKey?(privateKey: Uint8Array): void;
+  /**
    * ChaCha20-Poly1305 with the 12-byte nonce 0^4 || LE64(counter). Writes
    * ciphertext||tag into `out` (which must hold plaintext.length + 16 bytes)
    * when given, and returns the written view.

@@ -153,3 +153,17 @@ describe("node-crypto and noble agree on random inputs", () => {
     );
   });
 });
+
+describe("node-crypto key cache", () => {
+  it("recomputes after a key array is reused with new contents or forgotten", () => {
+    const c = createNodeCryptoBackend();
+    const priv = new Uint8Array(32).fill(1);
+    const peer = nobleBackend.x25519PublicKey(new Uint8Array(32).fill(2));
+    const first = toHex(c.x25519(priv, peer)!);
+    priv.fill(3);
+    expect(toHex(c.x25519(priv, peer)!)).toBe(toHex(nobleBackend.x25519(priv, peer)!));
+    expect(toHex(c.x25519(priv, peer)!)).not.toBe(first);
+    c.forgetPrivateKey?.(priv);
+    expect(toHex(c.x25519PublicKey(priv))).toBe(toHex(nobleBackend.x25519PublicKey(priv)));
+  });
+});

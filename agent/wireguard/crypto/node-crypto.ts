@@ -54,6 +54,15 @@ class KeyCache {
     this.byArray.set(raw, { bytes: raw.slice(), key });
     return key;
   }
+
+  delete(raw: Uint8Array): void {
+    const hit = this.byArray.get(raw);
+    if (hit !== undefined) {
+      hit.bytes.fill(0);
+      this.byArray.delete(raw);
+    }
+    this.byContent.delete(b64u(raw));
+  }
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
@@ -91,6 +100,9 @@ export function createNodeCryptoBackend(): CryptoBackend {
         return null;
       }
       return isAllZero(shared) ? null : shared;
+    },
+    forgetPrivateKey(privateKey) {
+      privateKeys.delete(privateKey);
     },
     x25519PublicKey(privateKey) {
       if (privateKey.length !== 32) throw new RangeError("x25519 keys are 32 bytes");
