@@ -13,42 +13,40 @@ const TWO_32 = 4294967296;
  * counter would move the window.
  */
 export class ReplayWindow {
-  private readonly ring = new Uint32Array(RING_BLOCKS);
+  /** Allocated on first use: many keypairs (rotated out, or never used to receive) never need it. */
+  private ring: Uint32Array | null = null;
   private lastHi = 0;
   private lastLo = 0;
-  private empty = true;
 
   /** True (and records it) when the counter is new, inside the window and below REJECT_AFTER_MESSAGES. */
   accept(hi: number, lo: number): boolean {
     if (hi > REJECT_AFTER_MESSAGES_HI || (hi === REJECT_AFTER_MESSAGES_HI && lo >= REJECT_AFTER_MESSAGES_LO))
       return false;
-    if (this.empty || hi > this.lastHi || (hi === this.lastHi && lo > this.lastLo)) {
-      this.advanceTo(hi, lo);
+    let ring = this.ring;
+    if (ring === null) {
+      ring = this.ring = new Uint32Array(RING_BLOCKS);
+      this.lastHi = hi;
+      this.lastLo = lo;
+    } else if (hi > this.lastHi || (hi === this.lastHi && lo > this.lastLo)) {
+      this.advanceTo(ring, hi, lo);
     } else {
       const behind = (this.lastHi - hi) * TWO_32 + (this.lastLo - lo);
       if (behind > REPLAY_WINDOW) return false;
     }
     const block = (lo >>> 5) % RING_BLOCKS;
     const bit = 1 << (lo & (BLOCK_BITS - 1));
-    const old = this.ring[block]!;
+    const old = ring[block]!;
     if ((old & bit) !== 0) return false;
-    this.ring[block] = old | bit;
+    ring[block] = old | bit;
     return true;
   }
 
-  private advanceTo(hi: number, lo: number): void {
-    const first = this.empty;
-    this.empty = false;
+  private advanceTo(ring: Uint32Array, hi: number, lo: number): void {
     // Distance in blocks, capped at the ring size (anything larger clears all).
-    let blocks: number;
-    if (first) blocks = RING_BLOCKS;
-    else {
-      const ahead = (hi - this.lastHi) * TWO_32 + (lo - this.lastLo);
-      blocks = Math.min(RING_BLOCKS, Math.floor(((this.lastLo & (BLOCK_BITS - 1)) + ahead) / BLOCK_BITS));
-    }
+    const ahead = (hi - this.lastHi) * TWO_32 + (lo - this.lastLo);
+    const blocks = Math.min(RING_BLOCKS, Math.floor(((this.lastLo & (BLOCK_BITS - 1)) + ahead) / BLOCK_BITS));
     const current = this.lastLo >>> 5;
-    for (let i = 1; i <= blocks; i++) this.ring[(current + i) % RING_BLOCKS] = 0;
-    if (first) this.ring[current % RING_BLOCKS] = 0;
+    for (let i = 1; i <= blocks; i++) ring[(current + i) % RING_BLOCKS] = 0;
     this.lastHi = hi;
     this.lastLo = lo;
   }

@@ -30,45 +30,30 @@ function asView(b: Buffer): Uint8Array {
 
 /**
  * OpenSSL's DER decoders cost ~0.5 ms per key, JWK import ~0.04 ms, so keys
- * are imported via JWK and cached: statics are used on every handshake and
- * ephemerals two or three times. The first level is keyed by array identity
- * (no encoding on the hot path) and re-checks the bytes, so a caller that
- * reuses an array with new contents still gets the right key.
+ * are imported via JWK and cached by content: statics are used on every
+ * handshake and ephemerals two or three times. (An identity-keyed WeakMap in
+ * front measured slower: the churn of short-lived ephemerals costs more GC
+ * than the base64 key saves.)
  */
 class KeyCache {
-  private readonly byContent = new Map<string, KeyObject>();
-  private readonly byArray = new WeakMap<Uint8Array, { bytes: Uint8Array; key: KeyObject }>();
+  private readonly map = new Map<string, KeyObject>();
 
   constructor(private readonly load: (b64url: string) => KeyObject) {}
 
   get(raw: Uint8Array): KeyObject {
-    const hit = this.byArray.get(raw);
-    if (hit !== undefined && sameBytes(hit.bytes, raw)) return hit.key;
     const id = b64u(raw);
-    let key = this.byContent.get(id);
+    let key = this.map.get(id);
     if (key === undefined) {
       key = this.load(id);
-      if (this.byContent.size >= KEY_CACHE_LIMIT) this.byContent.clear();
-      this.byContent.set(id, key);
+      if (this.map.size >= KEY_CACHE_LIMIT) this.map.clear();
+      this.map.set(id, key);
     }
-    this.byArray.set(raw, { bytes: raw.slice(), key });
     return key;
   }
 
   delete(raw: Uint8Array): void {
-    const hit = this.byArray.get(raw);
-    if (hit !== undefined) {
-      hit.bytes.fill(0);
-      this.byArray.delete(raw);
-    }
-    this.byContent.delete(b64u(raw));
+    this.map.delete(b64u(raw));
   }
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
 
 /**
