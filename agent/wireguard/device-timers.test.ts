@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Action } from "./actions.ts";
+import { Device } from "./device.ts";
 import { ipv4Packet, type Network, type Node, ofType, pair } from "./test-support/network.ts";
 
 const TICK = 100;
@@ -150,5 +151,43 @@ describe("timers (fake clock)", () => {
     net.tick(0);
     expect(ofType(a.log, "handshake-complete")).toHaveLength(1);
     expect(ofType(b.log, "handshake-complete")).toHaveLength(1);
+  });
+});
+
+describe("initiation replay and flood protection", () => {
+  it("refuses a replayed initiation and one arriving within 20 ms of the last, then accepts later ones", () => {
+    const { net, a, b } = pair();
+    const aKey = new Uint8Array(32).fill(0x41);
+    // Rebuild the pair around a known key so a twin device can produce fresh initiations as "a".
+    const twin = (offsetMs: number) => {
+      const d = new Device({ privateKey: aKey, wallClock: () => Date.now() + offsetMs });
+      d.addPeer({
+        name: "b",
+        publicKey: b.device.publicKey,
+        endpoint: b.endpoint,
+        allowedIps: ["10.0.0.2/32"],
+      });
+      return d;
+    };
+    b.device.removePeer("a");
+    b.device.addPeer({ name: "a", publicKey: twin(0).publicKey, allowedIps: ["10.0.0.1/32"] });
+    const initOf = (d: Device, now: number) => ofType(d.initiateHandshake("b", now), "send")[0]!.data;
+    const first = initOf(twin(0), 0);
+    const reasons = (data: Uint8Array, now: number) =>
+      b.device.decapsulate(data, a.endpoint, now).map((x) => (x.type === "drop" ? x.reason : x.type));
+    expect(reasons(first, 0)).toEqual(["endpoint-changed", "send"]);
+    expect(reasons(first, 1_000)).toEqual(["replayed-timestamp"]);
+    expect(reasons(initOf(twin(1_000), 10), 10)).toEqual(["initiation-flood"]);
+    expect(reasons(initOf(twin(2_000), 30), 30)).toEqual(["send"]);
+    expect(net.nodes.size).toBe(2);
+  });
+
+  it("does not send a new initiation within 5 s of the last one, however much data waits", () => {
+    const { net, a } = pair();
+    net.filter = () => false;
+    net.run(a, a.device.encapsulate(aToB(), 0), 0);
+    for (const t of [1, 2_000, 4_999]) expect(ofType(a.device.encapsulate(aToB(), t), "send")).toEqual([]);
+    expect(ofType(a.device.initiateHandshake("b", 4_999), "send")).toEqual([]);
+    expect(ofType(a.device.initiateHandshake("b", 5_000), "send").map((s) => s.data[0])).toEqual([1]);
   });
 });
