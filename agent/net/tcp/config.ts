@@ -29,6 +29,8 @@ export interface TcpConfig {
   readonly initialCwndSegments: number;
   /** Half-open (SYN-RECEIVED) connections per listener before new SYNs are ignored. */
   readonly maxSynBacklog: number;
+  /** Offer selective acknowledgements (RFC 2018); used only when the peer offers them too. */
+  readonly sack: boolean;
 }
 
 export const DEFAULT_TCP_CONFIG: TcpConfig = {
@@ -45,16 +47,12 @@ export const DEFAULT_TCP_CONFIG: TcpConfig = {
   maxSynRetransmits: 6,
   initialCwndSegments: 10,
   maxSynBacklog: 128,
+  sack: true,
 };
 
 export function resolveTcpConfig(overrides: Partial<TcpConfig> = {}): TcpConfig {
   const c: TcpConfig = { ...DEFAULT_TCP_CONFIG, ...overrides };
-  const positive: (keyof TcpConfig)[] = [
-    "mss",
-    "sendBufferSize",
-    "receiveBufferSize",
-    "maxOutOfOrderSegments",
-  ];
+  const positive = ["mss", "sendBufferSize", "receiveBufferSize", "maxOutOfOrderSegments"] as const;
   for (const k of positive) {
     if (!Number.isInteger(c[k]) || c[k] <= 0)
       throw new RangeError(`tcp config ${k} must be a positive integer`);

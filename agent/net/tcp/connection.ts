@@ -8,15 +8,20 @@
  *
  * Congestion control is RFC 5681 slow start / congestion avoidance with
  * NewReno fast recovery (RFC 6582); the RTO follows RFC 6298 with Karn's rule.
- * No SACK: inside a tunnel losses are rare and NewReno plus the receiver's
- * reassembly queue recovers them; the extra scoreboard did not earn its keep.
+ * SACK (RFC 2018) when both ends offer it: as receiver we report held
+ * out-of-order ranges on every pure ACK; as sender a scoreboard lets fast
+ * recovery resend each hole once and lets go-back-N after a timeout skip
+ * what the peer already holds. Against Linux under 5% loss this cut the
+ * timeouts that dominate NewReno's recovery time.
  */
 import { ByteRing } from "./byte-ring.ts";
 import { type TcpConfig, windowShiftFor } from "./config.ts";
 import { ReassemblyQueue } from "./reassembly.ts";
 import { RtoEstimator } from "./rto.ts";
+import { isUsefulSackBlock, SackScoreboard } from "./sack-scoreboard.ts";
 import {
   encodeTcpPacket,
+  MAX_SACK_BLOCKS,
   type OutgoingSegment,
   TCP_ACK,
   TCP_FIN,
@@ -153,6 +158,10 @@ export class TcpConnection implements TcpEndpoints {
   /** End of the byte sent by the last zero-window probe; an ACK for it is valid though SND.MAX never covered it. */
   private probeEnd: number | undefined;
   private wantWritable = false;
+  private sackOk = false;
+  private readonly sacks = new SackScoreboard();
+  /** In recovery, the next sequence number a hole retransmission may start from. */
+  private rexmitNext = 0;
 
   // ---- receive side ----
   private irs = 0;
@@ -168,6 +177,8 @@ export class TcpConnection implements TcpEndpoints {
   private discardInput = false;
   private ackNow = false;
   private unackedBytes = 0;
+  /** Start of the latest out-of-order arrival, reported first in SACK blocks. */
+  private lastOooSeq = 0;
   private delAckAt = UNARMED;
   private timeWaitAt = UNARMED;
 
@@ -425,6 +436,7 @@ export class TcpConnection implements TcpEndpoints {
       this.rcvShift = 0;
       this.offeredWindowScale = false;
     }
+    this.sackOk = this.config.sack && seg.sackPermitted;
     // The window in a SYN is never scaled.
     this.sndWnd = seg.window;
     this.maxSndWnd = Math.max(this.maxSndWnd, this.sndWnd);
@@ -435,9 +447,12 @@ export class TcpConnection implements TcpEndpoints {
     const o = this.out;
     o.mss = this.config.mss;
     o.windowShift = this.offeredWindowScale ? this.rcvShift : undefined;
+    // A SYN-ACK may only offer SACK when the SYN did.
+    o.sackPermitted = this.config.sack && (!withAck || this.sackOk);
     this.emit(this.iss, 0, withAck ? TCP_SYN | TCP_ACK : TCP_SYN);
     o.mss = undefined;
     o.windowShift = undefined;
+    o.sackPermitted = undefined;
     if (this.rtoAt === UNARMED) this.rtoAt = now + this.rto.rto;
     if (this.retries === 0 && !this.rttTiming) {
       this.rttTiming = true;
@@ -607,6 +622,13 @@ export class TcpConnection implements TcpEndpoints {
       this.challengeAck();
       return false;
     }
+    if (this.sackOk && seg.sackBlocks !== undefined) {
+      const b = seg.sackBlocks;
+      const una = seqGt(ack, this.sndUna) ? ack : this.sndUna;
+      for (let i = 0; i + 1 < b.length; i += 2) {
+        if (isUsefulSackBlock(b[i]!, b[i + 1]!, ack)) this.sacks.add(b[i]!, b[i + 1]!, una, this.sndMax);
+      }
+    }
     const oldWnd = this.sndWnd;
     const newWnd = seg.window << this.sndShift;
     const flight = seqDiff(this.sndMax, this.sndUna);
@@ -661,6 +683,7 @@ export class TcpConnection implements TcpEndpoints {
       this.bufSeq = seqAdd(this.bufSeq, dataAcked);
     }
     this.sndUna = ack;
+    this.sacks.advance(ack);
     if (seqLt(this.sndNxt, ack)) this.sndNxt = ack;
     if (seqGt(ack, this.sndMax)) this.sndMax = ack;
     this.probeEnd = undefined;
@@ -678,6 +701,7 @@ export class TcpConnection implements TcpEndpoints {
       } else {
         // Partial acknowledgement: the next hole is lost too.
         this.retransmitFirst(now);
+        if (this.sackOk) this.retransmitHole(now);
         this.cwnd = Math.max(this.cwnd - acked + (acked >= mss ? mss : 0), mss);
         this.rtoAt = now + this.rto.rto;
       }
@@ -710,11 +734,16 @@ export class TcpConnection implements TcpEndpoints {
     this.dupAcks++;
     const mss = this.effMss;
     if (this.inRecovery) {
-      this.cwnd += mss;
+      // Each duplicate means a segment left the network: send a hole in its
+      // place if the scoreboard shows one, otherwise let new data out.
+      if (!(this.sackOk && this.retransmitHole(now))) this.cwnd += mss;
       return;
     }
+    // RFC 6675 §4: with SACK, more than two segments' worth held above the
+    // hole is proof of loss even when duplicate ACKs were lost on the way.
+    const lost = this.dupAcks === 3 || (this.sackOk && this.sacks.sackedBytes > 2 * mss);
     // RFC 6582 §3.2 step 2: no new recovery for losses from before the last one.
-    if (this.dupAcks === 3 && seqGt(this.sndUna, this.recover)) {
+    if (lost && seqGt(this.sndUna, this.recover)) {
       this.stats.fastRetransmits++;
       this.ssthresh = Math.max(Math.floor(flight / 2), 2 * mss);
       this.recover = this.sndMax;
@@ -748,7 +777,8 @@ export class TcpConnection implements TcpEndpoints {
       else if (this.delAckAt === UNARMED) this.delAckAt = now + this.config.delayedAckMs;
     } else {
       this.stats.outOfOrderSegments++;
-      if (!this.ooo.insert(seq, payload)) this.stats.outOfOrderDropped++;
+      if (this.ooo.insert(seq, payload)) this.lastOooSeq = seq;
+      else this.stats.outOfOrderDropped++;
       // Immediate duplicate ACK drives the peer's fast retransmit.
       this.ackNow = true;
     }
@@ -847,6 +877,11 @@ export class TcpConnection implements TcpEndpoints {
       o.ack = 0;
     }
     o.window = flags & TCP_SYN ? Math.min(this.config.receiveBufferSize, 0xffff) : this.windowToAdvertise();
+    // Only on segments without payload, so the option never pushes a full segment past the MTU.
+    o.sackBlocks =
+      this.sackOk && len === 0 && !this.ooo.isEmpty && !(flags & TCP_SYN)
+        ? this.ooo.sackBlocks(this.lastOooSeq, MAX_SACK_BLOCKS)
+        : undefined;
     if (flags & TCP_SYN) this.rcvAdvEdge = seqAdd(this.rcvNxt, o.window);
     const packet = encodeTcpPacket(o, len > 0 ? this.sendBuf : null, seqDiff(seq, this.bufSeq), len);
     this.stats.segmentsSent++;
@@ -880,7 +915,24 @@ export class TcpConnection implements TcpEndpoints {
     if (len === 0 && !(flags & TCP_FIN)) return;
     if (len > 0) flags |= TCP_PSH;
     this.emit(this.sndUna, len, flags, true);
+    const end = seqAdd(this.sndUna, len);
+    if (seqGt(end, this.rexmitNext)) this.rexmitNext = end;
     if (this.rtoAt === UNARMED) this.rtoAt = now + this.rto.rto;
+  }
+
+  /** Resends the next un-SACKed hole below the highest SACKed byte, once per recovery. Returns whether it sent. */
+  private retransmitHole(now: number): boolean {
+    const from = seqGt(this.rexmitNext, this.sndUna) ? this.rexmitNext : this.sndUna;
+    const hole = this.sacks.nextHole(from);
+    if (hole === undefined) return false;
+    const limit = this.sacks.nextStartAfter(hole) ?? this.dataEnd();
+    const len = Math.min(this.effMss, seqDiff(limit, hole), seqDiff(this.dataEnd(), hole));
+    if (len <= 0) return false;
+    this.rttTiming = false;
+    this.emit(hole, len, TCP_ACK | TCP_PSH, true);
+    this.rexmitNext = seqAdd(hole, len);
+    if (this.rtoAt === UNARMED) this.rtoAt = now + this.rto.rto;
+    return true;
   }
 
   /** Sends whatever the windows allow, then the FIN if it is due. */
@@ -888,6 +940,16 @@ export class TcpConnection implements TcpEndpoints {
     if (!isSynchronized(this.st)) return;
     const mss = this.effMss;
     for (;;) {
+      // Going back after a timeout: skip what the peer already holds.
+      let sackLimit: number | undefined;
+      if (this.sackOk && !this.sacks.isEmpty && seqLt(this.sndNxt, this.sndMax)) {
+        const covered = this.sacks.coveredUntil(this.sndNxt);
+        if (covered !== undefined) {
+          this.sndNxt = covered;
+          continue;
+        }
+        sackLimit = this.sacks.nextStartAfter(this.sndNxt);
+      }
       const dataEnd = this.dataEnd();
       const unsent = seqDiff(dataEnd, this.sndNxt);
       const finDue = this.finQueued && seqLe(this.sndNxt, dataEnd);
@@ -898,6 +960,7 @@ export class TcpConnection implements TcpEndpoints {
       const extra = !this.inRecovery && this.dupAcks > 0 && this.dupAcks < 3 ? this.dupAcks * mss : 0;
       const usable = Math.min(this.cwnd + extra, this.sndWnd) - inflight;
       let len = Math.min(mss, Math.max(unsent, 0), Math.max(usable, 0));
+      if (sackLimit !== undefined) len = Math.min(len, seqDiff(sackLimit, this.sndNxt));
       if (unsent > 0 && len === 0) break;
       // Sender-side silly window avoidance: a runt that is neither the tail nor
       // a large share of the peer's window waits while ACKs are still due.
@@ -958,6 +1021,9 @@ export class TcpConnection implements TcpEndpoints {
     this.inRecovery = false;
     this.dupAcks = 0;
     this.recover = this.sndMax;
+    // A second timeout in a row may mean the peer dropped data it SACKed
+    // (reneging, RFC 2018 §8): stop trusting the scoreboard.
+    if (this.retries >= 2) this.sacks.clear();
     // Go back to the first unacknowledged byte; the receiver's reassembly queue
     // usually lets one retransmission advance the ACK past everything else.
     this.sndNxt = this.sndUna;

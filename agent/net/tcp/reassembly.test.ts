@@ -66,6 +66,17 @@ describe("ReassemblyQueue", () => {
     expect(q.count).toBe(2);
   });
 
+  it("reports held ranges as SACK blocks, newest arrival first", () => {
+    const q = new ReassemblyQueue(8);
+    q.insert(200, bytes(0, 10));
+    q.insert(210, bytes(0, 10));
+    q.insert(300, bytes(0, 10));
+    q.insert(400, bytes(0, 10));
+    expect(q.sackBlocks(305, 4)).toEqual([300, 310, 200, 220, 400, 410]);
+    expect(q.sackBlocks(200, 2)).toEqual([200, 220, 300, 310]);
+    expect(new ReassemblyQueue(2).sackBlocks(0, 4)).toEqual([]);
+  });
+
   it("copies inserted data so the caller may reuse its buffer", () => {
     const q = new ReassemblyQueue(2);
     const buf = bytes(0, 4);

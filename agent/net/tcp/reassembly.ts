@@ -89,6 +89,31 @@ export class ReassemblyQueue {
     return rcvNxt;
   }
 
+  /**
+   * Up to `max` held ranges as flat [start, end, ...] for SACK blocks, adjacent
+   * fragments merged. The range holding `recent` comes first, as RFC 2018 §4
+   * asks, so the sender always learns about the newest arrival.
+   */
+  sackBlocks(recent: number, max: number): number[] {
+    const merged: number[] = [];
+    for (const f of this.frags) {
+      const end = fragEnd(f);
+      const n = merged.length;
+      if (n > 0 && merged[n - 1] === f.seq) merged[n - 1] = end;
+      else merged.push(f.seq, end);
+    }
+    const out: number[] = [];
+    for (let i = 0; i < merged.length; i += 2) {
+      if (seqGe(recent, merged[i]!) && seqGt(merged[i + 1]!, recent)) {
+        out.push(merged[i]!, merged[i + 1]!);
+        merged.splice(i, 2);
+        break;
+      }
+    }
+    for (let i = 0; i < merged.length && out.length < 2 * max; i += 2) out.push(merged[i]!, merged[i + 1]!);
+    return out;
+  }
+
   clear(): void {
     this.frags.length = 0;
     this.held = 0;

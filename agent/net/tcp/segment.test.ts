@@ -85,6 +85,16 @@ describe("TCP segment encoding", () => {
     expect([...s.payload]).toEqual([3, 4, 5, 6, 7]);
   });
 
+  it("round-trips SACK blocks, capped at four", () => {
+    const blocks = [10, 20, 30, 40, 0xfffffff0, 5, 100, 200, 300, 400];
+    const packet = encodeTcpPacket(fields({ sackBlocks: blocks }), null, 0, 0);
+    expect(packet.length).toBe(20 + 20 + 4 + 32);
+    const r = parseTcpSegment(tcpPart(packet), A, B);
+    expect(r.ok && r.segment.sackBlocks).toEqual(blocks.slice(0, 8));
+    const none = parseTcpSegment(tcpPart(encodeTcpPacket(fields(), null, 0, 0)), A, B);
+    expect(none.ok && none.segment.sackBlocks).toBeUndefined();
+  });
+
   it("writes exact bytes for a bare ACK", () => {
     const seg = tcpPart(encodeTcpPacket(fields({ seq: 1, ack: 2, window: 0x1234 }), null, 0, 0));
     expect([...seg.subarray(0, 16)]).toEqual([

@@ -23,6 +23,9 @@ const OPT_NOP = 1;
 const OPT_MSS = 2;
 const OPT_WSCALE = 3;
 const OPT_SACK_PERMITTED = 4;
+const OPT_SACK = 5;
+/** Four blocks fill 34 of the 40 option bytes; more cannot fit. */
+export const MAX_SACK_BLOCKS = 4;
 /** RFC 7323 §2.3: a larger shift is treated as 14. */
 export const MAX_WINDOW_SHIFT = 14;
 
@@ -37,6 +40,8 @@ export interface TcpSegment {
   readonly mss: number | undefined;
   readonly windowShift: number | undefined;
   readonly sackPermitted: boolean;
+  /** SACK blocks as flat [left0, right0, left1, right1, ...]; undefined when absent (the common case). */
+  readonly sackBlocks: readonly number[] | undefined;
   readonly payload: Uint8Array;
 }
 
@@ -71,6 +76,7 @@ export function parseTcpSegment(bytes: Uint8Array, srcIp: number, dstIp: number)
   let mss: number | undefined;
   let windowShift: number | undefined;
   let sackPermitted = false;
+  let sackBlocks: number[] | undefined;
   let i = TCP_MIN_HEADER;
   while (i < dataOffset) {
     const kind = bytes[i]!;
@@ -87,6 +93,10 @@ export function parseTcpSegment(bytes: Uint8Array, srcIp: number, dstIp: number)
     if (kind === OPT_MSS && len === 4) mss = u16(bytes, i + 2);
     else if (kind === OPT_WSCALE && len === 3) windowShift = Math.min(bytes[i + 2]!, MAX_WINDOW_SHIFT);
     else if (kind === OPT_SACK_PERMITTED && len === 2) sackPermitted = true;
+    else if (kind === OPT_SACK && len >= 10 && (len - 2) % 8 === 0) {
+      sackBlocks = [];
+      for (let b = i + 2; b < i + len; b += 8) sackBlocks.push(u32(bytes, b), u32(bytes, b + 4));
+    }
     i += len;
   }
 
@@ -102,6 +112,7 @@ export function parseTcpSegment(bytes: Uint8Array, srcIp: number, dstIp: number)
       mss,
       windowShift,
       sackPermitted,
+      sackBlocks,
       payload: bytes.subarray(dataOffset),
     },
   };
@@ -122,6 +133,8 @@ export interface OutgoingSegment {
   mss?: number | undefined;
   windowShift?: number | undefined;
   sackPermitted?: boolean | undefined;
+  /** Flat [left, right, ...] pairs, at most MAX_SACK_BLOCKS of them; only on segments without payload. */
+  sackBlocks?: readonly number[] | undefined;
 }
 
 /** Anything that can copy payload bytes into an outgoing packet (the send ring, or a plain array). */
@@ -138,8 +151,18 @@ export function bytesSource(bytes: Uint8Array): PayloadSource {
   };
 }
 
+function sackBlockCount(f: OutgoingSegment): number {
+  return f.sackBlocks === undefined ? 0 : Math.min(f.sackBlocks.length >> 1, MAX_SACK_BLOCKS);
+}
+
 function optionsLength(f: OutgoingSegment): number {
-  return (f.mss !== undefined ? 4 : 0) + (f.windowShift !== undefined ? 4 : 0) + (f.sackPermitted ? 4 : 0);
+  const sack = sackBlockCount(f);
+  return (
+    (f.mss !== undefined ? 4 : 0) +
+    (f.windowShift !== undefined ? 4 : 0) +
+    (f.sackPermitted ? 4 : 0) +
+    (sack > 0 ? 4 + 8 * sack : 0)
+  );
 }
 
 /**
@@ -188,6 +211,16 @@ export function encodeTcpPacket(
     packet[o + 2] = OPT_SACK_PERMITTED;
     packet[o + 3] = 2;
     o += 4;
+  }
+  const sack = sackBlockCount(f);
+  if (sack > 0) {
+    const blocks = f.sackBlocks!;
+    packet[o] = OPT_NOP;
+    packet[o + 1] = OPT_NOP;
+    packet[o + 2] = OPT_SACK;
+    packet[o + 3] = 2 + 8 * sack;
+    o += 4;
+    for (let b = 0; b < 2 * sack; b++, o += 4) writeU32(packet, o, blocks[b]!);
   }
   if (payload !== null && len > 0) payload.copyTo(packet, o, from, len);
   const sum = finishChecksum(
