@@ -24,6 +24,25 @@ describe("ByteRing", () => {
     expect([...part]).toEqual([9, 10]);
   });
 
+  it("grows its block on demand up to the capacity, keeping order across the wrap", () => {
+    const r = new ByteRing(100_000);
+    expect(r.allocated).toBe(16 * 1024);
+    const a = Uint8Array.from({ length: 10_000 }, (_, i) => i & 0xff);
+    r.write(a);
+    r.discard(9_000);
+    r.write(a);
+    expect(r.allocated).toBe(16 * 1024);
+    const big = Uint8Array.from({ length: 60_000 }, (_, i) => (i * 3) & 0xff);
+    expect(r.write(big)).toBe(60_000);
+    expect(r.allocated).toBe(100_000);
+    const out = new Uint8Array(r.length);
+    r.copyTo(out, 0, 0, r.length);
+    expect([...out.subarray(0, 1000)]).toEqual([...a.subarray(9_000)]);
+    expect([...out.subarray(1000, 11_000)]).toEqual([...a]);
+    expect(Buffer.from(out.subarray(11_000)).equals(Buffer.from(big))).toBe(true);
+    expect(r.write(new Uint8Array(50_000))).toBe(100_000 - 71_000);
+  });
+
   it("rejects out-of-range reads and discards", () => {
     const r = new ByteRing(4);
     r.write(new Uint8Array([1, 2]));

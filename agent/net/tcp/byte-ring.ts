@@ -1,16 +1,25 @@
 /**
- * A fixed-capacity FIFO of bytes. The send buffer lives here so that unacked
- * data is stored once, in one preallocated block, and copied straight into
- * outgoing packets: no per-write chunk objects on the hot path.
+ * A bounded FIFO of bytes. The send buffer lives here so that unacked data is
+ * stored once, in one block, and copied straight into outgoing packets: no
+ * per-write chunk objects on the hot path. The block starts small and doubles
+ * up to the capacity, so thousands of mostly idle connections do not each pin
+ * a full send buffer.
  */
+const INITIAL_BLOCK = 16 * 1024;
+
 export class ByteRing {
-  private readonly buf: Uint8Array;
+  private buf: Uint8Array;
   private head = 0;
   private size = 0;
 
   constructor(readonly capacity: number) {
     if (!Number.isInteger(capacity) || capacity <= 0) throw new RangeError(`bad ring capacity: ${capacity}`);
-    this.buf = new Uint8Array(capacity);
+    this.buf = new Uint8Array(Math.min(capacity, INITIAL_BLOCK));
+  }
+
+  /** Bytes currently allocated (for memory accounting and tests). */
+  get allocated(): number {
+    return this.buf.length;
   }
 
   get length(): number {
@@ -25,8 +34,10 @@ export class ByteRing {
   write(data: Uint8Array): number {
     const n = Math.min(data.length, this.capacity - this.size);
     if (n === 0) return 0;
-    const tail = (this.head + this.size) % this.capacity;
-    const first = Math.min(n, this.capacity - tail);
+    if (this.size + n > this.buf.length) this.grow(this.size + n);
+    const len = this.buf.length;
+    const tail = (this.head + this.size) % len;
+    const first = Math.min(n, len - tail);
     this.buf.set(data.subarray(0, first), tail);
     if (first < n) this.buf.set(data.subarray(first, n), 0);
     this.size += n;
@@ -36,8 +47,8 @@ export class ByteRing {
   /** Copies len bytes starting `from` bytes after the head into dest at destOffset. */
   copyTo(dest: Uint8Array, destOffset: number, from: number, len: number): void {
     if (from < 0 || len < 0 || from + len > this.size) throw new RangeError("ring read out of range");
-    const start = (this.head + from) % this.capacity;
-    const first = Math.min(len, this.capacity - start);
+    const start = (this.head + from) % this.buf.length;
+    const first = Math.min(len, this.buf.length - start);
     dest.set(this.buf.subarray(start, start + first), destOffset);
     if (first < len) dest.set(this.buf.subarray(0, len - first), destOffset + first);
   }
@@ -45,8 +56,17 @@ export class ByteRing {
   /** Drops n bytes from the head (they were acknowledged). */
   discard(n: number): void {
     if (n < 0 || n > this.size) throw new RangeError("ring discard out of range");
-    this.head = (this.head + n) % this.capacity;
+    this.head = (this.head + n) % this.buf.length;
     this.size -= n;
     if (this.size === 0) this.head = 0;
+  }
+
+  private grow(needed: number): void {
+    let len = this.buf.length;
+    while (len < needed) len *= 2;
+    const next = new Uint8Array(Math.min(len, this.capacity));
+    this.copyTo(next, 0, 0, this.size);
+    this.buf = next;
+    this.head = 0;
   }
 }
