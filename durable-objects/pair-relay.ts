@@ -57,9 +57,6 @@ export class PairRelay extends DurableObject<unknown> {
     super(ctx, env);
     // Answered by the runtime without waking the object: liveness costs nothing.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(RELAY_PING, RELAY_PONG));
-    ctx.storage.sql.exec(
-      "CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL DEFAULT 0)",
-    );
   }
 
   override async fetch(request: Request): Promise<Response> {
@@ -153,6 +150,7 @@ export class PairRelay extends DurableObject<unknown> {
   }
 
   async stats(): Promise<RelayStats> {
+    this.ensureCounters();
     const rows = this.ctx.storage.sql
       .exec<{ name: string; value: number }>("SELECT name, value FROM counters")
       .toArray();
@@ -179,7 +177,16 @@ export class PairRelay extends DurableObject<unknown> {
     return open[open.length - 1] ?? null;
   }
 
+  // Created on first use, not in the constructor: revoke() wakes the object of every pair a
+  // deleted cluster could have had, and most of those never carried a socket.
+  private ensureCounters(): void {
+    this.ctx.storage.sql.exec(
+      "CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL DEFAULT 0)",
+    );
+  }
+
   private bump(name: Counter, by: number): void {
+    this.ensureCounters();
     this.ctx.storage.sql.exec(
       "INSERT INTO counters (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = value + excluded.value",
       name,

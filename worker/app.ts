@@ -8,6 +8,7 @@ import { agentRoutes } from "./routes/agent.ts";
 import { clusterRoutes } from "./routes/clusters.ts";
 import { configRoutes } from "./routes/config.ts";
 import { metaRoutes } from "./routes/meta.ts";
+import { relayRoutes } from "./routes/relay.ts";
 import { valuesRoutes } from "./routes/values.ts";
 
 export interface AppOptions {
@@ -32,5 +33,6 @@ export function createApp(options: AppOptions = {}): Hono<AppEnv> {
   app.route("/api/v1/config", configRoutes);
   app.route("/api/v1/agent", agentRoutes);
   app.route("/clusters", valuesRoutes);
+  app.route("/relay", relayRoutes);
   return app;
 }

@@ -1,9 +1,12 @@
 import type { DrizzleD1Database } from "drizzle-orm/d1";
+import type { PairRelay } from "../durable-objects/pair-relay.ts";
 import type { AccessKeyScope } from "../protocol/api.ts";
 import type * as schema from "./db/schema.ts";
 
 export interface Bindings {
   DB: D1Database;
+  /** One Durable Object per pair of agents (DESIGN.md §4); reached only through /relay/<peer>. */
+  RELAY: DurableObjectNamespace<PairRelay>;
   /** Always accepted as an admin access key (bootstrap). */
   ADMIN_ACCESS_KEY?: string;
   TETHER_VERSION?: string;

@@ -20,6 +20,7 @@ import { HttpError } from "../http/errors.ts";
 import { validatedJson } from "../http/request-body.ts";
 import { requireAgent } from "../middleware/auth/agent-credential.ts";
 import { isDns1123Label } from "../names.ts";
+import { closeRelaysOf } from "../relay/close-relays.ts";
 import { hashSecret, newSecret, secretMatches } from "../secrets.ts";
 import { annotationValues, effectiveValues } from "../values/effective-values.ts";
 import { toYaml } from "../values/parse-yaml.ts";
@@ -181,6 +182,8 @@ export const agentRoutes = new Hono<AppEnv>()
       }
       throw err;
     }
+    // The previous credential is dead now; so must be any relay socket opened with it.
+    if (existing !== undefined && !existing.revoked) await closeRelaysOf(c.env, db, name);
     const body: RegisterResponse = {
       credential,
       meshIp: record.cluster.meshIp,

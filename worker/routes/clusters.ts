@@ -20,6 +20,7 @@ import { validatedJson } from "../http/request-body.ts";
 import { randomMeshIp } from "../mesh-ip.ts";
 import { requireAccessKey } from "../middleware/auth/access-key.ts";
 import { DNS1123_LABEL, generateName, isDns1123Label, MAX_NAME_LENGTH } from "../names.ts";
+import { closeRelaysOf } from "../relay/close-relays.ts";
 import { hashSecret, newSecret } from "../secrets.ts";
 import { loadConfig } from "../values/platform-config.ts";
 
@@ -176,6 +177,7 @@ export const clusterRoutes = new Hono<AppEnv>()
       db.delete(registerFailures).where(eq(registerFailures.cluster, name)),
       db.delete(clusters).where(eq(clusters.name, name)),
     ]);
+    await closeRelaysOf(c.env, db, name);
     return c.body(null, 204);
   })
   .post("/:name/rotate-psk", async (c) => {
