@@ -177,6 +177,8 @@ export interface HeartbeatRequest {
   version: string;
   endpoints: string[];
   peers: PeerStatus[];
+  /** The agent's WireGuard UDP port; with it the platform adds the address it observed. */
+  listenPort?: number;
 }
 
 export interface HeartbeatResponse {
@@ -184,6 +186,8 @@ export interface HeartbeatResponse {
   netmapVersion: string;
   /** Changes whenever GET /api/v1/agent/values would answer differently. */
   valuesVersion: string;
+  /** The agent's address as the platform saw it, paired with its UDP port; null when unknown. */
+  observedEndpoint: string | null;
 }
 
 export interface NetmapPeer {

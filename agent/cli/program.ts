@@ -1,9 +1,10 @@
 /**
- * The `tether` command tree. `agent up|status|forward` join later under the
- * `agent` group; everything here talks to the platform API or runs it locally.
+ * The `tether` command tree: platform commands talk to the API; `agent ...`
+ * runs the agent or asks the running one (over its local socket); `dev` runs
+ * the platform locally.
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
-import { agentStatus, agentUp } from "./commands/agent.ts";
+import { agentPing, agentStatus, agentUp } from "./commands/agent.ts";
 import { addCluster, deleteCluster, getCluster, listClusters, rotatePsk } from "./commands/cluster.ts";
 import { getValues, setValues } from "./commands/values.ts";
 import { type CliIo, type CommandContext, type GlobalOptions, makeContext } from "./context.ts";
@@ -112,12 +113,27 @@ export function buildProgram(io: CliIo, onExitCode: (code: number) => void): Com
     .option("--heartbeat-interval <seconds>", "seconds between heartbeats", intInRange(1, 300), 5)
     .option("--log-level <level>", "debug, info, warn or error (agent values may change it later)", "info")
     .option("--log-json", "log JSON lines")
+    .option(
+      "--advertise <addresses>",
+      "comma-separated IPv4 addresses to offer peers instead of this host's interface addresses",
+    )
     .action((opts, cmd: Command) => agentUp(ctx(cmd), opts));
   agent
     .command("status")
     .description("ask the running agent for its peers, paths and counters")
     .option("--state <dir>", "the agent's state directory (default ~/.tether)")
     .action((opts, cmd: Command) => agentStatus(ctx(cmd), opts));
+  agent
+    .command("ping")
+    .description("send echo probes through the tunnel to a peer and check every byte that comes back")
+    .argument("<peer>", "peer cluster name or mesh IP")
+    .option("--udp", "UDP to the peer's echo port 7 instead of ICMP echo")
+    .option("-c, --count <n>", "probes to send", intInRange(1, 1000), 4)
+    .option("-s, --size <bytes>", "payload bytes per probe", intInRange(4, 65507), 56)
+    .option("--interval <ms>", "milliseconds between probes", intInRange(10, 10000), 200)
+    .option("--timeout <ms>", "milliseconds to wait for each reply", intInRange(10, 10000), 1000)
+    .option("--state <dir>", "the agent's state directory (default ~/.tether)")
+    .action((peer: string, opts, cmd: Command) => agentPing(ctx(cmd), peer, opts));
 
   program
     .command("dev")

@@ -12,7 +12,7 @@ import type {
 import { ApiError } from "../cli/errors.ts";
 import { PlatformClient } from "../cli/http.ts";
 import { type AgentState, readState, writeState } from "../control/state-file.ts";
-import { ipFromString } from "../net/ipv4.ts";
+import { ipFromString, ipToString } from "../net/ipv4.ts";
 import { NetStack } from "../net/stack.ts";
 import { Udp, udpEcho } from "../net/udp.ts";
 import { PeerPaths, type ProbeRequest } from "../paths/path-manager.ts";
@@ -23,6 +23,7 @@ import type { Action, Endpoint } from "../wireguard/actions.ts";
 import { Device, generatePrivateKey, keyFromBase64, keyToBase64, publicKeyFrom } from "../wireguard/index.ts";
 import { localEndpoints, parseEndpoint } from "./local-endpoints.ts";
 import { createLogger, type Logger } from "./logger.ts";
+import { type PingReport, type PingRequest, ping } from "./ping.ts";
 import { type AgentSettings, DEFAULT_SETTINGS, parseSettings } from "./settings.ts";
 
 /**
@@ -58,6 +59,12 @@ export interface AgentOptions {
   clusterUid?: string | undefined;
   heartbeatMs?: number;
   logger?: Logger;
+  /**
+   * Addresses to offer peers instead of this host's interface addresses (e.g. a
+   * public address a port is forwarded from, or 127.0.0.1 for agents on one host).
+   * The platform-observed and STUN-reflexive candidates are added either way.
+   */
+  advertiseAddresses?: readonly string[] | undefined;
   /** Enables `setUdpBlocked` (a test fault switch); never on by default. */
   allowFaultInjection?: boolean;
 }
@@ -75,6 +82,8 @@ type Arrival = { path: "direct"; from: Endpoint } | { path: "relay"; peer: strin
 export interface AgentPeerStatus extends PeerStatus {
   meshIp: string;
   relay: "connecting" | "open" | "closed" | "off";
+  /** Reconnect attempts the relay made after its socket closed (deploys, resets). */
+  relayReconnects: number;
   switches: number;
   online: boolean;
 }
@@ -124,6 +133,7 @@ export class Agent extends EventEmitter<AgentEvents> {
   private lastHeartbeatAt: number | null = null;
   private platformReachable = false;
   private stunEndpoints = new Set<string>();
+  private observedEndpoint: string | null = null;
   private stunPending = new Map<string, string>(); // transaction id hex -> server
   private lastStunAt = Number.NEGATIVE_INFINITY;
   private udpBlocked = false;
@@ -275,8 +285,14 @@ export class Agent extends EventEmitter<AgentEvents> {
     try {
       const res = await this.api.json<HeartbeatResponse>("/api/v1/agent/heartbeat", {
         method: "POST",
-        body: { version: AGENT_VERSION, endpoints: this.endpoints(), peers: this.peerStatuses() },
+        body: {
+          version: AGENT_VERSION,
+          endpoints: this.endpoints(),
+          peers: this.peerStatuses(),
+          listenPort: this.listenPort,
+        },
       });
+      this.observedEndpoint = typeof res.observedEndpoint === "string" ? res.observedEndpoint : null;
       this.platformReachable = true;
       this.lastHeartbeatAt = Date.now();
       if (res.netmapVersion !== this.netmapVersion) await this.syncNetmap();
@@ -645,8 +661,13 @@ export class Agent extends EventEmitter<AgentEvents> {
 
   // ---------------------------------------------------------------- status
 
+  /** Our direct-path candidates, most likely to work first: observed, STUN, then our own addresses. */
   endpoints(): string[] {
-    return [...new Set([...this.stunEndpoints, ...localEndpoints(this.listenPort)])];
+    const own = this.opts.advertiseAddresses
+      ? this.opts.advertiseAddresses.map((a) => `${a}:${this.listenPort}`)
+      : localEndpoints(this.listenPort);
+    const observed = this.observedEndpoint ? [this.observedEndpoint] : [];
+    return [...new Set([...observed, ...this.stunEndpoints, ...own])];
   }
 
   private peerStatuses(): AgentPeerStatus[] {
@@ -665,6 +686,7 @@ export class Agent extends EventEmitter<AgentEvents> {
         lastHandshakeAgeSeconds:
           s.lastHandshakeAt === null ? null : Math.max(0, Math.round((now - s.lastHandshakeAt) / 1000)),
         relay: e.relay ? e.relay.state : "off",
+        relayReconnects: e.relay?.reconnects ?? 0,
         switches: snap.switches,
         online: e.info.online,
       };
@@ -689,6 +711,32 @@ export class Agent extends EventEmitter<AgentEvents> {
       drops,
       counters: { ...this.counters },
     };
+  }
+
+  /** `tether agent ping`: echo probes through the tunnel to a peer, by cluster name or mesh IP. */
+  ping(req: PingRequest): Promise<PingReport> {
+    const byIp = (ip: number) => [...this.peers.values()].find((p) => p.meshIp === ip);
+    return ping(
+      {
+        stack: this.stack,
+        udp: this.udp,
+        resolve: (target) => {
+          let entry = this.peers.get(target);
+          if (!entry && /^\d+\.\d+\.\d+\.\d+$/.test(target)) {
+            try {
+              entry = byIp(ipFromString(target));
+            } catch {
+              entry = undefined;
+            }
+          }
+          return entry
+            ? { ip: entry.meshIp, ipText: ipToString(entry.meshIp), cluster: entry.info.cluster }
+            : null;
+        },
+        pathTo: (ip) => byIp(ip)?.paths.snapshot(Date.now()).path ?? "none",
+      },
+      req,
+    );
   }
 
   /** Test fault switch: drop all direct UDP in both directions, as a firewall would. */

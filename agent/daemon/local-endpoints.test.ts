@@ -11,8 +11,10 @@ describe("local endpoints", () => {
         { address: "169.254.1.1", family: "IPv4", internal: false },
       ],
       tun: [{ address: "100.64.0.9", family: "IPv4", internal: false }],
+      cgnat: [{ address: "100.127.255.1", family: "IPv4", internal: false }],
+      edge: [{ address: "100.128.0.1", family: "IPv4", internal: false }],
     } as unknown as ReturnType<typeof import("node:os").networkInterfaces>;
-    expect(localEndpoints(51820, ifs)).toEqual(["10.1.2.3:51820", "127.0.0.1:51820"]);
+    expect(localEndpoints(51820, ifs)).toEqual(["10.1.2.3:51820", "100.128.0.1:51820", "127.0.0.1:51820"]);
   });
 
   it("parses only well-formed IPv4 endpoints", () => {

@@ -13,11 +13,17 @@ export function localEndpoints(port: number, interfaces = networkInterfaces()): 
   for (const list of Object.values(interfaces)) {
     for (const a of list ?? []) {
       if (a.family !== "IPv4") continue;
-      if (a.address.startsWith("169.254.") || a.address.startsWith("100.64.")) continue;
+      if (a.address.startsWith("169.254.") || inMeshRange(a.address)) continue;
       (a.internal ? loop : out).push(`${a.address}:${port}`);
     }
   }
   return [...new Set([...out, ...loop])];
+}
+
+/** 100.64.0.0/10 is the mesh (and carrier-grade NAT) range: never a useful direct candidate. */
+function inMeshRange(ip: string): boolean {
+  const [a, b] = ip.split(".").map(Number);
+  return a === 100 && b !== undefined && b >= 64 && b <= 127;
 }
 
 /** "host:port" → endpoint, or null for anything malformed (netmap input is not trusted blindly). */

@@ -2,21 +2,91 @@ import { chmod, rm } from "node:fs/promises";
 import http from "node:http";
 import { join } from "node:path";
 import type { Agent } from "./agent.ts";
+import { PingError, PingRequestSchema } from "./ping.ts";
 
 /**
- * The running agent answers `tether agent status` on a Unix socket inside its
- * state directory. A socket file (mode 0600, in a 0700 directory) is local-only
- * by construction: no port to firewall, no token to manage.
+ * The running agent answers `tether agent status|ping` on a Unix socket inside
+ * its state directory. A socket file (mode 0600, in a 0700 directory) is
+ * local-only by construction: no port to firewall, no token to manage.
  *
  *   GET  /status            -> AgentStatus JSON
+ *   POST /ping              -> PingReport JSON; body is a PingRequest
  *   POST /fault/udp         -> {"blocked": bool}   (only with fault injection enabled; for tests)
  *   POST /fault/relay-reconnect                    (only with fault injection enabled; for tests)
+ *
+ * Errors are `{error:{code,message}}`, like the platform's.
  */
 
 export const STATUS_SOCKET_NAME = "agent.sock";
+/** Request bodies here are a few fields of JSON; anything bigger is a mistake. */
+export const MAX_LOCAL_BODY_BYTES = 4096;
 
 export function statusSocketPath(stateDir: string): string {
   return join(stateDir, STATUS_SOCKET_NAME);
+}
+
+class LocalError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function readBody(req: http.IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on("data", (c: Buffer) => {
+      size += c.length;
+      if (size <= MAX_LOCAL_BODY_BYTES) chunks.push(c);
+    });
+    req.on("end", () => {
+      if (size > MAX_LOCAL_BODY_BYTES) {
+        reject(new LocalError(413, "payload_too_large", `body over ${MAX_LOCAL_BODY_BYTES} bytes`));
+      } else resolve(Buffer.concat(chunks).toString("utf8"));
+    });
+    req.on("error", reject);
+  });
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text || "{}") as unknown;
+  } catch {
+    throw new LocalError(400, "bad_request", "body is not valid JSON");
+  }
+}
+
+async function route(agent: Agent, req: http.IncomingMessage): Promise<unknown> {
+  const key = `${req.method} ${req.url}`;
+  if (key === "GET /status") return agent.status();
+  if (key === "POST /ping") {
+    const parsed = PingRequestSchema.safeParse(parseJson(await readBody(req)));
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new LocalError(400, "bad_request", `${issue?.path.join(".") || "body"}: ${issue?.message}`);
+    }
+    try {
+      return await agent.ping(parsed.data);
+    } catch (e) {
+      if (e instanceof PingError) throw new LocalError(422, "bad_target", e.message);
+      throw e;
+    }
+  }
+  if (key === "POST /fault/udp" || key === "POST /fault/relay-reconnect") {
+    const body = parseJson(await readBody(req)) as { blocked?: unknown };
+    try {
+      if (key === "POST /fault/relay-reconnect") agent.reconnectRelays();
+      else agent.setUdpBlocked(body.blocked === true);
+    } catch (e) {
+      throw new LocalError(403, "forbidden", (e as Error).message);
+    }
+    return { ok: true };
+  }
+  throw new LocalError(404, "not_found", `no route ${req.method} ${req.url}`);
 }
 
 export async function startStatusServer(agent: Agent, stateDir: string): Promise<{ close(): Promise<void> }> {
@@ -27,24 +97,13 @@ export async function startStatusServer(agent: Agent, stateDir: string): Promise
       res.writeHead(status, { "content-type": "application/json" });
       res.end(JSON.stringify(body));
     };
-    if (req.method === "GET" && req.url === "/status") return send(200, agent.status());
-    if (req.method === "POST" && (req.url === "/fault/udp" || req.url === "/fault/relay-reconnect")) {
-      let body = "";
-      req.on("data", (c: Buffer) => {
-        if (body.length < 1024) body += c.toString();
-      });
-      req.on("end", () => {
-        try {
-          if (req.url === "/fault/relay-reconnect") agent.reconnectRelays();
-          else agent.setUdpBlocked((JSON.parse(body || "{}") as { blocked?: unknown }).blocked === true);
-          send(200, { ok: true });
-        } catch (e) {
-          send(403, { error: { code: "forbidden", message: (e as Error).message } });
-        }
-      });
-      return;
-    }
-    send(404, { error: { code: "not_found", message: `no route ${req.method} ${req.url}` } });
+    route(agent, req).then(
+      (body) => send(200, body),
+      (e: unknown) => {
+        if (e instanceof LocalError) send(e.status, { error: { code: e.code, message: e.message } });
+        else send(500, { error: { code: "internal", message: (e as Error).message } });
+      },
+    );
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -60,16 +119,25 @@ export async function startStatusServer(agent: Agent, stateDir: string): Promise
   };
 }
 
-/** Client side, for `tether agent status`: one GET over the socket. */
-export function requestStatus(
-  stateDir: string,
-  method = "GET",
-  urlPath = "/status",
-  body?: string,
-): Promise<unknown> {
+export interface LocalRequest {
+  method?: string;
+  path?: string;
+  body?: unknown;
+  timeoutMs?: number;
+}
+
+/** Client side, for `tether agent status|ping`: one request over the socket. */
+export function requestAgent(stateDir: string, opts: LocalRequest = {}): Promise<unknown> {
+  const timeoutMs = opts.timeoutMs ?? 5_000;
   return new Promise((resolve, reject) => {
     const req = http.request(
-      { socketPath: statusSocketPath(stateDir), path: urlPath, method, timeout: 5_000 },
+      {
+        socketPath: statusSocketPath(stateDir),
+        path: opts.path ?? "/status",
+        method: opts.method ?? "GET",
+        timeout: timeoutMs,
+        headers: opts.body === undefined ? {} : { "content-type": "application/json" },
+      },
       (res) => {
         let text = "";
         res.setEncoding("utf8");
@@ -90,13 +158,15 @@ export function requestStatus(
         });
       },
     );
-    req.on("timeout", () => req.destroy(new Error("agent did not answer within 5 s")));
+    req.on("timeout", () =>
+      req.destroy(new Error(`agent did not answer within ${Math.round(timeoutMs / 1000)} s`)),
+    );
     req.on("error", (e: NodeJS.ErrnoException) => {
       if (e.code === "ENOENT" || e.code === "ECONNREFUSED") {
         reject(new Error(`no agent is running with state directory ${stateDir}`));
       } else reject(e);
     });
-    if (body) req.write(body);
+    if (opts.body !== undefined) req.write(JSON.stringify(opts.body));
     req.end();
   });
 }

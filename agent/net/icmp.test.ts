@@ -70,6 +70,46 @@ describe("ICMP echo", () => {
   });
 });
 
+describe("ICMP echo client", () => {
+  it("builds a request byte-identical to the reference packet", () => {
+    const { stack, sent } = makeStack();
+    const ref = ECHO_REQUEST.subarray(20);
+    stack.icmp.sendEchoRequest(PEER, 0x1234, 1, ref.subarray(8));
+    expect(sent).toHaveLength(1);
+    expect(parseIpv4(sent[0]!)).toMatchObject({ src: SELF, dst: PEER, protocol: 1, totalLength: 76 });
+    expect(toHex(sent[0]!.subarray(20))).toBe(toHex(ref));
+    expect(stack.icmp.counters.echoRequestsSent).toBe(1);
+  });
+
+  it("hands the peer's reply to the listener of its identifier, and only that one", () => {
+    const a = makeStack();
+    const b = new NetStack({ address: PEER, send: (p) => a.stack.input(p, 5) });
+    const got: Array<[number, number, string, number]> = [];
+    const release = a.stack.icmp.onEchoReply(7, (src, seq, data, now) =>
+      got.push([src, seq, toHex(data), now]),
+    );
+    expect(() => a.stack.icmp.onEchoReply(7, () => {})).toThrow(/in use/);
+    a.stack.icmp.sendEchoRequest(PEER, 7, 42, Uint8Array.of(1, 2, 3));
+    b.input(a.sent[0]!, 0);
+    expect(got).toEqual([[PEER, 42, "010203", 5]]);
+
+    // A reply for an identifier nobody holds is counted as ignored, never delivered.
+    a.stack.icmp.sendEchoRequest(PEER, 8, 1, Uint8Array.of(9));
+    b.input(a.sent[1]!, 0);
+    release();
+    a.stack.icmp.sendEchoRequest(PEER, 7, 43, Uint8Array.of(9));
+    b.input(a.sent[2]!, 0);
+    expect(got).toHaveLength(1);
+    expect(a.stack.icmp.counters).toMatchObject({ echoRepliesReceived: 1, ignored: 2 });
+  });
+
+  it("refuses identifiers outside 16 bits and payloads over the MTU", () => {
+    const { stack } = makeStack(100);
+    expect(() => stack.icmp.onEchoReply(0x10000, () => {})).toThrow(RangeError);
+    expect(() => stack.icmp.sendEchoRequest(PEER, 1, 1, new Uint8Array(73))).toThrow(/exceeds the MTU/);
+  });
+});
+
 describe("ICMP errors", () => {
   it("are rate limited: a burst, then a steady rate as time passes", () => {
     const { stack, sent } = makeStack();

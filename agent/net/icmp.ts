@@ -1,6 +1,8 @@
 /**
- * ICMP for an endpoint (RFC 792): answer echo requests and report unreachable
- * ports and protocols. Nothing else is generated, and inbound errors are only counted.
+ * ICMP for an endpoint (RFC 792): answer echo requests, report unreachable
+ * ports and protocols, and send echo requests of our own (`tether agent ping`)
+ * whose replies go to whoever listens on their identifier. Inbound errors are
+ * only counted.
  */
 import { finishChecksum, onesComplementSum } from "./checksum.ts";
 import { type Ipv4Header, PROTO_ICMP } from "./ipv4.ts";
@@ -26,9 +28,15 @@ export interface IcmpCounters {
   droppedMalformed: number;
   droppedBadChecksum: number;
   droppedTooBig: number;
-  /** Messages we understand but do not act on (replies, errors, timestamps...). */
+  /** Echo requests we originated (pings), and the replies that came back to a listener. */
+  echoRequestsSent: number;
+  echoRepliesReceived: number;
+  /** Messages we understand but do not act on (unclaimed replies, errors, timestamps...). */
   ignored: number;
 }
+
+/** Called with each echo reply whose identifier a pinger claimed; `data` is a copy. */
+export type EchoReplyListener = (src: number, sequence: number, data: Uint8Array, now: number) => void;
 
 export class Icmp implements ProtocolHandler {
   readonly counters: IcmpCounters = {
@@ -40,15 +48,18 @@ export class Icmp implements ProtocolHandler {
     droppedMalformed: 0,
     droppedBadChecksum: 0,
     droppedTooBig: 0,
+    echoRequestsSent: 0,
+    echoRepliesReceived: 0,
     ignored: 0,
   };
+  private readonly echoListeners = new Map<number, EchoReplyListener>();
 
   private errorTokens = ICMP_ERROR_BURST;
   private tokensAt: number | null = null;
 
   constructor(private readonly stack: NetStack) {}
 
-  input(h: Ipv4Header, payload: Uint8Array): void {
+  input(h: Ipv4Header, payload: Uint8Array, now: number): void {
     this.counters.received++;
     if (payload.length < ICMP_HEADER) {
       this.counters.droppedMalformed++;
@@ -56,6 +67,10 @@ export class Icmp implements ProtocolHandler {
     }
     if (onesComplementSum(payload, 0, payload.length) !== 0xffff) {
       this.counters.droppedBadChecksum++;
+      return;
+    }
+    if (payload[0] === ICMP_ECHO_REPLY && payload[1] === 0) {
+      this.echoReply(h, payload, now);
       return;
     }
     if (payload[0] !== ICMP_ECHO_REQUEST || payload[1] !== 0) {
@@ -76,6 +91,53 @@ export class Icmp implements ProtocolHandler {
       setChecksum(buf, offset, offset + payload.length);
     });
     this.counters.echoReplies++;
+  }
+
+  /**
+   * Claims echo replies carrying `identifier` (16 bits). Returns the function that
+   * releases it. One listener per identifier, so concurrent pings never see each other's replies.
+   */
+  onEchoReply(identifier: number, listener: EchoReplyListener): () => void {
+    if (!Number.isInteger(identifier) || identifier < 0 || identifier > 0xffff) {
+      throw new RangeError(`invalid ICMP identifier: ${identifier}`);
+    }
+    if (this.echoListeners.has(identifier)) throw new Error(`ICMP identifier ${identifier} is in use`);
+    this.echoListeners.set(identifier, listener);
+    return () => {
+      if (this.echoListeners.get(identifier) === listener) this.echoListeners.delete(identifier);
+    };
+  }
+
+  /** Sends one echo request (type 8) to `dst` with `data` as its payload. */
+  sendEchoRequest(dst: number, identifier: number, sequence: number, data: Uint8Array): void {
+    const length = ICMP_HEADER + data.length;
+    if (length > this.stack.maxPayload) {
+      throw new RangeError(`ICMP payload of ${data.length} bytes exceeds the MTU of ${this.stack.mtu}`);
+    }
+    this.stack.outputWith(PROTO_ICMP, dst, length, (buf, offset) => {
+      buf[offset] = ICMP_ECHO_REQUEST;
+      buf[offset + 1] = 0;
+      buf[offset + 2] = 0;
+      buf[offset + 3] = 0;
+      buf[offset + 4] = (identifier >>> 8) & 0xff;
+      buf[offset + 5] = identifier & 0xff;
+      buf[offset + 6] = (sequence >>> 8) & 0xff;
+      buf[offset + 7] = sequence & 0xff;
+      buf.set(data, offset + ICMP_HEADER);
+      setChecksum(buf, offset, offset + length);
+    });
+    this.counters.echoRequestsSent++;
+  }
+
+  private echoReply(h: Ipv4Header, payload: Uint8Array, now: number): void {
+    const identifier = (payload[4]! << 8) | payload[5]!;
+    const listener = this.echoListeners.get(identifier);
+    if (!listener) {
+      this.counters.ignored++;
+      return;
+    }
+    this.counters.echoRepliesReceived++;
+    listener(h.src, (payload[6]! << 8) | payload[7]!, payload.slice(ICMP_HEADER), now);
   }
 
   /** Type 3 code 3, quoting the offending packet's IP header and first 8 payload bytes. */

@@ -13,7 +13,7 @@ const tid = Uint8Array.from({ length: 12 }, (_, i) => i + 1);
 describe("STUN binding", () => {
   it("encodes a request with the magic cookie and transaction id", () => {
     const r = encodeBindingRequest(tid);
-    expect(Buffer.from(r).toString("hex")).toBe("000100002112a442" + Buffer.from(tid).toString("hex"));
+    expect(Buffer.from(r).toString("hex")).toBe(`000100002112a442${Buffer.from(tid).toString("hex")}`);
     expect(isStunMessage(r)).toBe(true);
     expect([...parseBindingRequest(r)!]).toEqual([...tid]);
   });

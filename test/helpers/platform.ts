@@ -35,6 +35,12 @@ export interface Platform {
   persistDir: string;
   /** Path of the combined stdout/stderr log of `tether dev` (and wrangler under it). */
   logFile: string;
+  /**
+   * Stops workerd and starts it again on the same port with the same state, as
+   * a deploy would: D1 rows and Durable Object storage survive, sockets do not.
+   * Resolves when /healthz answers again.
+   */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -50,70 +56,95 @@ export async function startPlatform(opts: StartPlatformOptions = {}): Promise<Pl
   const inspectorPort = await freePort();
   const url = `http://127.0.0.1:${port}`;
 
-  const logFd = openSync(logFile, "a");
-  let child: ChildProcess;
-  try {
-    child = spawn(
-      process.execPath,
-      [
-        TETHER_BIN,
-        "dev",
-        "--port",
-        String(port),
-        "--ip",
-        "127.0.0.1",
-        "--persist-to",
-        join(persistDir, "state"),
-        "--vars-file",
-        varsFile,
-        "--inspector-port",
-        String(inspectorPort),
-      ],
-      {
-        cwd: PROJECT_ROOT,
-        // Own process group, so stop() can take down wrangler and workerd with it.
-        detached: true,
-        stdio: ["ignore", logFd, logFd],
-        // No banner means no npm update check: tests send traffic to loopback only.
-        env: {
-          ...process.env,
-          WRANGLER_SEND_METRICS: "false",
-          WRANGLER_HIDE_BANNER: "true",
-          CLOUDFLARE_CF_FETCH_ENABLED: "false",
-          ...opts.env,
+  const spawnDev = (): RunningDev => {
+    const logFd = openSync(logFile, "a");
+    try {
+      const child = spawn(
+        process.execPath,
+        [
+          TETHER_BIN,
+          "dev",
+          "--port",
+          String(port),
+          "--ip",
+          "127.0.0.1",
+          "--persist-to",
+          join(persistDir, "state"),
+          "--vars-file",
+          varsFile,
+          "--inspector-port",
+          String(inspectorPort),
+        ],
+        {
+          cwd: PROJECT_ROOT,
+          // Own process group, so stop() can take down wrangler and workerd with it.
+          detached: true,
+          stdio: ["ignore", logFd, logFd],
+          // No banner means no npm update check: tests send traffic to loopback only.
+          env: {
+            ...process.env,
+            WRANGLER_SEND_METRICS: "false",
+            WRANGLER_HIDE_BANNER: "true",
+            CLOUDFLARE_CF_FETCH_ENABLED: "false",
+            ...opts.env,
+          },
         },
-      },
-    );
-  } finally {
-    closeSync(logFd);
-  }
+      );
+      const running: RunningDev = { child, exitCode: undefined, exited: Promise.resolve() };
+      running.exited = new Promise<void>((resolve) => {
+        child.on("exit", (code, signal) => {
+          running.exitCode = code ?? (signal ? -1 : null);
+          resolve();
+        });
+        child.on("error", () => {
+          running.exitCode = -1;
+          resolve();
+        });
+      });
+      return running;
+    } finally {
+      closeSync(logFd);
+    }
+  };
 
-  let exitCode: number | null | undefined;
-  const exited = new Promise<void>((resolve) => {
-    child.on("exit", (code, signal) => {
-      exitCode = code ?? (signal ? -1 : null);
-      resolve();
-    });
-    child.on("error", () => {
-      exitCode = -1;
-      resolve();
-    });
-  });
-
+  let dev = spawnDev();
+  const ready = async () => {
+    const current = dev;
+    try {
+      await waitForHealthy(
+        url,
+        opts.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS,
+        () => current.exitCode !== undefined,
+      );
+    } catch (err) {
+      const log = await readFile(logFile, "utf8").catch(() => "");
+      const tail = log.split("\n").slice(-30).join("\n");
+      throw new Error(`${(err as Error).message}\n--- tether dev log (tail) ---\n${tail}`);
+    }
+  };
   const stop = async () => {
-    await killGroup(child, exited);
+    await killGroup(dev.child, dev.exited);
     await rm(persistDir, { recursive: true, force: true });
+  };
+  const restart = async () => {
+    await killGroup(dev.child, dev.exited);
+    dev = spawnDev();
+    await ready();
   };
 
   try {
-    await waitForHealthy(url, opts.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS, () => exitCode !== undefined);
+    await ready();
   } catch (err) {
-    const log = await readFile(logFile, "utf8").catch(() => "");
     await stop();
-    const tail = log.split("\n").slice(-30).join("\n");
-    throw new Error(`${(err as Error).message}\n--- tether dev log (tail) ---\n${tail}`);
+    throw err;
   }
-  return { url, port, adminKey, persistDir, logFile, stop };
+  return { url, port, adminKey, persistDir, logFile, restart, stop };
+}
+
+interface RunningDev {
+  child: ChildProcess;
+  exitCode: number | null | undefined;
+  exited: Promise<void>;
 }
 
 async function waitForHealthy(url: string, timeoutMs: number, exitedEarly: () => boolean): Promise<void> {

@@ -227,6 +227,28 @@ describe("POST /api/v1/agent/heartbeat", () => {
     expect(stale.status.lastSeen).toBe(new Date(t0).toISOString());
   });
 
+  it("puts the address it observed, with the agent's UDP port, first in the endpoints", async () => {
+    const created = await createCluster({ name: uniqueName("observed") });
+    const agent = await registerAgent(created.cluster.name, created.psk);
+    const res = await call("POST", "/api/v1/agent/heartbeat", {
+      token: agent.credential,
+      headers: { "cf-connecting-ip": "198.51.100.7" },
+      json: { ...heartbeatBody, endpoints: ["10.0.0.5:51820", "198.51.100.7:51820"], listenPort: 51820 },
+    });
+    expect(res.status).toBe(200);
+    expect((await json<HeartbeatResponse>(res)).observedEndpoint).toBe("198.51.100.7:51820");
+    const seen = await json<Cluster>(await call("GET", `/api/v1/clusters/${created.cluster.name}`));
+    expect(seen.status.endpoints).toEqual(["198.51.100.7:51820", "10.0.0.5:51820"]);
+
+    // Without a port the platform cannot know which UDP port to pair, so it adds nothing.
+    const none = await call("POST", "/api/v1/agent/heartbeat", {
+      token: agent.credential,
+      headers: { "cf-connecting-ip": "198.51.100.7" },
+      json: heartbeatBody,
+    });
+    expect((await json<HeartbeatResponse>(none)).observedEndpoint).toBeNull();
+  });
+
   it("returns stable versions while nothing changes", async () => {
     const created = await createCluster({ name: uniqueName("stable") });
     const agent = await registerAgent(created.cluster.name, created.psk);
@@ -259,6 +281,8 @@ describe("POST /api/v1/agent/heartbeat", () => {
     { ...heartbeatBody, peers: [{ ...heartbeatBody.peers[0], rxBytes: -1 }] },
     { ...heartbeatBody, peers: [{ ...heartbeatBody.peers[0], txBytes: 1.5 }] },
     { ...heartbeatBody, version: "" },
+    { ...heartbeatBody, listenPort: 0 },
+    { ...heartbeatBody, listenPort: "51820" },
   ])("rejects a malformed heartbeat with 400 (%#)", async (body) => {
     const created = await createCluster({ name: uniqueName("hbbad") });
     const agent = await registerAgent(created.cluster.name, created.psk);

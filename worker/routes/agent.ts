@@ -9,7 +9,7 @@ import {
   REGISTER_FAILURE_WINDOW_SECONDS,
   type RegisterResponse,
 } from "../../protocol/api.ts";
-import { endpointSchema } from "../agents/endpoint.ts";
+import { endpointSchema, observedEndpoint } from "../agents/endpoint.ts";
 import { buildNetmap, contentVersion } from "../agents/netmap.ts";
 import { findClusterRecord } from "../clusters/records.ts";
 import { clusterAnnotations } from "../clusters/to-json.ts";
@@ -56,6 +56,8 @@ const heartbeatSchema = z.object({
   version: z.string().min(1).max(64),
   endpoints: z.array(endpointSchema).max(32),
   peers: z.array(peerSchema).max(1024),
+  /** The agent's WireGuard UDP port, so the platform can pair it with the address it saw. */
+  listenPort: z.number().int().min(1).max(65535).optional(),
 });
 
 function noLongerRegistered(): HttpError {
@@ -199,12 +201,17 @@ export const agentRoutes = new Hono<AppEnv>()
     const input = validatedJson(c, heartbeatSchema);
     const { db, now } = c.var;
     const { cluster } = c.var.agent;
+    const observed = observedEndpoint(c.req.header("cf-connecting-ip"), input.listenPort);
+    // The address the platform saw comes first: behind a NAT it is the one a peer can reach.
+    const endpoints = observed
+      ? [observed, ...input.endpoints.filter((e) => e !== observed)]
+      : input.endpoints;
     await db.batch([
       db
         .update(agents)
         .set({
           version: input.version,
-          endpoints: JSON.stringify(input.endpoints),
+          endpoints: JSON.stringify(endpoints.slice(0, 32)),
           peerStats: JSON.stringify(input.peers),
           lastSeen: now,
         })
@@ -218,6 +225,7 @@ export const agentRoutes = new Hono<AppEnv>()
     const body: HeartbeatResponse = {
       netmapVersion: netmap.version,
       valuesVersion: await contentVersion(values),
+      observedEndpoint: observed,
     };
     return c.json(body);
   })

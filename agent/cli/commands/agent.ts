@@ -3,7 +3,8 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import { Agent, type AgentStatus } from "../../daemon/agent.ts";
 import { createLogger, LOG_LEVELS, type LogLevel } from "../../daemon/logger.ts";
-import { requestStatus, startStatusServer } from "../../daemon/status-server.ts";
+import type { PingReport } from "../../daemon/ping.ts";
+import { requestAgent, startStatusServer } from "../../daemon/status-server.ts";
 import type { CommandContext } from "../context.ts";
 import { UsageError } from "../errors.ts";
 
@@ -18,6 +19,7 @@ export interface AgentUpOptions {
   heartbeatInterval?: number;
   logLevel?: string;
   logJson?: boolean;
+  advertise?: string;
 }
 
 export async function agentUp(ctx: CommandContext, opts: AgentUpOptions): Promise<void> {
@@ -25,6 +27,9 @@ export async function agentUp(ctx: CommandContext, opts: AgentUpOptions): Promis
   if (!LOG_LEVELS.includes(level))
     throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(", ")}`);
   const stateDir = opts.state ?? DEFAULT_STATE_DIR;
+  const advertise = opts.advertise?.split(",").map((a) => a.trim());
+  if (advertise?.some((a) => !/^\d{1,3}(\.\d{1,3}){3}$/.test(a) || a.split(".").some((o) => Number(o) > 255)))
+    throw new UsageError("--advertise takes comma-separated IPv4 addresses");
   const logger = createLogger(level, (l) => ctx.io.stderr(`${l}\n`), opts.logJson === true);
   const agent = new Agent({
     platform: ctx.platform,
@@ -33,6 +38,7 @@ export async function agentUp(ctx: CommandContext, opts: AgentUpOptions): Promis
     stateDir,
     listenPort: opts.listenPort ?? 0,
     clusterUid: opts.clusterUid,
+    advertiseAddresses: advertise,
     heartbeatMs: (opts.heartbeatInterval ?? 5) * 1000,
     logger,
     allowFaultInjection: ctx.io.env.TETHER_FAULT_INJECTION === "1",
@@ -57,7 +63,7 @@ export async function agentUp(ctx: CommandContext, opts: AgentUpOptions): Promis
 }
 
 export async function agentStatus(ctx: CommandContext, opts: { state?: string }): Promise<void> {
-  const s = (await requestStatus(opts.state ?? DEFAULT_STATE_DIR)) as AgentStatus;
+  const s = (await requestAgent(opts.state ?? DEFAULT_STATE_DIR)) as AgentStatus;
   if (ctx.json) return ctx.printJson(s);
   const lines = [
     `Cluster:    ${s.cluster}`,
@@ -92,6 +98,50 @@ export async function agentStatus(ctx: CommandContext, opts: { state?: string })
       );
   }
   ctx.io.stdout(`${lines.join("\n")}\n`);
+}
+
+export interface AgentPingOptions {
+  state?: string;
+  udp?: boolean;
+  count?: number;
+  size?: number;
+  interval?: number;
+  timeout?: number;
+}
+
+/** `tether agent ping`: the running agent sends echo probes through the tunnel and reports each. */
+export async function agentPing(ctx: CommandContext, target: string, opts: AgentPingOptions): Promise<void> {
+  const body = {
+    target,
+    protocol: opts.udp ? "udp" : "icmp",
+    count: opts.count ?? 4,
+    size: opts.size ?? 56,
+    intervalMs: opts.interval ?? 200,
+    timeoutMs: opts.timeout ?? 1_000,
+  };
+  const r = (await requestAgent(opts.state ?? DEFAULT_STATE_DIR, {
+    method: "POST",
+    path: "/ping",
+    body,
+    // The agent answers once the last probe is in or timed out.
+    timeoutMs: body.count * body.intervalMs + body.timeoutMs + 5_000,
+  })) as PingReport;
+  if (ctx.json) ctx.printJson(r);
+  else {
+    const who = r.cluster ? `${r.ip} (${r.cluster})` : r.ip;
+    const lines = [`PING ${who} ${r.protocol.toUpperCase()} ${r.size} bytes`];
+    for (const p of r.probes) {
+      lines.push(
+        p.ok
+          ? `${r.size} bytes from ${who}: seq=${p.seq} time=${p.rttMs} ms path=${p.path}`
+          : `seq=${p.seq} ${p.error === "mismatch" ? "reply bytes differ" : "no reply"} (path=${p.path})`,
+      );
+    }
+    lines.push(`${r.sent} sent, ${r.received} received, ${r.lossPercent}% loss`);
+    if (r.rttMs) lines.push(`rtt min/avg/max = ${r.rttMs.min}/${r.rttMs.avg}/${r.rttMs.max} ms`);
+    ctx.io.stdout(`${lines.join("\n")}\n`);
+  }
+  if (r.received === 0) throw new Error(`no replies from ${target}`);
 }
 
 function bytes(n: number): string {
