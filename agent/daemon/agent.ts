@@ -134,6 +134,8 @@ export class Agent extends EventEmitter<AgentEvents> {
   private platformReachable = false;
   private stunEndpoints = new Set<string>();
   private observedEndpoint: string | null = null;
+  private netmapSyncing = false;
+  private lastEarlyNetmapSync = Number.NEGATIVE_INFINITY;
   private stunPending = new Map<string, string>(); // transaction id hex -> server
   private lastStunAt = Number.NEGATIVE_INFINITY;
   private udpBlocked = false;
@@ -390,6 +392,24 @@ export class Agent extends EventEmitter<AgentEvents> {
     }
   }
 
+  /**
+   * A valid handshake from a key we do not know yet is almost always a peer that
+   * registered since our last heartbeat. Fetch the netmap now instead of waiting
+   * for the next heartbeat, so a new peer gets its first packet through in well
+   * under a second. At most once a second, so a stranger cannot make us hammer
+   * the platform.
+   */
+  private syncNetmapSoon(now: number): void {
+    if (this.netmapSyncing || now - this.lastEarlyNetmapSync < 1_000 || this.stopped) return;
+    this.lastEarlyNetmapSync = now;
+    this.netmapSyncing = true;
+    this.syncNetmap()
+      .catch((e: Error) => this.log.warn("netmap fetch failed", { error: e.message }))
+      .finally(() => {
+        this.netmapSyncing = false;
+      });
+  }
+
   async syncValues(version: string): Promise<void> {
     const res = await this.api.request("/api/v1/agent/values", { accept: "application/yaml" });
     this.valuesVersion = version;
@@ -517,9 +537,11 @@ export class Agent extends EventEmitter<AgentEvents> {
           this.log.debug("handshake complete", { peer: a.peer, role: a.role });
           this.emit("handshake-complete", a.peer);
           break;
+        case "drop":
+          if (a.reason === "unknown-peer") this.syncNetmapSoon(now);
+          break;
         case "endpoint-changed":
         case "session-expired":
-        case "drop":
           break;
       }
     }
