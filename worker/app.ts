@@ -10,6 +10,7 @@ import { configRoutes } from "./routes/config.ts";
 import { metaRoutes } from "./routes/meta.ts";
 import { relayRoutes } from "./routes/relay.ts";
 import { valuesRoutes } from "./routes/values.ts";
+import { valuesCache } from "./values/values-cache.ts";
 
 export interface AppOptions {
   /** Milliseconds since the epoch; injectable so tests can move time instead of sleeping. */
@@ -27,6 +28,18 @@ export function createApp(options: AppOptions = {}): Hono<AppEnv> {
     await next();
   });
   app.use("*", bodyLimit());
+  // The values endpoints keep what they read for a moment (values-cache.ts): any write to what
+  // they serve (keys, clusters and their annotations, the platform config) drops it once done.
+  for (const prefix of ["/api/v1/access-keys", "/api/v1/clusters", "/api/v1/config"]) {
+    app.use(`${prefix}/*`, async (c, next) => {
+      if (c.req.method === "GET" || c.req.method === "HEAD") return next();
+      try {
+        await next();
+      } finally {
+        valuesCache.invalidate();
+      }
+    });
+  }
   app.route("/", metaRoutes);
   app.route("/api/v1/access-keys", accessKeyRoutes);
   app.route("/api/v1/clusters", clusterRoutes);

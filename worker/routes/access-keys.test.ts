@@ -1,7 +1,7 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { AccessKey, CreateAccessKeyResponse, ListAccessKeysResponse } from "../../protocol/api.ts";
-import { call, callAt, createAccessKey, errorOf, json } from "../test/http.ts";
+import { call, callAndSettle, callAt, createAccessKey, errorOf, json } from "../test/http.ts";
 
 describe("POST /api/v1/access-keys", () => {
   it("creates a key, shows it once, and the key works", async () => {
@@ -93,7 +93,8 @@ describe("GET /api/v1/access-keys", () => {
   it("records lastUsedAt when a key is used", async () => {
     const res = await call("POST", "/api/v1/access-keys", { json: { name: "used", scope: "admin" } });
     const created = await json<CreateAccessKeyResponse>(res);
-    await call("GET", "/api/v1/clusters", { token: created.key });
+    // The write finishes under waitUntil, after the response.
+    expect((await callAndSettle("GET", "/api/v1/clusters", { token: created.key })).status).toBe(200);
     const list = await json<ListAccessKeysResponse>(await call("GET", "/api/v1/access-keys"));
     const item = list.items.find((k: AccessKey) => k.id === created.accessKey.id);
     expect(item?.lastUsedAt).not.toBeNull();

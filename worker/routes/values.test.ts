@@ -6,6 +6,7 @@ import {
   adminKey,
   bodyText,
   call,
+  callAndSettle,
   createAccessKey,
   createCluster,
   errorOf,
@@ -239,6 +240,48 @@ describe("values endpoints: errors", () => {
     expect(
       (await call("GET", `/clusters/${created.cluster.name}?token=${key}`, { token: null })).status,
     ).toBe(401);
+  });
+});
+
+describe("values endpoints: reads kept between requests", () => {
+  it("records the key's last use", async () => {
+    const created = await createCluster({ name: uniqueName("used") });
+    const res = await call("POST", "/api/v1/access-keys", { json: { name: "used", scope: "values:read" } });
+    const { key, accessKey } = await json<{ key: string; accessKey: { id: string } }>(res);
+    const read = await callAndSettle("GET", `/clusters/${created.cluster.name}?token=${key}`, {
+      token: null,
+    });
+    expect(read.status).toBe(200);
+    const list = await json<{ items: { id: string; lastUsedAt: string | null }[] }>(
+      await call("GET", "/api/v1/access-keys"),
+    );
+    expect(list.items.find((k) => k.id === accessKey.id)?.lastUsedAt).not.toBeNull();
+  });
+
+  it("shows writes made through the API on the very next read", async () => {
+    await putConfig("agentValues:\n  logLevel: warn\n  mtu: 1420\n");
+    const created = await createCluster({
+      name: uniqueName("fresh"),
+      annotations: { [ANNOTATION]: "mtu: 1280\n" },
+    });
+    const name = created.cluster.name;
+    const read = async () => parse(await bodyText(await getValues(name, {})));
+    expect(await read()).toEqual({ logLevel: "warn", mtu: 1280 });
+    expect(await read()).toEqual({ logLevel: "warn", mtu: 1280 });
+
+    await call("PATCH", `/api/v1/clusters/${name}`, {
+      json: { annotations: { [ANNOTATION]: "mtu: 1300\n" } },
+    });
+    expect(await read()).toEqual({ logLevel: "warn", mtu: 1300 });
+
+    await putConfig("agentValues:\n  logLevel: debug\n");
+    expect(await read()).toEqual({ logLevel: "debug", mtu: 1300 });
+    expect(parse(await bodyText(await getValues(name, { source: "platform-config" })))).toEqual({
+      logLevel: "debug",
+    });
+
+    expect((await call("DELETE", `/api/v1/clusters/${name}`)).status).toBe(204);
+    expect(await errorOf(await getValues(name, {}))).toMatchObject({ status: 404, code: "not_found" });
   });
 });
 

@@ -1,7 +1,6 @@
 import { type Context, Hono } from "hono";
 import type { ValuesSource } from "../../protocol/api.ts";
 import { clusterRecordQuery } from "../clusters/records.ts";
-import { clusterAnnotations } from "../clusters/to-json.ts";
 import type { AppEnv } from "../env.ts";
 import { HttpError } from "../http/errors.ts";
 import {
@@ -11,10 +10,11 @@ import {
   presentedKey,
 } from "../middleware/auth/access-key.ts";
 import { isDns1123Label } from "../names.ts";
-import { annotationValues, effectiveValues } from "../values/effective-values.ts";
+import { effectiveValues } from "../values/effective-values.ts";
 import type { ValuesMap } from "../values/helm-merge.ts";
 import { toYaml } from "../values/parse-yaml.ts";
-import { configFromRows, configRowQuery } from "../values/platform-config.ts";
+import { configRowQuery, type PlatformConfig } from "../values/platform-config.ts";
+import { type CachedCluster, type ValuesInputs, valuesCache } from "../values/values-cache.ts";
 
 const SOURCES: readonly ValuesSource[] = ["platform-config", "cluster-annotation"];
 
@@ -39,35 +39,60 @@ const AUTH = { scopes: ["values:read"], allowQueryToken: true } satisfies Access
 /**
  * Helm-ready YAML for one cluster: effective values, or one of the layers that
  * make them up. Helm and agents poll this, so the key, the cluster and the config
- * are read in one D1 round trip; nothing read is used before the key is admitted.
+ * come from the isolate's short-lived cache (values-cache.ts) or else from one D1
+ * round trip; nothing read is used before the key is admitted.
  */
 async function serveValues(c: Context<AppEnv>, name: string): Promise<Response> {
   const presented = await presentedKey(c, AUTH);
-  const { db } = c.var;
-  const [keyRows, recordRows, configRows] = await db.batch([
-    accessKeyRowQuery(db, presented.bootstrap === null ? presented.hash : ""),
-    clusterRecordQuery(db, isDns1123Label(name) ? name : ""),
-    configRowQuery(db),
-  ]);
-  await admitAccessKey(c, presented, keyRows[0], AUTH);
+  const keyHash = presented.bootstrap === null ? presented.hash : null;
+  const clusterName = isDns1123Label(name) ? name : "";
+  const inputs = valuesCache.lookup(keyHash, clusterName) ?? (await readInputs(c, keyHash, clusterName));
+  await admitAccessKey(c, presented, inputs.keyRow, AUTH);
   const source = parseSource(c.req.query("source"));
-  const record = recordRows[0];
-  if (record === undefined) throw new HttpError(404, "not_found", `No cluster named "${name}".`);
-  const annotation = annotationValues(clusterAnnotations(record));
+  const cluster = inputs.cluster;
+  if (cluster === undefined) throw new HttpError(404, "not_found", `No cluster named "${name}".`);
   const headers: Record<string, string> = { "content-type": "application/yaml; charset=utf-8" };
-  if (annotation.problem !== null) {
+  const problem = cluster.annotation.problem;
+  if (problem !== null) {
     // The read still succeeds with the annotation ignored; the header tells an operator why.
     headers["x-tether-warning"] =
-      `ignored invalid agent-values annotation (line ${annotation.problem.line}, column ${annotation.problem.column})`;
+      `ignored invalid agent-values annotation (line ${problem.line}, column ${problem.column})`;
   }
+  return c.body(render(cluster, inputs.config, source), 200, headers);
+}
+
+/** One D1 batch for everything a values request needs (an empty hash or name matches no row). */
+async function readInputs(
+  c: Context<AppEnv>,
+  keyHash: string | null,
+  clusterName: string,
+): Promise<ValuesInputs> {
+  const { db } = c.var;
+  const generation = valuesCache.begin();
+  const [keyRows, recordRows, configRows] = await db.batch([
+    accessKeyRowQuery(db, keyHash ?? ""),
+    clusterRecordQuery(db, clusterName),
+    configRowQuery(db),
+  ]);
+  return valuesCache.store(generation, keyHash, clusterName, {
+    keyRow: keyRows[0],
+    annotationsText: recordRows[0]?.cluster.annotations,
+    configRows,
+  });
+}
+
+/** The response body; the same cluster and config objects always give the same text, so it is kept. */
+function render(cluster: CachedCluster, config: PlatformConfig, source: ValuesSource | null): string {
+  const slot = source ?? "effective";
+  const kept = cluster.rendered.get(slot);
+  if (kept !== undefined && kept.config === config) return kept.body;
   let values: ValuesMap;
-  if (source === "cluster-annotation") {
-    values = annotation.values;
-  } else {
-    const config = configFromRows(configRows);
-    values = source === "platform-config" ? config.agentValues : effectiveValues(config, annotation.values);
-  }
-  return c.body(toYaml(values), 200, headers);
+  if (source === "cluster-annotation") values = cluster.annotation.values;
+  else if (source === "platform-config") values = config.agentValues;
+  else values = effectiveValues(config, cluster.annotation.values);
+  const body = toYaml(values);
+  cluster.rendered.set(slot, { config, body });
+  return body;
 }
 
 export const valuesRoutes = new Hono<AppEnv>()

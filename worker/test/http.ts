@@ -1,4 +1,4 @@
-import { env, SELF } from "cloudflare:test";
+import { createExecutionContext, env, SELF, waitOnExecutionContext } from "cloudflare:test";
 import type { AccessKeyScope, CreateClusterResponse, RegisterResponse } from "../../protocol/api.ts";
 
 export const BASE = "http://platform.test";
@@ -111,6 +111,30 @@ export async function callAt(
     if (!headers.has("content-type")) headers.set("content-type", "application/json");
   }
   return createApp({ now: () => nowMs }).request(`${BASE}${path}`, { method, headers, body }, env);
+}
+
+/**
+ * Like call(), but through the Worker's entry with an ExecutionContext, and
+ * resolves only once the work the request left under waitUntil has finished
+ * (last-use writes): how tests see background writes without sleeping.
+ */
+export async function callAndSettle(
+  method: string,
+  path: string,
+  options: CallOptions = {},
+): Promise<Response> {
+  const { default: worker } = await import("../index.ts");
+  const headers = new Headers(options.headers);
+  const token = options.token === undefined ? adminKey() : options.token;
+  if (token !== null) headers.set("authorization", `Bearer ${token}`);
+  const ctx = createExecutionContext();
+  const res = await worker.fetch(
+    new Request(`${BASE}${path}`, { method, headers, body: options.body }),
+    env,
+    ctx,
+  );
+  await waitOnExecutionContext(ctx);
+  return res;
 }
 
 /** Removes any local:true cluster so a test can create its own primary. */
