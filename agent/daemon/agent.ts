@@ -75,7 +75,19 @@ interface PeerEntry {
   paths: PeerPaths;
   relay: RelayClient | null;
   probeSeq: number;
+  /** Until then, with no session yet, we leave the first handshake to the peer (see GLARE_WAIT_MS). */
+  passiveUntil: number;
 }
+
+/**
+ * Two agents that learn of each other at the same moment would both start a
+ * handshake at once. WireGuard keeps one handshake per peer, so each side's
+ * answer to the other wipes its own attempt, and neither ends up with a session
+ * it may send on until the 5 s retry. So the side with the greater public key
+ * waits this long before its first handshake, unless the peer already tried to
+ * reach us (then it is waiting for us). Real traffic is never held back.
+ */
+const GLARE_WAIT_MS = 1_000;
 
 type Arrival = { path: "direct"; from: Endpoint } | { path: "relay"; peer: string };
 
@@ -115,7 +127,8 @@ export interface AgentEvents {
 
 export class Agent extends EventEmitter<AgentEvents> {
   readonly log: Logger;
-  settings: AgentSettings = DEFAULT_SETTINGS;
+  settings: AgentSettings;
+  private readonly baseSettings: AgentSettings;
   state!: AgentState;
   device!: Device;
   stack!: NetStack;
@@ -135,6 +148,8 @@ export class Agent extends EventEmitter<AgentEvents> {
   private stunEndpoints = new Set<string>();
   private observedEndpoint: string | null = null;
   private netmapSyncing = false;
+  private lastUnknownPeerAt = Number.NEGATIVE_INFINITY;
+  private publicKeyB64 = "";
   private lastEarlyNetmapSync = Number.NEGATIVE_INFINITY;
   private stunPending = new Map<string, string>(); // transaction id hex -> server
   private lastStunAt = Number.NEGATIVE_INFINITY;
@@ -156,6 +171,10 @@ export class Agent extends EventEmitter<AgentEvents> {
   constructor(private readonly opts: AgentOptions) {
     super();
     this.log = opts.logger ?? createLogger("info");
+    // The level given on the command line holds unless agent values set one; values are
+    // always read against this base, so a field removed from them goes back to its default.
+    this.baseSettings = { ...DEFAULT_SETTINGS, logLevel: this.log.level };
+    this.settings = this.baseSettings;
   }
 
   // ---------------------------------------------------------------- lifecycle
@@ -169,6 +188,7 @@ export class Agent extends EventEmitter<AgentEvents> {
     });
     this.selfIp = ipFromString(this.state.meshIp);
     this.device = new Device({ privateKey: keyFromBase64(this.state.privateKey) });
+    this.publicKeyB64 = keyToBase64(publicKeyFrom(keyFromBase64(this.state.privateKey)));
     this.stack = new NetStack({
       address: this.selfIp,
       mtu: this.settings.mtu,
@@ -373,12 +393,15 @@ export class Agent extends EventEmitter<AgentEvents> {
         allowedIps: [`${info.meshIp}/32`],
         persistentKeepaliveSeconds: this.settings.persistentKeepaliveSeconds,
       });
+      const now = Date.now();
+      const peerTriedUs = now - this.lastUnknownPeerAt < 2_000;
       const entry: PeerEntry = {
         info,
         meshIp: ipFromString(info.meshIp),
         paths: new PeerPaths(),
         relay: null,
         probeSeq: 0,
+        passiveUntil: !peerTriedUs && this.publicKeyB64 > info.publicKey ? now + GLARE_WAIT_MS : 0,
       };
       entry.paths.setCandidates(candidates);
       this.peers.set(info.cluster, entry);
@@ -413,7 +436,7 @@ export class Agent extends EventEmitter<AgentEvents> {
   async syncValues(version: string): Promise<void> {
     const res = await this.api.request("/api/v1/agent/values", { accept: "application/yaml" });
     this.valuesVersion = version;
-    const { settings, problems } = parseSettings(res.text, this.settings);
+    const { settings, problems } = parseSettings(res.text, this.baseSettings);
     for (const p of problems) this.log.warn("agent values: ignored a field", { problem: p });
     this.applySettings(settings);
   }
@@ -538,7 +561,10 @@ export class Agent extends EventEmitter<AgentEvents> {
           this.emit("handshake-complete", a.peer);
           break;
         case "drop":
-          if (a.reason === "unknown-peer") this.syncNetmapSoon(now);
+          if (a.reason === "unknown-peer") {
+            this.lastUnknownPeerAt = now;
+            this.syncNetmapSoon(now);
+          }
           break;
         case "endpoint-changed":
         case "session-expired":
@@ -632,7 +658,8 @@ export class Agent extends EventEmitter<AgentEvents> {
       this.log.error("timer tick failed", { error: (e as Error).message });
     }
     for (const [name, entry] of this.peers) {
-      for (const probe of entry.paths.dueProbes(now)) {
+      const holdBack = now < entry.passiveUntil && this.device.peerStats(name).lastHandshakeAt === null;
+      for (const probe of holdBack ? [] : entry.paths.dueProbes(now)) {
         if (probe.path === "direct" && this.settings.relayMode === "always") continue;
         if (probe.path === "relay" && !entry.relay) continue;
         const packet = buildProbePacket({

@@ -1,6 +1,7 @@
 import http from "node:http";
-import net, { type AddressInfo } from "node:net";
+import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type ConnectProxy, startConnectProxy } from "../../test/helpers/connect-proxy.ts";
 import { agentFor, proxyFor } from "./proxy-agent.ts";
 
 function listen(server: http.Server): Promise<number> {
@@ -40,55 +41,37 @@ describe("proxy selection", () => {
 
 describe("CONNECT tunnelling", () => {
   const target = http.createServer((req, res) => res.end(`hello ${req.url}`));
-  const proxy = http.createServer();
-  const seen: string[] = [];
+  let proxy: ConnectProxy;
   let targetPort = 0;
-  let proxyPort = 0;
-  let refuse = false;
 
   beforeAll(async () => {
-    proxy.on("connect", (req: http.IncomingMessage, client: net.Socket, head: Buffer) => {
-      seen.push(`${req.url} ${req.headers["proxy-authorization"] ?? "-"}`);
-      if (refuse) {
-        client.end("HTTP/1.1 403 Forbidden\r\n\r\n");
-        return;
-      }
-      const [host, port] = (req.url ?? "").split(":");
-      const upstream = net.connect(Number(port), host, () => {
-        client.write("HTTP/1.1 200 Connection Established\r\n\r\n");
-        if (head.length > 0) upstream.write(head);
-        upstream.pipe(client);
-        client.pipe(upstream);
-      });
-      upstream.on("error", () => client.destroy());
-      client.on("error", () => upstream.destroy());
-    });
     targetPort = await listen(target);
-    proxyPort = await listen(proxy);
+    proxy = await startConnectProxy();
   });
-  afterAll(() => {
-    target.close();
-    proxy.close();
+  afterAll(async () => {
     target.closeAllConnections();
-    proxy.closeAllConnections();
+    target.close();
+    await proxy.close();
   });
 
   it("reaches the target through the proxy, with credentials", async () => {
     const url = `http://127.0.0.1:${targetPort}/x`;
-    const agent = agentFor(new URL(url), { HTTP_PROXY: `http://u%40s:p%3Aw@127.0.0.1:${proxyPort}` });
+    const agent = agentFor(new URL(url), { HTTP_PROXY: `http://u%40s:p%3Aw@127.0.0.1:${proxy.port}` });
     expect(agent).toBeDefined();
     const r = await get(url, agent);
     expect(r).toEqual({ status: 200, body: "hello /x" });
-    expect(seen.at(-1)).toBe(`127.0.0.1:${targetPort} Basic ${Buffer.from("u@s:p:w").toString("base64")}`);
+    expect(proxy.seen.at(-1)).toBe(
+      `127.0.0.1:${targetPort} Basic ${Buffer.from("u@s:p:w").toString("base64")}`,
+    );
     agent?.destroy();
   });
 
   it("reports a refused CONNECT as one clear error", async () => {
-    refuse = true;
+    proxy.refuse = true;
     const url = `http://127.0.0.1:${targetPort}/y`;
-    const agent = agentFor(new URL(url), { HTTP_PROXY: `http://127.0.0.1:${proxyPort}` });
+    const agent = agentFor(new URL(url), { HTTP_PROXY: `http://127.0.0.1:${proxy.port}` });
     await expect(get(url, agent)).rejects.toThrow(/proxy refused CONNECT to 127\.0\.0\.1:\d+: 403/);
-    refuse = false;
+    proxy.refuse = false;
     agent?.destroy();
   });
 });

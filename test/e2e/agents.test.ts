@@ -12,12 +12,14 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import type { Cluster, CreateClusterResponse } from "../../protocol/api.ts";
 import { type AgentProcess, agentCredential, startAgent, waitFor } from "../helpers/agent-process.ts";
+import { type ConnectProxy, startConnectProxy } from "../helpers/connect-proxy.ts";
 import { type Platform, startPlatform } from "../helpers/platform.ts";
 import { runTether } from "../helpers/run-cli.ts";
+import { type StunServer, startStunServer } from "../helpers/stun-server.ts";
 
 let platform: Platform;
 let workDir: string;
@@ -25,6 +27,8 @@ const agents: AgentProcess[] = [];
 let hub: AgentProcess;
 let spoke: AgentProcess;
 const psks: Record<string, string> = {};
+let proxy: ConnectProxy;
+let stun: StunServer;
 
 async function api<T>(
   path: string,
@@ -48,8 +52,11 @@ async function addCluster(name: string, local = false): Promise<void> {
   psks[name] = r.body.psk;
 }
 
-async function launch(cluster: string): Promise<AgentProcess> {
-  const a = await startAgent({ platform: platform.url, cluster, psk: psks[cluster]! });
+async function launch(
+  cluster: string,
+  extra: { stateDir?: string; env?: Record<string, string> } = {},
+): Promise<AgentProcess> {
+  const a = await startAgent({ platform: platform.url, cluster, psk: psks[cluster]!, ...extra });
   agents.push(a);
   return a;
 }
@@ -83,14 +90,33 @@ function tryRelay(peer: string, credential: string): Promise<number | "open"> {
 beforeAll(async () => {
   workDir = await mkdtemp(join(tmpdir(), "tether-agents-e2e-"));
   platform = await startPlatform();
+  proxy = await startConnectProxy();
+  stun = await startStunServer({ mapHost: "127.0.0.2" });
   await addCluster("hub", true);
   await addCluster("spoke-a");
   await addCluster("spoke-b");
 }, 200_000);
 
+// On failure, show what the agents logged: the path changes and relay events explain most failures.
+beforeEach(({ onTestFailed }) => {
+  onTestFailed(async () => {
+    for (const a of agents) {
+      const st = await a.status().catch(() => null);
+      if (st)
+        console.error(
+          `--- agent ${a.cluster} status ---\n${JSON.stringify({ peers: st.peers, drops: st.drops, counters: st.counters })}`,
+        );
+      const tail = a.log().split("\n").slice(-60).join("\n");
+      console.error(`--- agent ${a.cluster} (state ${a.stateDir}), last 60 log lines ---\n${tail}`);
+    }
+  });
+});
+
 afterAll(async () => {
   await Promise.all(agents.map((a) => a.stop(true)));
   await platform?.stop();
+  await proxy?.close();
+  await stun?.close();
   await rm(workDir, { recursive: true, force: true });
 }, 60_000);
 
@@ -196,11 +222,20 @@ describe("two agents through the local platform", () => {
 
   it("5. a platform restart does not interrupt direct traffic, and the relay reconnects", async () => {
     const before = (await peerOf(spoke, "hub"))!.relayReconnects;
-    const running = spoke.ping({ target: "hub", protocol: "udp", count: 40, intervalMs: 100, size: 200 });
-    await platform.restart();
-    const r = await running;
-    expect(r.received).toBe(r.sent);
-    expect(r.probes.every((p) => p.path === "direct")).toBe(true);
+    // Ping in rounds for as long as the platform is down and coming back, so the probes cover the whole outage.
+    let restarted = false;
+    const restart = platform.restart().then(() => {
+      restarted = true;
+    });
+    const probes: Awaited<ReturnType<AgentProcess["ping"]>>["probes"] = [];
+    while (!restarted) {
+      const r = await spoke.ping({ target: "hub", protocol: "udp", count: 10, intervalMs: 100, size: 200 });
+      probes.push(...r.probes);
+    }
+    await restart;
+    expect(probes.length).toBeGreaterThanOrEqual(10);
+    expect(probes.filter((p) => !p.ok)).toEqual([]);
+    expect(probes.every((p) => p.path === "direct")).toBe(true);
 
     await waitFor(
       "relay reopened after the restart",
@@ -231,8 +266,37 @@ describe("two agents through the local platform", () => {
     );
   }, 240_000);
 
-  it("6. a third agent cannot attach to the pair; bad credentials are refused", async () => {
-    const third = await launch("spoke-b");
+  it("6. an agent restarted on its state keeps its identity and is back within 5 s", async () => {
+    const before = await hub.status();
+    await hub.stop();
+    const startedAt = Date.now();
+    hub = await launch("hub", { stateDir: hub.stateDir });
+    const after = await hub.status();
+    expect(after).toMatchObject({ meshIp: before.meshIp, publicKey: before.publicKey, cluster: "hub" });
+    const back = await waitFor(
+      "spoke reaches the restarted hub",
+      async () => {
+        const r = await spoke.ping({ target: "hub", protocol: "udp", count: 1, size: 64, timeoutMs: 300 });
+        return r.received === 1 ? Date.now() : null;
+      },
+      10_000,
+    );
+    expect(back - startedAt).toBeLessThanOrEqual(5_000);
+    const c = (await api<Cluster>("/api/v1/clusters/hub")).body;
+    expect(c.status.online).toBe(true);
+  }, 60_000);
+
+  it("7. a third agent, behind an HTTP proxy and with STUN from its values, cannot attach to the pair", async () => {
+    // Values before it starts: a STUN server. The agent applies them from its first heartbeat.
+    const annotate = (yaml: string) =>
+      api("/api/v1/clusters/spoke-b", {
+        method: "PATCH",
+        body: { annotations: { "loft.sh/agent-values": yaml } },
+      });
+    expect((await annotate(`stunServers: ["127.0.0.1:${stun.port}"]\n`)).status).toBe(200);
+    const third = await launch("spoke-b", {
+      env: { HTTP_PROXY: `http://127.0.0.1:${proxy.port}`, NO_PROXY: "" },
+    });
     // Under the hub policy a spoke is paired with the hub only.
     await waitFor("spoke-b sees hub", () => peerOf(third, "hub"), 10_000);
     expect((await third.status()).peers.map((p) => p.cluster)).toEqual(["hub"]);
@@ -247,9 +311,50 @@ describe("two agents through the local platform", () => {
     expect(r.stderr).toMatch(/no peer "100\./);
     // The established pair is untouched.
     expect((await spoke.ping({ target: "hub", count: 3, intervalMs: 50 })).received).toBe(3);
-  }, 60_000);
 
-  it("7. deleting a cluster stops its agent, closes its relay and refuses its credential", async () => {
+    await waitFor(
+      "spoke-b relay open via the proxy",
+      async () => (await peerOf(third, "hub"))?.relay === "open",
+      10_000,
+    );
+    // The STUN-reflexive candidate (the responder maps to 127.0.0.2) is offered to peers.
+    await waitFor(
+      "STUN-reflexive endpoint",
+      async () => (await third.status()).endpoints.includes(`127.0.0.2:${third.listenPort}`),
+      10_000,
+    );
+    expect(stun.requests).toBeGreaterThan(0);
+
+    // Values changed while it runs: applied within a heartbeat or two, no restart.
+    await annotate("logLevel: warn\nmtu: 1280\npersistentKeepalive: 15\nrelay:\n  mode: always\n");
+    const s = await waitFor(
+      "new values applied",
+      async () => {
+        const st = (await third.status()).settings;
+        return st.mtu === 1280 && st.relayMode === "always" ? st : null;
+      },
+      10_000,
+    );
+    expect(s).toMatchObject({ logLevel: "warn", persistentKeepaliveSeconds: 15, stunServers: [] });
+    // The MTU reached the IP stack: the largest ICMP payload is now 1280 - 28.
+    await expect(third.ping({ target: "hub", size: 1253, count: 1 })).rejects.toThrow(/\(1252\)/);
+    await waitFor(
+      "relay reopened in always mode",
+      async () => (await peerOf(third, "hub"))?.relay === "open",
+      10_000,
+    );
+    const relayedBefore = (await third.status()).counters.relayOut;
+    const viaRelay = await third.ping({ target: "hub", size: 1252, count: 3, intervalMs: 50 });
+    expect(viaRelay.received).toBe(3);
+    expect((await third.status()).counters.relayOut).toBeGreaterThanOrEqual((relayedBefore ?? 0) + 3);
+    // Its platform calls (one keep-alive tunnel) and its relay socket (another) went through the proxy.
+    expect(
+      proxy.seen.filter((s) => s.startsWith(`127.0.0.1:${platform.port} `)).length,
+      proxy.seen.join("; "),
+    ).toBeGreaterThanOrEqual(2);
+  }, 90_000);
+
+  it("8. deleting a cluster stops its agent, closes its relay and refuses its credential", async () => {
     const cred = await agentCredential(spoke.stateDir);
     const del = await api(`/api/v1/clusters/spoke-a`, { method: "DELETE" });
     expect([200, 204]).toContain(del.status);
