@@ -1,4 +1,4 @@
-import { abortAllDurableObjects } from "cloudflare:test";
+import { abortAllDurableObjects, evictDurableObject } from "cloudflare:test";
 import { beforeEach, describe, expect, it } from "vitest";
 import { encodeRelayFrames, MAX_RELAY_FRAME, RelayClose } from "../protocol/relay.ts";
 import { call, clearLocalClusters, errorOf, putConfig, registerAgent } from "../worker/test/http.ts";
@@ -195,6 +195,40 @@ describe("revocation", () => {
 });
 
 describe("restart", () => {
+  it("keeps forwarding between hibernated sockets after the object is evicted", async () => {
+    const a = await openRelay(hub, spoke.cluster);
+    const b = await openRelay(spoke, hub.cluster);
+    const stub = pairStub(hub.cluster, spoke.cluster);
+    a.ws.send(bytes(0, 1, 1));
+    await b.until(() => b.frames.length === 1, "frame before eviction");
+    // The instance goes away (in-memory state with it); the sockets hibernate and stay open.
+    await evictDurableObject(stub, { webSockets: "hibernate" });
+    a.ws.send(bytes(0, 1, 2));
+    await b.until(() => b.frames.length === 2, "frame after eviction, a to b");
+    b.ws.send(bytes(0, 2, 3, 4));
+    await a.until(() => a.frames.length === 1, "frame after eviction, b to a");
+    expect(b.frames[1]).toEqual(bytes(0, 1, 2));
+    expect(a.frames[0]).toEqual(bytes(0, 2, 3, 4));
+    expect(a.closed).toBeNull();
+    expect(b.closed).toBeNull();
+    // Both sides are still known to the new instance: it found them among its hibernated sockets.
+    expect((await pairStub(hub.cluster, spoke.cluster).stats()).sides).toEqual(
+      [hub.cluster, spoke.cluster].sort(),
+    );
+  });
+
+  it("after an eviction that closes the sockets, a side reconnects and pairs again", async () => {
+    const a = await openRelay(hub, spoke.cluster);
+    await openRelay(spoke, hub.cluster);
+    await evictDurableObject(pairStub(hub.cluster, spoke.cluster), { webSockets: "close" });
+    await a.until(() => a.closed !== null, "socket closed by the eviction");
+    const a2 = await openRelay(hub, spoke.cluster);
+    const b2 = await openRelay(spoke, hub.cluster);
+    a2.ws.send(bytes(0, 1, 9));
+    await b2.until(() => b2.frames.length === 1, "frame after reconnect");
+    expect(b2.frames[0]).toEqual(bytes(0, 1, 9));
+  });
+
   it("keeps drop counters in storage across an object reset", async () => {
     const a = await openRelay(hub, spoke.cluster);
     a.ws.send(bytes(0, 1, 5));
