@@ -4,7 +4,7 @@
  * the platform locally.
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
-import { agentPing, agentStatus, agentUp } from "./commands/agent.ts";
+import { agentForward, agentPing, agentStatus, agentUp } from "./commands/agent.ts";
 import { addCluster, deleteCluster, getCluster, listClusters, rotatePsk } from "./commands/cluster.ts";
 import { getValues, setValues } from "./commands/values.ts";
 import { type CliIo, type CommandContext, type GlobalOptions, makeContext } from "./context.ts";
@@ -117,6 +117,7 @@ export function buildProgram(io: CliIo, onExitCode: (code: number) => void): Com
       "--advertise <addresses>",
       "comma-separated IPv4 addresses to offer peers instead of this host's interface addresses",
     )
+    .option("--socks5 <host:port>", "run a SOCKS5 proxy into the mesh (<cluster>.tether names and mesh IPs)")
     .action((opts, cmd: Command) => agentUp(ctx(cmd), opts));
   agent
     .command("status")
@@ -134,6 +135,13 @@ export function buildProgram(io: CliIo, onExitCode: (code: number) => void): Com
     .option("--timeout <ms>", "milliseconds to wait for each reply", intInRange(10, 10000), 1000)
     .option("--state <dir>", "the agent's state directory (default ~/.tether)")
     .action((peer: string, opts, cmd: Command) => agentPing(ctx(cmd), peer, opts));
+  agent
+    .command("forward")
+    .description("listen locally and carry each connection through the tunnel to a peer's exposed port")
+    .argument("<cluster:port>", "peer cluster (or mesh IP) and the port it exposes")
+    .option("--listen <host:port>", "local address to listen on (default 127.0.0.1 and a free port)")
+    .option("--state <dir>", "the running agent's state directory (default ~/.tether)")
+    .action((to: string, opts, cmd: Command) => agentForward(ctx(cmd), to, opts));
 
   program
     .command("dev")

@@ -19,6 +19,11 @@ import { PeerPaths, type ProbeRequest } from "../paths/path-manager.ts";
 import { buildProbePacket, parseProbePacket } from "../paths/probe.ts";
 import { encodeBindingRequest, isStunMessage, parseBindingSuccess } from "../paths/stun.ts";
 import { RelayClient } from "../relay/relay-client.ts";
+import { ExposeService } from "../tunnel/expose.ts";
+import { type ForwardInfo, ForwardService, type ForwardSpec } from "../tunnel/forward.ts";
+import { Socks5Server } from "../tunnel/socks5-server.ts";
+import type { Destination } from "../tunnel/socks5-wire.ts";
+import { TcpDriver } from "../tunnel/tcp-driver.ts";
 import type { Action, Endpoint } from "../wireguard/actions.ts";
 import { Device, generatePrivateKey, keyFromBase64, keyToBase64, publicKeyFrom } from "../wireguard/index.ts";
 import { localEndpoints, parseEndpoint } from "./local-endpoints.ts";
@@ -65,6 +70,8 @@ export interface AgentOptions {
    * The platform-observed and STUN-reflexive candidates are added either way.
    */
   advertiseAddresses?: readonly string[] | undefined;
+  /** "host:port" for a SOCKS5 proxy into the mesh (`--socks5`); none when omitted. */
+  socks5?: string | undefined;
   /** Enables `setUdpBlocked` (a test fault switch); never on by default. */
   allowFaultInjection?: boolean;
 }
@@ -114,6 +121,10 @@ export interface AgentStatus {
   peers: AgentPeerStatus[];
   drops: Record<string, number>;
   counters: Record<string, number>;
+  tcp: { connections: number; resetsSent: number; badChecksum: number };
+  expose: { port: number; target: string }[];
+  forwards: ForwardInfo[];
+  socks5: string | null;
 }
 
 export interface AgentEvents {
@@ -133,7 +144,12 @@ export class Agent extends EventEmitter<AgentEvents> {
   device!: Device;
   stack!: NetStack;
   udp!: Udp;
+  tcp!: TcpDriver;
   listenPort = 0;
+  private expose!: ExposeService;
+  private forwards!: ForwardService;
+  private readonly valueForwards = new Set<string>();
+  private socks: Socks5Server | null = null;
 
   private socket!: Socket;
   private api!: PlatformClient;
@@ -196,6 +212,15 @@ export class Agent extends EventEmitter<AgentEvents> {
     });
     this.udp = new Udp(this.stack);
     udpEcho(this.udp, 7);
+    // MSS follows the tunnel MTU at start (IPv4 + TCP headers are 40 bytes); see applySettings.
+    this.tcp = new TcpDriver(this.stack, this.settings.mtu - 40);
+    this.expose = new ExposeService(this.tcp, this.log);
+    this.forwards = new ForwardService(this.tcp, (peer) => this.peerIpOf(peer), this.log);
+    if (this.opts.socks5) {
+      this.socks = new Socks5Server(this.tcp, (d) => this.socksTarget(d), this.log);
+      const i = this.opts.socks5.lastIndexOf(":");
+      await this.socks.listen(this.opts.socks5.slice(0, i), Number(this.opts.socks5.slice(i + 1)));
+    }
     await this.bindSocket(this.opts.listenPort ?? 0);
     this.tick = setInterval(() => this.onTick(), TICK_MS);
     await this.heartbeat();
@@ -213,6 +238,10 @@ export class Agent extends EventEmitter<AgentEvents> {
     this.stopped = true;
     if (this.tick) clearInterval(this.tick);
     if (this.heartbeatTimer) clearTimeout(this.heartbeatTimer);
+    this.tcp?.stop();
+    this.expose?.stop();
+    this.socks?.close();
+    await this.forwards?.stop();
     for (const p of this.peers.values()) p.relay?.stop();
     this.peers.clear();
     await new Promise<void>((r) => {
@@ -453,12 +482,21 @@ export class Agent extends EventEmitter<AgentEvents> {
     if (prev.relayMode !== next.relayMode) for (const p of this.peers.values()) this.restartRelay(p);
     if (prev.mtu !== next.mtu) (this.stack as unknown as { mtu: number }).mtu = next.mtu;
     if (prev.stunServers.join() !== next.stunServers.join()) this.lastStunAt = Number.NEGATIVE_INFINITY;
+    // Values may arrive before start() built the stack (never in practice: start() builds it first).
+    this.expose?.apply(next.expose);
+    if (this.forwards) {
+      const specs: ForwardSpec[] = next.forward.map((f) => ({ ...f }));
+      void this.forwards.sync(specs, this.valueForwards).then((problems) => {
+        for (const p of problems) this.log.warn("agent values: a forward could not start", { problem: p });
+      });
+    }
     this.log.info("agent values applied", {
       logLevel: next.logLevel,
       relay: next.relayMode,
       keepalive: next.persistentKeepaliveSeconds,
       mtu: next.mtu,
       expose: next.expose.length,
+      forward: next.forward.length,
     });
     this.emit("settings-applied", next);
   }
@@ -759,6 +797,14 @@ export class Agent extends EventEmitter<AgentEvents> {
       peers: this.peerStatuses(),
       drops,
       counters: { ...this.counters },
+      tcp: {
+        connections: this.tcp.tcp.connectionCount,
+        resetsSent: this.tcp.tcp.stats.resetsSent,
+        badChecksum: this.tcp.tcp.stats.badChecksum,
+      },
+      expose: this.expose.rules(),
+      forwards: this.forwards.list(),
+      socks5: this.socks?.address ?? null,
     };
   }
 
@@ -786,6 +832,34 @@ export class Agent extends EventEmitter<AgentEvents> {
       },
       req,
     );
+  }
+
+  /** `tether agent forward`: a local listener carried to a peer's exposed port. */
+  addForward(spec: ForwardSpec): Promise<ForwardInfo> {
+    return this.forwards.add(spec);
+  }
+
+  /** A peer's mesh IP by cluster name or dotted mesh IP; null when it is not in the netmap. */
+  peerIpOf(target: string): number | null {
+    const byName = this.peers.get(target);
+    if (byName) return byName.meshIp;
+    if (!/^\d+\.\d+\.\d+\.\d+$/.test(target)) return null;
+    let ip: number;
+    try {
+      ip = ipFromString(target);
+    } catch {
+      return null;
+    }
+    for (const p of this.peers.values()) if (p.meshIp === ip) return ip;
+    return null;
+  }
+
+  /** SOCKS5 destinations: `<cluster>.tether`, or a peer's mesh IP (as an address or a dotted name). */
+  private socksTarget(d: Destination): number | null {
+    if (d.type === "ipv4") return this.peerIpOf(ipToString(d.ip));
+    const name = d.name.toLowerCase().replace(/\.$/, "");
+    if (name.endsWith(".tether")) return this.peerIpOf(name.slice(0, -".tether".length));
+    return /^\d+\.\d+\.\d+\.\d+$/.test(name) ? this.peerIpOf(name) : null;
   }
 
   /** Test fault switch: drop all direct UDP in both directions, as a firewall would. */

@@ -11,6 +11,9 @@ mtu: 1280
 stunServers: ["10.0.0.1:3478", "stun.example:19302"]
 expose:
   - { port: 443, target: "kubernetes.default.svc:443" }
+forward:
+  - { listen: "127.0.0.1:6443", to: "staging:443" }
+  - { listen: 8080, to: "100.64.0.7:80" }
 unrelated: { kept: true }
 `);
     expect(problems).toEqual([]);
@@ -21,7 +24,32 @@ unrelated: { kept: true }
       mtu: 1280,
       stunServers: ["10.0.0.1:3478", "stun.example:19302"],
       expose: [{ port: 443, target: "kubernetes.default.svc:443" }],
+      forward: [
+        { listenHost: "127.0.0.1", listenPort: 6443, peer: "staging", port: 443 },
+        { listenHost: "127.0.0.1", listenPort: 8080, peer: "100.64.0.7", port: 80 },
+      ],
     });
+  });
+
+  it("starts from the base (command-line choices), not from what values set before", () => {
+    const base = { ...DEFAULT_SETTINGS, logLevel: "debug" as const };
+    expect(parseSettings("mtu: 1300\n", base).settings).toEqual({ ...base, mtu: 1300 });
+    expect(parseSettings("logLevel: warn\n", base).settings.logLevel).toBe("warn");
+  });
+
+  it("rejects malformed forward entries one by one", () => {
+    const { settings, problems } = parseSettings(`
+forward:
+  - { listen: "localhost:1", to: "a:1" }
+  - { listen: 70000, to: "a:1" }
+  - { listen: 1, to: "Not_A_Name:1" }
+  - { listen: 1, to: "a:0" }
+  - "a:1"
+  - { listen: "127.0.0.1:9", to: "ok:22" }
+`);
+    expect(settings.forward).toEqual([{ listenHost: "127.0.0.1", listenPort: 9, peer: "ok", port: 22 }]);
+    expect(problems).toHaveLength(5);
+    expect(problems[0]).toMatch(/^forward\[0\] needs listen/);
   });
 
   it("uses defaults for an empty document", () => {

@@ -14,6 +14,7 @@ import { LOG_LEVELS, type LogLevel } from "./logger.ts";
  *   mtu: 576..1420
  *   stunServers: ["host:port", ...]
  *   expose: [{ port: 443, target: "kubernetes.default.svc:443" }, ...]
+ *   forward: [{ listen: "127.0.0.1:6443", to: "staging:443" }, ...]   (listen may be a bare port)
  */
 
 export type RelayMode = "auto" | "always" | "never";
@@ -23,6 +24,14 @@ export interface ExposeRule {
   target: string;
 }
 
+export interface ForwardRule {
+  listenHost: string;
+  listenPort: number;
+  /** Peer cluster name (or mesh IP) and its exposed port. */
+  peer: string;
+  port: number;
+}
+
 export interface AgentSettings {
   logLevel: LogLevel;
   relayMode: RelayMode;
@@ -30,6 +39,7 @@ export interface AgentSettings {
   mtu: number;
   stunServers: string[];
   expose: ExposeRule[];
+  forward: ForwardRule[];
 }
 
 export const DEFAULT_SETTINGS: AgentSettings = {
@@ -39,6 +49,7 @@ export const DEFAULT_SETTINGS: AgentSettings = {
   mtu: 1420,
   stunServers: [],
   expose: [],
+  forward: [],
 };
 
 export interface ParsedSettings {
@@ -71,9 +82,14 @@ export function parseSettings(yamlText: string, base: AgentSettings = DEFAULT_SE
     return { settings: base, problems: ["values are not a map"] };
   }
   const v = doc as Record<string, unknown>;
-  // Start from the defaults, not from `base`: a key removed from the values
-  // must fall back to its default rather than keep a stale override.
-  const s: AgentSettings = { ...DEFAULT_SETTINGS, stunServers: [], expose: [] };
+  // Start from `base` (the defaults plus command-line choices such as the log level), never from
+  // the values applied last time: a key removed from the values must fall back, not stay.
+  const s: AgentSettings = {
+    ...base,
+    stunServers: [...base.stunServers],
+    expose: [...base.expose],
+    forward: [...base.forward],
+  };
 
   if (v.logLevel !== undefined) {
     if (LOG_LEVELS.includes(v.logLevel as LogLevel)) s.logLevel = v.logLevel as LogLevel;
@@ -119,5 +135,46 @@ export function parseSettings(yamlText: string, base: AgentSettings = DEFAULT_SE
       }
     }
   }
+  if (v.forward !== undefined) {
+    if (!Array.isArray(v.forward)) problems.push("forward must be a list");
+    else {
+      for (const [i, e] of v.forward.entries()) {
+        const rule = parseForwardRule(e);
+        if (rule) s.forward.push(rule);
+        else problems.push(`forward[${i}] needs listen ("127.0.0.1:N" or N) and to ("cluster:port")`);
+      }
+    }
+  }
   return { settings: s, problems };
+}
+
+const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+const PEER = /^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?|(\d{1,3}\.){3}\d{1,3}):(\d{1,5})$/;
+
+function portOk(n: number): boolean {
+  return Number.isInteger(n) && n > 0 && n < 65536;
+}
+
+/** One `forward` entry; also what `tether agent forward` parses from its arguments. */
+export function parseForwardRule(e: unknown): ForwardRule | null {
+  if (!e || typeof e !== "object") return null;
+  const r = e as Record<string, unknown>;
+  let listenHost = "127.0.0.1";
+  let listenPort: number;
+  if (typeof r.listen === "number") listenPort = r.listen;
+  else if (typeof r.listen === "string") {
+    const i = r.listen.lastIndexOf(":");
+    if (i < 0) listenPort = Number(r.listen);
+    else {
+      listenHost = r.listen.slice(0, i);
+      listenPort = Number(r.listen.slice(i + 1));
+      if (!IPV4.test(listenHost)) return null;
+    }
+  } else return null;
+  if (!portOk(listenPort) && listenPort !== 0) return null;
+  const to = typeof r.to === "string" ? PEER.exec(r.to) : null;
+  if (!to) return null;
+  const port = Number(to[4]);
+  if (!portOk(port)) return null;
+  return { listenHost, listenPort, peer: to[1]!, port };
 }

@@ -1,8 +1,10 @@
 import { chmod, rm } from "node:fs/promises";
 import http from "node:http";
 import { join } from "node:path";
+import { ForwardError } from "../tunnel/forward.ts";
 import type { Agent } from "./agent.ts";
 import { PingError, PingRequestSchema } from "./ping.ts";
+import { parseForwardRule } from "./settings.ts";
 
 /**
  * The running agent answers `tether agent status|ping` on a Unix socket inside
@@ -11,6 +13,7 @@ import { PingError, PingRequestSchema } from "./ping.ts";
  *
  *   GET  /status            -> AgentStatus JSON
  *   POST /ping              -> PingReport JSON; body is a PingRequest
+ *   POST /forward           -> ForwardInfo; body {"listen": "127.0.0.1:N", "to": "cluster:port"}
  *   POST /fault/udp         -> {"blocked": bool}   (only with fault injection enabled; for tests)
  *   POST /fault/relay-reconnect                    (only with fault injection enabled; for tests)
  *
@@ -73,6 +76,25 @@ async function route(agent: Agent, req: http.IncomingMessage): Promise<unknown> 
       return await agent.ping(parsed.data);
     } catch (e) {
       if (e instanceof PingError) throw new LocalError(422, "bad_target", e.message);
+      throw e;
+    }
+  }
+  if (key === "POST /forward") {
+    const rule = parseForwardRule(parseJson(await readBody(req)));
+    if (!rule) {
+      throw new LocalError(
+        400,
+        "bad_request",
+        'expected {"listen": "127.0.0.1:N" or N, "to": "cluster:port"}',
+      );
+    }
+    if (agent.peerIpOf(rule.peer) === null) {
+      throw new LocalError(422, "bad_target", `no peer "${rule.peer}" in the netmap`);
+    }
+    try {
+      return await agent.addForward(rule);
+    } catch (e) {
+      if (e instanceof ForwardError) throw new LocalError(409, "conflict", e.message);
       throw e;
     }
   }

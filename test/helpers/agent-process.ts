@@ -20,6 +20,8 @@ export interface AgentProcessOptions {
   stateDir?: string;
   heartbeatSeconds?: number;
   env?: Record<string, string>;
+  /** More `agent up` flags, e.g. ["--socks5", "127.0.0.1:0"]. */
+  args?: string[];
 }
 
 export interface AgentProcess {
@@ -64,6 +66,7 @@ export async function startAgent(opts: AgentProcessOptions): Promise<AgentProces
       // Loopback only: tests never send to the host's other addresses.
       "--advertise",
       "127.0.0.1",
+      ...(opts.args ?? []),
     ],
     {
       cwd: PROJECT_ROOT,

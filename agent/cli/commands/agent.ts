@@ -5,6 +5,7 @@ import { Agent, type AgentStatus } from "../../daemon/agent.ts";
 import { createLogger, LOG_LEVELS, type LogLevel } from "../../daemon/logger.ts";
 import type { PingReport } from "../../daemon/ping.ts";
 import { requestAgent, startStatusServer } from "../../daemon/status-server.ts";
+import type { ForwardInfo } from "../../tunnel/forward.ts";
 import type { CommandContext } from "../context.ts";
 import { UsageError } from "../errors.ts";
 
@@ -20,6 +21,7 @@ export interface AgentUpOptions {
   logLevel?: string;
   logJson?: boolean;
   advertise?: string;
+  socks5?: string;
 }
 
 export async function agentUp(ctx: CommandContext, opts: AgentUpOptions): Promise<void> {
@@ -27,6 +29,8 @@ export async function agentUp(ctx: CommandContext, opts: AgentUpOptions): Promis
   if (!LOG_LEVELS.includes(level))
     throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(", ")}`);
   const stateDir = opts.state ?? DEFAULT_STATE_DIR;
+  if (opts.socks5 !== undefined && !/^\d{1,3}(\.\d{1,3}){3}:\d{1,5}$/.test(opts.socks5))
+    throw new UsageError("--socks5 takes host:port with an IPv4 host, e.g. 127.0.0.1:1080");
   const advertise = opts.advertise?.split(",").map((a) => a.trim());
   if (advertise?.some((a) => !/^\d{1,3}(\.\d{1,3}){3}$/.test(a) || a.split(".").some((o) => Number(o) > 255)))
     throw new UsageError("--advertise takes comma-separated IPv4 addresses");
@@ -39,6 +43,7 @@ export async function agentUp(ctx: CommandContext, opts: AgentUpOptions): Promis
     listenPort: opts.listenPort ?? 0,
     clusterUid: opts.clusterUid,
     advertiseAddresses: advertise,
+    socks5: opts.socks5,
     heartbeatMs: (opts.heartbeatInterval ?? 5) * 1000,
     logger,
     allowFaultInjection: ctx.io.env.TETHER_FAULT_INJECTION === "1",
@@ -142,6 +147,25 @@ export async function agentPing(ctx: CommandContext, target: string, opts: Agent
     ctx.io.stdout(`${lines.join("\n")}\n`);
   }
   if (r.received === 0) throw new Error(`no replies from ${target}`);
+}
+
+/** `tether agent forward <cluster>:<port> --listen 127.0.0.1:N`: asks the running agent to open the listener. */
+export async function agentForward(
+  ctx: CommandContext,
+  to: string,
+  opts: { listen?: string; state?: string },
+): Promise<void> {
+  const listen = opts.listen ?? "127.0.0.1:0";
+  const f = (await requestAgent(opts.state ?? DEFAULT_STATE_DIR, {
+    method: "POST",
+    path: "/forward",
+    body: { listen, to },
+  })) as ForwardInfo;
+  if (ctx.json) ctx.printJson(f);
+  else
+    ctx.io.stdout(
+      `Forwarding ${f.address} -> ${f.peer}:${f.port} through the tunnel (for as long as the agent runs)\n`,
+    );
 }
 
 function bytes(n: number): string {
