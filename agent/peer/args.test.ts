@@ -37,6 +37,7 @@ describe("parsePeerArgs", () => {
       address: "100.64.0.2/10",
       mtu: 1400,
       udpListen: [5000, 5001],
+      expose: [],
       peers: [
         {
           name: "peer1",
@@ -48,6 +49,17 @@ describe("parsePeerArgs", () => {
         },
       ],
     });
+  });
+
+  it("takes --expose PORT=HOST:PORT, repeatable, and refuses anything else", () => {
+    const c = parsePeerArgs([...INLINE, "--expose", "8080=127.0.0.1:80", "--expose", "5201=localhost:5201"]);
+    expect(c.expose).toEqual([
+      { port: 8080, target: "127.0.0.1:80" },
+      { port: 5201, target: "localhost:5201" },
+    ]);
+    for (const bad of ["8080", "8080=host", "0=h:1", "80=h:70000", "x=h:1"]) {
+      expect(() => parsePeerArgs([...INLINE, "--expose", bad])).toThrow(/--expose/);
+    }
   });
 
   it("reads a config file and lets --listen-port and --udp-listen add to it", () => {

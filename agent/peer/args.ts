@@ -27,6 +27,7 @@ export const USAGE = `usage: node --import tsx agent/peer/main.ts
   [--psk B64] [--keepalive SECONDS]
   and with either:
   --udp-listen PORT               report datagrams to this tunnel UDP port (repeatable)
+  --expose PORT=HOST:PORT         accept tunnel TCP on PORT and carry it to HOST:PORT (repeatable)
   --listen-port N                 with --config: overrides ListenPort`;
 
 const INLINE_ONLY = [
@@ -49,6 +50,7 @@ export function parsePeerArgs(argv: string[], readFile: (path: string) => string
   }
   const v = parsed.values;
   const udpListen = (v["udp-listen"] ?? []).map((p) => parsePort(p, "--udp-listen"));
+  const expose = (v.expose ?? []).map(parseExpose);
 
   if (v.config !== undefined) {
     const stray = INLINE_ONLY.filter((k) => v[k] !== undefined);
@@ -69,6 +71,7 @@ export function parsePeerArgs(argv: string[], readFile: (path: string) => string
     if (v["listen-port"] !== undefined)
       config.listenPort = parsePort(v["listen-port"], "--listen-port", true);
     config.udpListen = udpListen;
+    config.expose = expose;
     return config;
   }
 
@@ -97,7 +100,16 @@ export function parsePeerArgs(argv: string[], readFile: (path: string) => string
     mtu: v.mtu === undefined ? DEFAULT_PEER_MTU : parseMtu(v.mtu),
     peers: [peer],
     udpListen,
+    expose,
   };
+}
+
+function parseExpose(s: string): { port: number; target: string } {
+  const m = /^(\d{1,5})=(.+):(\d{1,5})$/.exec(s);
+  if (!m) throw new ConfigError(`--expose ${s}: expected PORT=HOST:PORT`);
+  const port = parsePort(m[1]!, "--expose");
+  parsePort(m[3]!, "--expose target");
+  return { port, target: `${m[2]}:${m[3]}` };
 }
 
 function parseFlags(argv: string[]) {
@@ -117,6 +129,7 @@ function parseFlags(argv: string[]) {
       psk: { type: "string" },
       keepalive: { type: "string" },
       "udp-listen": { type: "string", multiple: true },
+      expose: { type: "string", multiple: true },
     },
   });
 }

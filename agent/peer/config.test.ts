@@ -45,6 +45,7 @@ describe("parseConfigFile", () => {
       address: "100.64.0.2/10",
       mtu: 1380,
       udpListen: [],
+      expose: [],
       peers: [
         {
           name: "peer1",

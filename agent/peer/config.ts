@@ -31,6 +31,8 @@ export interface PeerConfig {
   peers: PeerEntry[];
   /** Extra tunnel-side UDP ports whose datagrams are reported on the control channel. */
   udpListen: number[];
+  /** Tunnel TCP ports accepted and the local "host:port" each is carried to (as the agent's `expose`). */
+  expose: { port: number; target: string }[];
 }
 
 export const DEFAULT_PEER_MTU = 1420;
@@ -211,5 +213,5 @@ export function parseConfigFile(text: string): PeerConfig {
   if (!sawInterface) throw new ConfigError("no [Interface] section");
   if (!privateKey) throw new ConfigError("[Interface] has no PrivateKey");
   if (!address) throw new ConfigError("[Interface] has no Address");
-  return { privateKey, listenPort, address, mtu, peers, udpListen: [] };
+  return { privateKey, listenPort, address, mtu, peers, udpListen: [], expose: [] };
 }

@@ -43,6 +43,7 @@ async function pair(opts: { psk?: string } = {}) {
       address: "100.64.0.2/10",
       mtu: 1420,
       udpListen: [],
+      expose: [],
       peers: [
         {
           name: "a",
@@ -61,6 +62,7 @@ async function pair(opts: { psk?: string } = {}) {
     address: "100.64.0.1/10",
     mtu: 1420,
     udpListen: [5000],
+    expose: [],
     peers: [
       {
         name: "b",
@@ -134,6 +136,7 @@ describe("startPeer endpoints", () => {
       address: "100.64.0.1/10",
       mtu: 1420,
       udpListen: [],
+      expose: [],
       peers: [{ name: "b", publicKey: keys().publicKey, allowedIps: ["100.64.0.2/32"] }],
     };
     const named = await startPeer(

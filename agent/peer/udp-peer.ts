@@ -6,9 +6,12 @@
 import { createSocket, type RemoteInfo, type Socket } from "node:dgram";
 import { lookup } from "node:dns/promises";
 import { isIP } from "node:net";
+import type { Logger } from "../daemon/logger.ts";
 import { ipToString, parseInterfaceAddress } from "../net/ipv4.ts";
 import { NetStack } from "../net/stack.ts";
 import { Udp, udpEcho } from "../net/udp.ts";
+import { ExposeService } from "../tunnel/expose.ts";
+import { TcpDriver } from "../tunnel/tcp-driver.ts";
 import type { Action, DropReason, Endpoint } from "../wireguard/actions.ts";
 import { Device, keyFromBase64, keyToBase64, publicKeyFrom } from "../wireguard/index.ts";
 import type { PeerConfig } from "./config.ts";
@@ -40,6 +43,7 @@ export interface PeerStatsSnapshot {
   stack: Record<string, number>;
   icmp: Record<string, number>;
   udp: Record<string, number>;
+  tcp: Record<string, number>;
   /** Datagrams read from the socket, and driver-level failures (send errors, thrown core errors). */
   driver: { datagramsIn: number; datagramsOut: number; sendErrors: number; coreErrors: number };
 }
@@ -75,6 +79,18 @@ async function resolveEndpoint(e: Endpoint): Promise<Endpoint> {
     throw new Error(`IPv6 endpoint ${e.host} is not supported yet (the peer's socket is IPv4)`);
   const { address } = await lookup(e.host, { family: 4 });
   return { host: address, port: e.port };
+}
+
+/** The expose service logs through the peer's event channel: warnings become "error" events. */
+function peerLogger(emit: (e: PeerEvent) => void): Logger {
+  const quiet = () => {};
+  return {
+    level: "warn",
+    debug: quiet,
+    info: quiet,
+    warn: (msg, fields) => emit({ event: "error", message: `${msg} ${JSON.stringify(fields ?? {})}` }),
+    error: (msg, fields) => emit({ event: "error", message: `${msg} ${JSON.stringify(fields ?? {})}` }),
+  };
 }
 
 function endpointToString(e: Endpoint): string {
@@ -159,6 +175,10 @@ export async function startPeer(config: PeerConfig, options: StartPeerOptions = 
   });
   const udp = new Udp(stack);
   udpEcho(udp, 7);
+  // TCP rides the same clock as everything else here (performance.now), see TcpDriver.
+  const tcp = new TcpDriver(stack, config.mtu - 40, now);
+  const expose = new ExposeService(tcp, peerLogger(emit));
+  expose.apply(config.expose);
   for (const port of config.udpListen) {
     udp.bind(port, (srcIp, srcPort, data) =>
       emit({ event: "udp", port, from: `${ipToString(srcIp)}:${srcPort}`, data }),
@@ -233,6 +253,7 @@ export async function startPeer(config: PeerConfig, options: StartPeerOptions = 
         stack: { ...stack.counters },
         icmp: { ...stack.icmp.counters },
         udp: { ...udp.counters },
+        tcp: { ...tcp.tcp.stats, connections: tcp.tcp.connectionCount, ...expose.counters },
         driver: { ...driver },
       };
     },
@@ -240,6 +261,8 @@ export async function startPeer(config: PeerConfig, options: StartPeerOptions = 
       if (closed) return;
       closed = true;
       clearInterval(timer);
+      expose.stop();
+      tcp.stop();
       await new Promise<void>((resolve) => socket.close(() => resolve()));
     },
   };

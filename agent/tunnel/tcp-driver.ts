@@ -5,8 +5,9 @@
  * connection (a packet arrived, an app wrote or read) calls kick(), which
  * re-arms the timer if the deadline moved earlier.
  *
- * One clock for everything: the agent hands Date.now() to the stack for
- * packets, so app calls use Date.now() too.
+ * One clock for everything: whatever clock the driver hands the stack for
+ * packets (the agent uses Date.now(), the runnable peer performance.now()) must
+ * be the clock given here, or timers would compare times from two clocks.
  */
 import type { NetStack } from "../net/stack.ts";
 import { TcpLayer } from "../net/tcp/tcp-layer.ts";
@@ -19,7 +20,11 @@ export class TcpDriver {
   /** Segments the stack refused as larger than the current MTU. */
   oversized = 0;
 
-  constructor(stack: NetStack, mss: number) {
+  constructor(
+    stack: NetStack,
+    mss: number,
+    private readonly now: () => number = Date.now,
+  ) {
     this.tcp = new TcpLayer({
       localIp: stack.address,
       send: (packet) => {
@@ -32,7 +37,7 @@ export class TcpDriver {
           this.oversized++;
         }
       },
-      now: Date.now,
+      now,
       config: { mss },
     });
     stack.registerProtocol(6, {
@@ -54,7 +59,7 @@ export class TcpDriver {
       this.timer = null;
       return;
     }
-    this.timer = setTimeout(() => this.fire(), Math.max(0, next - Date.now()));
+    this.timer = setTimeout(() => this.fire(), Math.max(0, next - this.now()));
   }
 
   stop(): void {
@@ -66,7 +71,7 @@ export class TcpDriver {
   private fire(): void {
     this.timer = null;
     this.timerAt = Number.POSITIVE_INFINITY;
-    this.tcp.tick(Date.now());
+    this.tcp.tick(this.now());
     this.kick();
   }
 }

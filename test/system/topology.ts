@@ -17,7 +17,7 @@ export const TS_TUNNEL = "100.64.0.2";
 export const WG_PORT = 51820;
 export const TS_PORT = 51821;
 export const MTU = 1420;
-const REPO_ROOT = new URL("../..", import.meta.url).pathname;
+export const REPO_ROOT = new URL("../..", import.meta.url).pathname;
 
 export interface KeyPair {
   privateKey: string;
@@ -48,6 +48,10 @@ export interface TopologyOptions {
   tsPeerPublicKey?: string;
   /** Extra tunnel UDP ports the TS peer reports on its control channel. */
   tsUdpListen?: number[];
+  /** Port wireguard-go sends to on the TS underlay address (default TS_PORT; e.g. an impairing proxy). */
+  wgEndpointPort?: number;
+  /** `--expose PORT=HOST:PORT` rules for the TS peer (targets are inside its namespace). */
+  tsExpose?: string[];
 }
 
 export interface Topology {
@@ -55,6 +59,8 @@ export interface Topology {
   wgNs: Netns;
   tsNs: Netns;
   wgIf: string;
+  /** The veth ends in the wg and ts namespaces (for tc netem). */
+  veth: { wg: string; ts: string };
   wgKeys: KeyPair;
   tsKeys: KeyPair;
   ts: JsonLinesChild;
@@ -71,7 +77,7 @@ export async function buildTopology(opts: TopologyOptions): Promise<Topology> {
   try {
     const wgNs = await lab.createNamespace("wg");
     const tsNs = await lab.createNamespace("ts");
-    await lab.connect(wgNs, `${WG_UNDERLAY}/24`, tsNs, `${TS_UNDERLAY}/24`);
+    const link = await lab.connect(wgNs, `${WG_UNDERLAY}/24`, tsNs, `${TS_UNDERLAY}/24`);
 
     const wgKeys = wgKeyPair();
     const tsKeys = wgKeyPair();
@@ -114,7 +120,7 @@ export async function buildTopology(opts: TopologyOptions): Promise<Topology> {
       writeFileSync(pskFile, `${opts.wgPsk}\n`, { mode: 0o600 });
       setArgs.push("preshared-key", pskFile);
     }
-    if (opts.wgKnowsEndpoint) setArgs.push("endpoint", `${TS_UNDERLAY}:${TS_PORT}`);
+    if (opts.wgKnowsEndpoint) setArgs.push("endpoint", `${TS_UNDERLAY}:${opts.wgEndpointPort ?? TS_PORT}`);
     await wgNs.run("wg", setArgs);
     await wgNs.run("ip", ["addr", "add", `${WG_TUNNEL}/24`, "dev", wgIf]);
     await wgNs.run("ip", ["link", "set", wgIf, "mtu", String(MTU), "up"]);
@@ -138,6 +144,7 @@ export async function buildTopology(opts: TopologyOptions): Promise<Topology> {
     writeFileSync(tsConfFile, tsConf, { mode: 0o600 });
     const tsArgs = ["--import", "tsx", "agent/peer/main.ts", "--config", tsConfFile];
     for (const p of opts.tsUdpListen ?? []) tsArgs.push("--udp-listen", String(p));
+    for (const e of opts.tsExpose ?? []) tsArgs.push("--expose", e);
     const ts = new JsonLinesChild(tsNs.spawn("node", tsArgs, { cwd: REPO_ROOT }));
     const ready = await ts.waitFor((o) => o.event === "ready", "TS peer ready", 60_000);
     if (ready.publicKey !== tsKeys.publicKey) {
@@ -149,6 +156,7 @@ export async function buildTopology(opts: TopologyOptions): Promise<Topology> {
       wgNs,
       tsNs,
       wgIf,
+      veth: { wg: link.ifA, ts: link.ifB },
       wgKeys,
       tsKeys,
       ts,

@@ -1,0 +1,46 @@
+/**
+ * TCP client for the system tests, run inside the wireguard-go namespace:
+ *   send HOST PORT BYTES SEED -> streams BYTES to a sink, half-closes, prints its answer
+ *   recv HOST PORT BYTES SEED -> asks a source for BYTES, hashes what arrives
+ * Prints one JSON line: {bytes, sha256, answer?, seconds}.
+ */
+import { createHash } from "node:crypto";
+import { connect } from "node:net";
+import { streamChunks } from "./tcp-stream.ts";
+
+const [mode, host, port, bytesArg, seed] = process.argv.slice(2);
+const bytes = Number(bytesArg);
+const started = performance.now();
+const sock = connect({ host: host!, port: Number(port), allowHalfOpen: true });
+const h = createHash("sha256");
+let received = 0;
+const chunks: Buffer[] = [];
+sock.setTimeout(120_000, () => sock.destroy(new Error("idle for 120 s")));
+sock.on("error", (e) => {
+  console.log(JSON.stringify({ error: e.message }));
+  process.exit(1);
+});
+sock.on("data", (c: Buffer) => {
+  if (mode === "recv") {
+    h.update(c);
+    received += c.length;
+  } else chunks.push(c);
+});
+sock.on("end", () => {
+  const seconds = (performance.now() - started) / 1000;
+  if (mode === "recv") console.log(JSON.stringify({ bytes: received, sha256: h.digest("hex"), seconds }));
+  else console.log(JSON.stringify({ bytes, answer: Buffer.concat(chunks).toString(), seconds }));
+  sock.end();
+});
+sock.on("connect", () => {
+  if (mode === "recv") {
+    sock.write(`${bytes} ${seed}\n`);
+    return;
+  }
+  const next = streamChunks(seed!, bytes);
+  const pump = () => {
+    for (let c = next(); c; c = next()) if (!sock.write(c)) return void sock.once("drain", pump);
+    sock.end();
+  };
+  pump();
+});
