@@ -15,6 +15,8 @@ import { type CryptoBackend, isAllZero, writeNonce } from "./backend.ts";
 const AEAD = "chacha20-poly1305";
 const TAG = 16;
 const KEY_CACHE_LIMIT = 512;
+/** Shared by every cipher: node only reads it, and one object per packet is garbage we can skip. */
+const AEAD_OPTIONS = { authTagLength: TAG } as const;
 // Node's JWK import of an X25519 private key insists on an `x` member but
 // derives the public key from `d` itself; any well-formed value will do.
 const PLACEHOLDER_X = Buffer.alloc(32, 9).toString("base64url");
@@ -26,6 +28,12 @@ function b64u(bytes: Uint8Array): string {
 /** Plain Uint8Array views over Node Buffers, so both backends return the same type (no copy). */
 function asView(b: Buffer): Uint8Array {
   return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+}
+
+/** `out` trimmed to `size` (or a fresh array without one); exact-size callers skip making a view. */
+function fit(out: Uint8Array | undefined, size: number): Uint8Array {
+  if (out === undefined) return new Uint8Array(size);
+  return out.length === size ? out : out.subarray(0, size);
 }
 
 /**
@@ -96,13 +104,12 @@ export function createNodeCryptoBackend(): CryptoBackend {
     },
     aeadSeal(key, counter, plaintext, ad, out) {
       writeNonce(nonce, counter);
-      const cipher = createCipheriv(AEAD, key, nonce, { authTagLength: TAG });
+      const cipher = createCipheriv(AEAD, key, nonce, AEAD_OPTIONS);
       if (ad.length > 0) cipher.setAAD(ad, { plaintextLength: plaintext.length });
       const body = cipher.update(plaintext);
       cipher.final();
       const tag = cipher.getAuthTag();
-      const dst =
-        out === undefined ? new Uint8Array(plaintext.length + TAG) : out.subarray(0, plaintext.length + TAG);
+      const dst = fit(out, plaintext.length + TAG);
       dst.set(body, 0);
       dst.set(tag, plaintext.length);
       return dst;
@@ -111,7 +118,7 @@ export function createNodeCryptoBackend(): CryptoBackend {
       const n = ciphertextWithTag.length - TAG;
       if (n < 0) return null;
       writeNonce(nonce, counter);
-      const decipher = createDecipheriv(AEAD, key, nonce, { authTagLength: TAG });
+      const decipher = createDecipheriv(AEAD, key, nonce, AEAD_OPTIONS);
       if (ad.length > 0) decipher.setAAD(ad, { plaintextLength: n });
       decipher.setAuthTag(ciphertextWithTag.subarray(n));
       const body = decipher.update(ciphertextWithTag.subarray(0, n));
@@ -121,7 +128,7 @@ export function createNodeCryptoBackend(): CryptoBackend {
         return null;
       }
       if (out === undefined) return asView(body);
-      const dst = out.subarray(0, n);
+      const dst = fit(out, n);
       dst.set(body);
       return dst;
     },
