@@ -31,7 +31,7 @@ function asView(b: Buffer): Uint8Array {
 }
 
 /** `out` trimmed to `size` (or a fresh array without one); exact-size callers skip making a view. */
-function fit(out: Uint8Array | undefined, size: number): Uint8Array {
+function outputView(out: Uint8Array | undefined, size: number): Uint8Array {
   if (out === undefined) return new Uint8Array(size);
   return out.length === size ? out : out.subarray(0, size);
 }
@@ -109,7 +109,7 @@ export function createNodeCryptoBackend(): CryptoBackend {
       const body = cipher.update(plaintext);
       cipher.final();
       const tag = cipher.getAuthTag();
-      const dst = fit(out, plaintext.length + TAG);
+      const dst = outputView(out, plaintext.length + TAG);
       dst.set(body, 0);
       dst.set(tag, plaintext.length);
       return dst;
@@ -128,7 +128,7 @@ export function createNodeCryptoBackend(): CryptoBackend {
         return null;
       }
       if (out === undefined) return asView(body);
-      const dst = fit(out, n);
+      const dst = outputView(out, n);
       dst.set(body);
       return dst;
     },
