@@ -3,7 +3,6 @@
  * Every entry point takes `now` and returns Actions; nothing here touches a
  * socket or a clock, so the driver decides how datagrams travel.
  */
-import { randomBytes } from "node:crypto";
 import type { Action, DropReason, Endpoint, Millis } from "./actions.ts";
 import { AllowedIps } from "./allowed-ips.ts";
 import { constantTimeEqual } from "./bytes.ts";
@@ -47,6 +46,7 @@ import {
   writeU32,
 } from "./messages.ts";
 import { PeerState } from "./peer.ts";
+import { createRandomPool } from "./random-pool.ts";
 import { RateLimiter } from "./rate-limiter.ts";
 import { compareTai64n, encodeTai64n, nextTai64n } from "./tai64n.ts";
 
@@ -67,7 +67,7 @@ export interface DeviceConfig {
   privateKey: Uint8Array;
   /** Default: the node:crypto backend. */
   crypto?: CryptoBackend;
-  /** Default crypto.randomBytes; injectable for deterministic tests. */
+  /** Default: crypto.randomBytes in pooled batches (random-pool.ts); injectable for deterministic tests. */
   random?: (n: number) => Uint8Array;
   /** Default: under load while more than UNDER_LOAD_HANDSHAKES handshake messages arrive per second. */
   underLoad?: () => boolean;
@@ -133,12 +133,7 @@ export class Device {
   constructor(config: DeviceConfig) {
     if (config.privateKey.length !== 32) throw new Error("privateKey must be 32 bytes");
     this.crypto = config.crypto ?? createNodeCryptoBackend();
-    this.random =
-      config.random ??
-      ((n) => {
-        const b = randomBytes(n);
-        return new Uint8Array(b.buffer, b.byteOffset, n);
-      });
+    this.random = config.random ?? createRandomPool();
     this.underLoadHook = config.underLoad;
     this.wallClock = config.wallClock ?? Date.now;
     const privateKey = new Uint8Array(config.privateKey);
