@@ -34,32 +34,59 @@ function outputView(out: Uint8Array | undefined, size: number): Uint8Array {
   return out.length === size ? out : out.subarray(0, size);
 }
 
+interface CachedKey {
+  /** Our own copy of the raw key, so a hit is confirmed by content and can be wiped on delete. */
+  raw: Uint8Array;
+  key: KeyObject;
+}
+
 /**
  * OpenSSL's DER decoders cost ~0.5 ms per key, JWK import ~0.04 ms, so keys
  * are imported via JWK and cached by content: statics are used on every
- * handshake and ephemerals two or three times. (An identity-keyed WeakMap in
- * front measured slower: the churn of short-lived ephemerals costs more GC
- * than the base64 key saves.)
+ * handshake and ephemerals two or three times. The map is keyed by a 32-bit
+ * fingerprint and a hit is confirmed by comparing all 32 bytes: base64 cache
+ * keys cost ~1 us per lookup, and a string holding a private key can never be
+ * wiped. (An identity-keyed WeakMap measured slower: ephemeral churn costs
+ * more GC than it saves.) A fingerprint collision only costs a re-import.
  */
 class KeyCache {
-  private readonly map = new Map<string, KeyObject>();
+  private readonly map = new Map<number, CachedKey>();
 
-  constructor(private readonly load: (b64url: string) => KeyObject) {}
+  constructor(private readonly load: (raw: Uint8Array) => KeyObject) {}
 
   get(raw: Uint8Array): KeyObject {
-    const id = b64u(raw);
-    let key = this.map.get(id);
-    if (key === undefined) {
-      key = this.load(id);
-      if (this.map.size >= KEY_CACHE_LIMIT) this.map.clear();
-      this.map.set(id, key);
-    }
+    const id = fingerprint(raw);
+    const hit = this.map.get(id);
+    if (hit !== undefined && sameBytes(hit.raw, raw)) return hit.key;
+    const key = this.load(raw);
+    if (this.map.size >= KEY_CACHE_LIMIT) this.clear();
+    hit?.raw.fill(0);
+    this.map.set(id, { raw: raw.slice(), key });
     return key;
   }
 
   delete(raw: Uint8Array): void {
-    this.map.delete(b64u(raw));
+    const id = fingerprint(raw);
+    const hit = this.map.get(id);
+    if (hit === undefined || !sameBytes(hit.raw, raw)) return;
+    hit.raw.fill(0);
+    this.map.delete(id);
   }
+
+  private clear(): void {
+    for (const entry of this.map.values()) entry.raw.fill(0);
+    this.map.clear();
+  }
+}
+
+function fingerprint(raw: Uint8Array): number {
+  return (raw[0]! | (raw[1]! << 8) | (raw[2]! << 16) | (raw[3]! << 24)) ^ (raw[29]! << 16) ^ (raw[30]! << 8);
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /**
@@ -71,11 +98,11 @@ class KeyCache {
  */
 export function createNodeCryptoBackend(): CryptoBackend {
   const nonce = Buffer.alloc(12);
-  const privateKeys = new KeyCache((d) =>
-    createPrivateKey({ key: { kty: "OKP", crv: "X25519", d, x: PLACEHOLDER_X }, format: "jwk" }),
+  const privateKeys = new KeyCache((raw) =>
+    createPrivateKey({ key: { kty: "OKP", crv: "X25519", d: b64u(raw), x: PLACEHOLDER_X }, format: "jwk" }),
   );
-  const publicKeys = new KeyCache((x) =>
-    createPublicKey({ key: { kty: "OKP", crv: "X25519", x }, format: "jwk" }),
+  const publicKeys = new KeyCache((raw) =>
+    createPublicKey({ key: { kty: "OKP", crv: "X25519", x: b64u(raw) }, format: "jwk" }),
   );
   const loadPrivate = (raw: Uint8Array) => privateKeys.get(raw);
   const loadPublic = (raw: Uint8Array) => publicKeys.get(raw);
