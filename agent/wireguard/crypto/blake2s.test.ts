@@ -3,7 +3,7 @@ import { blake2s } from "@noble/hashes/blake2.js";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { toHex } from "../test-support/vectors.ts";
-import { blake2s256, blake2sKeyed, hmacBlake2s } from "./blake2s.ts";
+import { blake2s256, blake2sKeyed, hkdfBlake2s, hmacBlake2s } from "./blake2s.ts";
 
 const text = new TextEncoder();
 
@@ -56,5 +56,21 @@ describe("blake2s.ts", () => {
 
   it("rejects keys longer than 32 bytes", () => {
     expect(() => blake2sKeyed(new Uint8Array(33), new Uint8Array(0), 16)).toThrow(RangeError);
+  });
+});
+
+describe("hkdfBlake2s", () => {
+  it("equals HKDF composed from hmacBlake2s for 1-3 outputs", () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 80 }), fc.uint8Array({ maxLength: 100 }), (key, input) => {
+        const prk = hmacBlake2s(key, input);
+        const t1 = hmacBlake2s(prk, Uint8Array.of(1));
+        const t2 = hmacBlake2s(prk, Uint8Array.of(...t1, 2));
+        const t3 = hmacBlake2s(prk, Uint8Array.of(...t2, 3));
+        expect(hkdfBlake2s(key, input, 1).map(toHex)).toEqual([toHex(t1)]);
+        expect(hkdfBlake2s(key, input, 3).map(toHex)).toEqual([t1, t2, t3].map(toHex));
+      }),
+      { numRuns: 100 },
+    );
   });
 });

@@ -265,3 +265,54 @@ export function hmacBlake2s(key: Uint8Array, data: Uint8Array): Uint8Array {
   inner.fill(0);
   return out;
 }
+
+const innerState = new Int32Array(8);
+const outerState = new Int32Array(8);
+const counterByte = new Uint8Array(1);
+
+/** Compresses the key's pad block as the (non-final) first block and saves the chaining value. */
+function startPadded(key: Uint8Array, byte: number, save: Int32Array): void {
+  padKey(key, byte);
+  start(32, null);
+  counted = BLOCK;
+  compress(pad, 0, false);
+  save.set(h);
+}
+
+function resume(saved: Int32Array): void {
+  h.set(saved);
+  counted = BLOCK;
+  bufLen = 0;
+  outLen = 32;
+}
+
+/**
+ * WireGuard's KDF_n (HKDF over HMAC-BLAKE2s): the first `n` 32-byte outputs.
+ * Same result as chaining hmacBlake2s, but the PRK's two pad blocks are
+ * compressed once rather than once per output.
+ */
+export function hkdfBlake2s(key: Uint8Array, input: Uint8Array, n: number): Uint8Array[] {
+  const prk = hmacBlake2s(key, input);
+  startPadded(prk, 0x36, innerState);
+  startPadded(prk, 0x5c, outerState);
+  prk.fill(0);
+  pad.fill(0);
+  const outputs: Uint8Array[] = [];
+  let previous: Uint8Array | null = null;
+  for (let i = 1; i <= n; i++) {
+    resume(innerState);
+    if (previous !== null) update(previous);
+    counterByte[0] = i;
+    update(counterByte);
+    finish(inner, 0);
+    resume(outerState);
+    update(inner);
+    previous = finish(new Uint8Array(32), 0);
+    outputs.push(previous);
+  }
+  innerState.fill(0);
+  outerState.fill(0);
+  inner.fill(0);
+  h.fill(0);
+  return outputs;
+}

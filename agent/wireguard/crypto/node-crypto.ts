@@ -8,7 +8,7 @@ import {
 } from "node:crypto";
 import { xchacha20poly1305 } from "@noble/ciphers/chacha.js";
 import { type CryptoBackend, isAllZero, writeNonce } from "./backend.ts";
-import { blake2s256, blake2sKeyed, hmacBlake2s } from "./blake2s.ts";
+import { blake2s256, blake2sKeyed, hkdfBlake2s, hmacBlake2s } from "./blake2s.ts";
 
 const AEAD = "chacha20-poly1305";
 const TAG = 16;
@@ -164,6 +164,9 @@ export function createNodeCryptoBackend(): CryptoBackend {
     },
     hmac(key, data) {
       return hmacBlake2s(key, data);
+    },
+    kdf(key, input, n) {
+      return hkdfBlake2s(key, input, n);
     },
     mac(key, data) {
       return blake2sKeyed(key, data, 16);
