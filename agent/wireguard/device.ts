@@ -120,6 +120,8 @@ export class Device {
    * Outgoing datagrams are carved from this slab: one ArrayBuffer per packet
    * costs more than the AEAD itself. A slab is never rewound, only replaced
    * when full, so a datagram the driver still holds is never overwritten.
+   * Slabs are uninitialised like Node's own Buffer pool (zero-filling 64 KiB
+   * cost ~0.3 us per packet); seal() writes every byte of each view.
    */
   private slab = new ArrayBuffer(0);
   private slabAt = 0;
@@ -684,7 +686,7 @@ export class Device {
   /** `size` fresh bytes from the slab (offsets kept 8-aligned). */
   private carve(size: number): { buffer: ArrayBuffer; byteOffset: number } {
     if (this.slabAt + size > this.slab.byteLength) {
-      this.slab = new ArrayBuffer(Math.max(SLAB_BYTES, size));
+      this.slab = Buffer.allocUnsafeSlow(Math.max(SLAB_BYTES, size)).buffer;
       this.slabAt = 0;
     }
     const byteOffset = this.slabAt;
