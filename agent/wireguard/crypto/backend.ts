@@ -42,6 +42,11 @@ export interface CryptoBackend {
   hash(...parts: Uint8Array[]): Uint8Array;
   /** HMAC-BLAKE2s (64-byte block, 32-byte output). */
   hmac(key: Uint8Array, data: Uint8Array): Uint8Array;
+  /**
+   * Optional fast path for WireGuard's KDF_n (n = 1..3 outputs); kdf.ts
+   * composes it from hmac() when absent. Must return exactly what that would.
+   */
+  kdf?(key: Uint8Array, input: Uint8Array, n: 1 | 2 | 3): Uint8Array[];
   /** Keyed BLAKE2s with a 16-byte output (WireGuard's MAC). */
   mac(key: Uint8Array, data: Uint8Array): Uint8Array;
   /** XChaCha20-Poly1305 with a 24-byte nonce, used only for cookie replies. */

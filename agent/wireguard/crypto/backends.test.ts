@@ -146,7 +146,7 @@ describe("node-crypto and noble agree on random inputs", () => {
           expect(toHex(nodeBackend.hash(data, ad))).toBe(toHex(nobleBackend.hash(data, ad)));
           expect(toHex(nodeBackend.hmac(key, data))).toBe(toHex(nobleBackend.hmac(key, data)));
           expect(toHex(nodeBackend.hmac(ad, data))).toBe(toHex(nobleBackend.hmac(ad, data)));
-          expect(nodeBackend.mac(key, data)).toHaveLength(16);
+          expect(toHex(nodeBackend.mac(key, data))).toBe(toHex(nobleBackend.mac(key, data)));
         },
       ),
       { numRuns: 100 },
