@@ -72,6 +72,9 @@ button.small { padding: 0.25rem 0.65rem; font-size: 0.85rem; }
 
 .field { margin-bottom: 1rem; }
 .field label { display: block; font-weight: 600; margin-bottom: 0.3rem; }
+.section-field { margin-top: 1.5rem; }
+.section-field > label { font-size: 1.1rem; margin-bottom: 0.25rem; }
+.section-field .hint { margin: 0.25rem 0 0.5rem; }
 .optional { font-weight: 400; color: var(--muted); }
 input[type="text"], input[type="password"], textarea {
   width: 100%; font: inherit; padding: 0.5rem 0.65rem; border: 1px solid var(--border); border-radius: 6px; background: var(--surface); color: var(--text);

@@ -91,7 +91,6 @@ function agentPanel(root, cluster) {
   } }, "Rotate PSK");
 
   root.append(
-    h("h2", null, "Extra Agent Values"),
     editor.el,
     h("h2", null, "Effective values"),
     h("p", { class: "hint" }, "The platform's agent values overlaid with this cluster's annotation (maps merge, lists are replaced, null deletes a key): what the agent applies."),

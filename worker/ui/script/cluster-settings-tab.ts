@@ -2,6 +2,7 @@
 // description (PATCH), and deleting it, which asks the user to type the cluster's name.
 export const CLUSTER_SETTINGS_TAB_JS = String.raw`
 function settingsPanel(root, cluster, onSaved) {
+  let shownName = cluster.displayName;
   const displayName = field({
     id: "cluster-display-name",
     label: "Display Name",
@@ -29,6 +30,7 @@ function settingsPanel(root, cluster, onSaved) {
     save.disabled = true;
     try {
       const updated = await api("PATCH", clusterPath(cluster.name), { json: { displayName: display, description: description.input.value } });
+      shownName = updated.displayName;
       onSaved(updated);
       saved.textContent = "Saved.";
     } catch (err) {
@@ -41,7 +43,7 @@ function settingsPanel(root, cluster, onSaved) {
   const deleteError = h("p", { class: "form-error", role: "alert" });
   const remove = h("button", { type: "button", class: "danger", onclick: async function () {
     const ok = await confirmDialog({
-      title: "Delete " + cluster.displayName + "?",
+      title: "Delete " + shownName + "?",
       message: "The cluster's agent is disconnected at once, its credential and PSK stop working, and its relays close. This cannot be undone.",
       confirmLabel: "Delete cluster",
       danger: true,

@@ -91,7 +91,10 @@ function field(options) {
     if (message) input.setAttribute("aria-invalid", "true");
     else input.removeAttribute("aria-invalid");
   }
-  const el = h("div", { class: "field" }, label, input, options.hint ? h("p", { id: hintId, class: "hint" }, options.hint) : null, error);
+  const hint = options.hint ? h("p", { id: hintId, class: "hint" }, options.hint) : null;
+  const el = options.hintFirst
+    ? h("div", { class: "field" }, label, hint, input, error)
+    : h("div", { class: "field" }, label, input, hint, error);
   return { el: el, input: input, setError: setError };
 }
 

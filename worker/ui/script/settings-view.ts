@@ -9,6 +9,7 @@ function settingsView() {
     label: "Agent values",
     hint: "The agentValues section of the platform config: a YAML map every connected cluster gets, under its own Extra Agent Values. Empty ({}) means agents inherit the platform's own values instead.",
     rows: 14,
+    loading: true,
     save: async function (text) {
       await api("PUT", "/api/v1/config/agent-values", { yaml: text });
       await load();
@@ -32,7 +33,6 @@ function settingsView() {
   const el = h("section", { class: "page" },
     h("div", { class: "page-head" }, h("h1", null, "Platform settings")),
     problem,
-    h("h2", null, "Agent values"),
     editor.el,
     h("h2", null, "Platform config"),
     h("p", { class: "hint" }, "The whole values document, read-only here (replace it with PUT /api/v1/config)."),

@@ -7,8 +7,10 @@ function yamlEditor(options) {
     id: options.id,
     label: options.label,
     hint: options.hint,
-    input: h("textarea", { class: "code", rows: String(options.rows || 12), spellcheck: "false", autocapitalize: "none", wrap: "off" }),
+    hintFirst: true,
+    input: h("textarea", { class: "code", rows: String(options.rows || 12), spellcheck: "false", autocapitalize: "none", wrap: "off", disabled: options.loading ? true : false }),
   });
+  f.el.classList.add("section-field");
   const saved = h("span", { class: "saved", role: "status", "aria-live": "polite" });
   const save = h("button", { type: "submit", class: "primary" }, options.saveLabel || "Save");
   const form = h("form", { class: "yaml-editor", novalidate: true, onsubmit: async function (event) {
@@ -25,6 +27,8 @@ function yamlEditor(options) {
       save.disabled = false;
     }
   } }, f.el, h("div", { class: "actions" }, save, saved));
+  // Until the text is in, a save would overwrite the stored values with whatever was typed early.
+  save.disabled = Boolean(options.loading);
 
   function showProblem(err) {
     const line = err.details && err.details.line;
@@ -44,6 +48,8 @@ function yamlEditor(options) {
     el: form,
     setText: function (text) {
       f.input.value = text;
+      f.input.disabled = false;
+      save.disabled = false;
       f.setError("");
     },
     textarea: f.input,
