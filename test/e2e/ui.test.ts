@@ -13,7 +13,23 @@ import { parse as parseYaml } from "yaml";
 import type { CreateClusterResponse } from "../../protocol/api.ts";
 import { parseYamlMap } from "../../worker/values/parse-yaml.ts";
 import { type AgentProcess, startAgent, waitFor } from "../helpers/agent-process.ts";
-import { PROJECT_ROOT, type Platform, startPlatform } from "../helpers/platform.ts";
+import { type Platform, PROJECT_ROOT, startPlatform } from "../helpers/platform.ts";
+
+// page.evaluate() callbacks run in the browser. The Node project has no DOM types, so these are the
+// few browser globals the callbacks touch, declared for this file alone.
+interface BrowserElement {
+  id: string;
+  textContent: string | null;
+  closest(selector: string): BrowserElement | null;
+}
+declare const document: {
+  activeElement: BrowserElement | null;
+  querySelector(selector: string): BrowserElement | null;
+  documentElement: { scrollWidth: number };
+};
+declare const window: { innerWidth: number; tetherNoReload?: boolean };
+declare const sessionStorage: { getItem(key: string): string | null };
+declare const localStorage: { length: number };
 
 const CHROMIUM = process.env.TETHER_CHROMIUM ?? "/usr/bin/chromium";
 const ARTIFACTS = join(PROJECT_ROOT, "test-artifacts", "ui");
@@ -80,8 +96,8 @@ function activeElementId(): Promise<string> {
   return page.evaluate(() => document.activeElement?.id ?? "");
 }
 
-function text(selector: string): Promise<string> {
-  return page.locator(selector).first().innerText();
+async function text(selector: string): Promise<string> {
+  return (await page.locator(selector).first().textContent()) ?? "";
 }
 
 async function waitForText(selector: string, pattern: RegExp, timeout = WAIT_MS): Promise<string> {
@@ -97,7 +113,11 @@ async function waitForText(selector: string, pattern: RegExp, timeout = WAIT_MS)
     );
     return (await handle.jsonValue()) as string;
   } catch (err) {
-    const now = await page.locator(selector).first().textContent({ timeout: 1_000 }).catch(() => null);
+    const now = await page
+      .locator(selector)
+      .first()
+      .textContent({ timeout: 1_000 })
+      .catch(() => null);
     await shot("failure");
     throw new Error(`${selector} never matched ${pattern} (it reads ${JSON.stringify(now)}): ${err}`);
   }
@@ -174,7 +194,7 @@ describe("web UI in chromium", () => {
 
     // Marks this document: if anything reloaded the page, the mark would be gone.
     await page.evaluate(() => {
-      (window as unknown as { tetherNoReload: boolean }).tetherNoReload = true;
+      window.tetherNoReload = true;
     });
     await page.getByRole("button", { name: "Next" }).click();
     await page.getByRole("heading", { name: "Cluster Connection" }).waitFor();
@@ -191,9 +211,7 @@ describe("web UI in chromium", () => {
     // The command as the page shows it, run as a real agent process.
     agents.push(await startAgent({ platform: platformUrl, cluster, psk }));
     await waitForText("#cc-status", /^✓?Connected/);
-    expect(await page.evaluate(() => (window as unknown as { tetherNoReload?: boolean }).tetherNoReload)).toBe(
-      true,
-    );
+    expect(await page.evaluate(() => window.tetherNoReload)).toBe(true);
     expect(await page.getByText("Next step").isVisible()).toBe(true);
     await shot("connect-connected");
 
@@ -209,9 +227,7 @@ describe("web UI in chromium", () => {
     // The agent reports its peer (the hub) once it has the netmap.
     await waitForText(`${row} td[data-column="paths"]`, /^1 (direct|relay|no path)$/);
     await waitForText(`tr[data-cluster="hub"] td[data-column="online"]`, /^Online$/);
-    expect(await page.evaluate(() => (window as unknown as { tetherNoReload?: boolean }).tetherNoReload)).toBe(
-      true,
-    );
+    expect(await page.evaluate(() => window.tetherNoReload)).toBe(true);
     await shot("clusters");
   });
 
@@ -279,7 +295,9 @@ describe("web UI in chromium", () => {
     const key = new URL(urls.effective).searchParams.get("token");
     expect(key).not.toBe(platform.adminKey);
     // The key in the URLs reads values and nothing else.
-    const denied = await fetch(`${platform.url}/api/v1/clusters`, { headers: { authorization: `Bearer ${key}` } });
+    const denied = await fetch(`${platform.url}/api/v1/clusters`, {
+      headers: { authorization: `Bearer ${key}` },
+    });
     expect(denied.status).toBe(403);
 
     const get = async (u: string) => {
@@ -304,7 +322,9 @@ describe("web UI in chromium", () => {
     await page.getByRole("button", { name: "Rotate PSK" }).click();
     await page.getByRole("dialog").getByRole("button", { name: "Rotate PSK" }).click();
     const command = await waitForText(".connect-command", /--psk tpsk_/);
-    expect(command).toMatch(new RegExp(`^npx tether agent up --platform \\S+ --cluster ${cluster} --psk tpsk_`));
+    expect(command).toMatch(
+      new RegExp(`^npx tether agent up --platform \\S+ --cluster ${cluster} --psk tpsk_`),
+    );
   });
 
   it("edits the display name and description", async () => {

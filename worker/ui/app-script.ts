@@ -1,5 +1,5 @@
-import { CLUSTER_NAME_PROBLEM_JS } from "../../protocol/cluster-name.ts";
 import { AGENT_VALUES_ANNOTATION } from "../../protocol/api.ts";
+import { CLUSTER_NAME_PROBLEM_JS } from "../../protocol/cluster-name.ts";
 import { API_JS } from "./script/api.ts";
 import { CLUSTER_AGENT_TAB_JS } from "./script/cluster-agent-tab.ts";
 import { CLUSTER_DETAIL_JS } from "./script/cluster-detail.ts";

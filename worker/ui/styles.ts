@@ -44,7 +44,7 @@ h1:focus, h3:focus, main:focus { outline: none; }
 .topbar { display: flex; align-items: center; gap: 1.5rem; padding: 0.6rem 1.5rem; background: #161c2d; color: #fff; }
 .brand { display: flex; align-items: center; gap: 0.5rem; color: #fff; text-decoration: none; font-weight: 700; font-size: 1.1rem; }
 .brand:hover { color: #fff; }
-.brand-mark { width: 20px; height: 20px; border-radius: 50%; border: 4px solid #7d8cf0; box-shadow: 9px 0 0 -4px #7d8cf0; }
+.brand-mark { margin-right: 6px; width: 20px; height: 20px; border-radius: 50%; border: 4px solid #7d8cf0; box-shadow: 9px 0 0 -4px #7d8cf0; }
 .topbar nav { display: flex; gap: 0.25rem; flex: 1; }
 .topbar nav a { color: #c9cfe0; text-decoration: none; padding: 0.35rem 0.75rem; border-radius: 6px; }
 .topbar nav a:hover { color: #fff; background: #262e45; }
@@ -123,10 +123,11 @@ td .sub { display: block; font-size: 0.8rem; color: var(--muted); }
 pre { margin: 0; }
 pre.values { background: #10131c; color: #e6e9f2; padding: 0.85rem 1rem; border-radius: var(--radius); overflow: auto; max-height: 24rem; }
 .copyable { display: flex; gap: 0.5rem; align-items: flex-start; background: var(--bg); border: 1px solid var(--border); border-radius: 6px; padding: 0.5rem; margin: 0.5rem 0; }
-.copyable pre { flex: 1; min-width: 0; white-space: pre-wrap; word-break: break-all; padding: 0.25rem; max-height: 16rem; overflow: auto; }
+.copyable pre { flex: 1; min-width: 0; white-space: pre-wrap; overflow-wrap: anywhere; padding: 0.25rem; max-height: 16rem; overflow: auto; }
 .copy-actions { display: flex; flex-direction: column; align-items: flex-end; gap: 0.25rem; }
 .copy-done { font-size: 0.75rem; color: var(--ok); white-space: nowrap; }
 .url-row { margin-bottom: 0.75rem; }
+.urls { margin-top: 0.75rem; }
 .danger-zone { margin-top: 2rem; border: 1px solid #efc2c5; background: var(--danger-soft); border-radius: var(--radius); padding: 0 1.25rem 1.25rem; }
 .danger-zone h2 { color: var(--danger); }
 

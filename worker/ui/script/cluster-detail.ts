@@ -52,7 +52,7 @@ function clusterDetailView(name) {
   function showHeader(cluster) {
     heading.textContent = cluster.displayName;
     document.title = cluster.displayName + " · Tether";
-    subtitle.replaceChildren(h("code", null, cluster.name), " ", onlineBadge(cluster.status.online), cluster.local ? h("span", { class: "tag" }, "local") : null);
+    setChildren(subtitle, h("code", null, cluster.name), " ", onlineBadge(cluster.status.online), cluster.local ? h("span", { class: "tag" }, "local") : null);
   }
 
   return { el: el, stop: function () { stop(); } };

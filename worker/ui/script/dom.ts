@@ -22,6 +22,12 @@ function append(el, child) {
   else el.append(child instanceof Node ? child : String(child));
 }
 
+/** replaceChildren that, like h(), skips null and false instead of printing them. */
+function setChildren(el) {
+  el.replaceChildren();
+  for (let i = 1; i < arguments.length; i++) append(el, arguments[i]);
+}
+
 let uniqueIdCounter = 0;
 function uniqueId(prefix) {
   uniqueIdCounter += 1;
