@@ -57,7 +57,8 @@ beforeAll(async () => {
     // Chromium refuses to start its sandbox as root (CI runs as root).
     args: process.getuid?.() === 0 ? ["--no-sandbox"] : [],
   });
-  context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+  // Reduced motion: the drawer appears without its slide, so screenshots never catch it halfway.
+  context = await browser.newContext({ viewport: { width: 1280, height: 860 }, reducedMotion: "reduce" });
   page = await context.newPage();
   page.on("pageerror", (err) => pageErrors.push(err.message));
   page.on("console", (msg) => {

@@ -124,6 +124,7 @@ pre { margin: 0; }
 pre.values { background: #10131c; color: #e6e9f2; padding: 0.85rem 1rem; border-radius: var(--radius); overflow: auto; max-height: 24rem; }
 .copyable { display: flex; gap: 0.5rem; align-items: flex-start; background: var(--bg); border: 1px solid var(--border); border-radius: 6px; padding: 0.5rem; margin: 0.5rem 0; }
 .copyable pre { flex: 1; min-width: 0; white-space: pre-wrap; overflow-wrap: anywhere; padding: 0.25rem; max-height: 16rem; overflow: auto; }
+.copyable .word { display: inline-block; max-width: 100%; }
 .copy-actions { display: flex; flex-direction: column; align-items: flex-end; gap: 0.25rem; }
 .copy-done { font-size: 0.75rem; color: var(--ok); white-space: nowrap; }
 .url-row { margin-bottom: 0.75rem; }

@@ -83,7 +83,7 @@ function agentPanel(root, cluster) {
       const res = await api("POST", clusterPath(name) + "/rotate-psk");
       rotateResult.replaceChildren(
         h("p", { class: "warning", role: "status" }, "New PSK created. It is shown only this once:"),
-        copyable("connect command", res.connect.cli, { codeClass: "connect-command" }),
+        copyable("connect command", res.connect.cli, { codeClass: "connect-command", words: true }),
       );
     } catch (err) {
       rotateResult.replaceChildren(h("p", { class: "form-error", role: "alert" }, "Could not rotate the PSK: " + err.message));

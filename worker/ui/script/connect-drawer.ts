@@ -83,7 +83,7 @@ function openConnectDrawer(opener, onDone) {
     const section = h("section", { class: "connection", "aria-labelledby": headingId },
       h("h3", { id: headingId, tabindex: "-1" }, "Cluster Connection"),
       h("p", null, "Cluster ", h("strong", null, cluster.displayName), " (", h("code", null, cluster.name), ") is created. Run this where its agent should run:"),
-      copyable("connect command", created.connect.cli, { codeClass: "connect-command" }),
+      copyable("connect command", created.connect.cli, { codeClass: "connect-command", words: true }),
       h("p", { class: "warning" }, "The command carries the cluster's pre-shared key (PSK). It is shown only this once; rotate the PSK from the cluster's Agent tab if it is lost."),
       h("details", null, h("summary", null, "Run it in Kubernetes instead"), copyable("kubectl manifest", created.connect.kubectl), h("p", { class: "hint" }, "Or as Helm values:"), copyable("Helm values", created.connect.helmValues)),
       status,

@@ -63,7 +63,17 @@ function poll(fn, ms) {
 /** A read-only block of text with a Copy button; the text stays selectable for browsers without clipboard access. */
 function copyable(label, text, options) {
   const id = uniqueId("copy");
-  const code = h("code", { id: id, class: (options && options.codeClass) || "" }, text);
+  const code = h("code", { id: id, class: (options && options.codeClass) || "" });
+  // A shell command wraps between its words, never at the hyphens of "--cluster"; the text (and
+  // so what Copy copies) stays exactly the same.
+  if (options && options.words) {
+    text.split(" ").forEach(function (word, i) {
+      if (i > 0) code.append(" ");
+      code.append(h("span", { class: "word" }, word));
+    });
+  } else {
+    code.textContent = text;
+  }
   const done = h("span", { class: "copy-done", role: "status", "aria-live": "polite" });
   const button = h("button", { type: "button", class: "secondary small", "aria-describedby": id, onclick: async function () {
     try {
