@@ -378,6 +378,13 @@ describe("web UI in chromium", () => {
     await waitFor("the deleted cluster's agent to exit", async () => agent.child.exitCode !== null, WAIT_MS);
   });
 
+  it("signs out: the keys leave sessionStorage and the sign-in form is back", async () => {
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.getByLabel("Access key").waitFor();
+    expect(await page.evaluate(() => sessionStorage.getItem("tether.accessKey"))).toBeNull();
+    expect(await page.evaluate(() => sessionStorage.getItem("tether.valuesReadKey"))).toBeNull();
+  });
+
   it("ran without script errors or CSP violations, and never logged the access key", () => {
     expect(pageErrors).toEqual([]);
     expect(consoleLines.filter((l) => l.includes(platform.adminKey))).toEqual([]);
