@@ -156,6 +156,12 @@ export interface ConfigResponse {
   values: Record<string, unknown>;
 }
 
+/** GET /api/v1/config/agent-values: the agentValues section alone. */
+export interface AgentValuesResponse {
+  yaml: string;
+  values: Record<string, unknown>;
+}
+
 export interface RegisterRequest {
   cluster: string;
   psk: string;

@@ -10,6 +10,7 @@ import { configRoutes } from "./routes/config.ts";
 import { metaRoutes } from "./routes/meta.ts";
 import { relayRoutes } from "./routes/relay.ts";
 import { valuesRoutes } from "./routes/values.ts";
+import { uiRoutes } from "./ui/routes.ts";
 import { valuesCache } from "./values/values-cache.ts";
 
 export interface AppOptions {
@@ -47,5 +48,8 @@ export function createApp(options: AppOptions = {}): Hono<AppEnv> {
   app.route("/api/v1/agent", agentRoutes);
   app.route("/clusters", valuesRoutes);
   app.route("/relay", relayRoutes);
+  app.route("/ui", uiRoutes);
+  // A browser pointed at the platform itself lands in the web UI.
+  app.get("/", (c) => c.redirect("/ui", 302));
   return app;
 }

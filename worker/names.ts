@@ -1,12 +1,10 @@
-/** Kubernetes DNS-1123 label: what a cluster's name (its ID) must be. */
-export const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-export const MAX_NAME_LENGTH = 63;
+import { DNS1123_LABEL, isDns1123Label, MAX_NAME_LENGTH } from "../protocol/cluster-name.ts";
+
+// One definition for the Worker, the CLI and the web UI.
+export { DNS1123_LABEL, isDns1123Label, MAX_NAME_LENGTH };
+
 const BASE_LENGTH = 50;
 const SUFFIX_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789";
-
-export function isDns1123Label(name: string): boolean {
-  return name.length <= MAX_NAME_LENGTH && DNS1123_LABEL.test(name);
-}
 
 /** The part of a generated name that comes from the display name, without the random suffix. */
 export function nameBaseFromDisplayName(displayName: string): string {

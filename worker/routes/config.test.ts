@@ -1,6 +1,6 @@
 import { env } from "cloudflare:test";
 import { afterEach, describe, expect, it } from "vitest";
-import type { ConfigResponse, CreateClusterResponse } from "../../protocol/api.ts";
+import type { AgentValuesResponse, ConfigResponse, CreateClusterResponse } from "../../protocol/api.ts";
 import { bodyText, call, createAccessKey, errorOf, json, putConfig, uniqueName } from "../test/http.ts";
 
 const yamlHeaders = { "content-type": "application/yaml" };
@@ -116,6 +116,32 @@ describe("PUT /api/v1/config", () => {
     expect(body.connect.cli).toBe(
       `npx tether agent up --platform https://tether.example.com --cluster ${body.cluster.name} --psk ${body.psk}`,
     );
+  });
+});
+
+describe("GET /api/v1/config/agent-values", () => {
+  it("serves the agentValues section alone, as JSON or YAML", async () => {
+    await putConfig("peering: mesh\nagentValues:\n  logLevel: debug # chatty\n  expose: [a]\n");
+    const res = await call("GET", "/api/v1/config/agent-values");
+    expect(res.status).toBe(200);
+    expect(await json<AgentValuesResponse>(res)).toEqual({
+      yaml: "logLevel: debug\nexpose:\n  - a\n",
+      values: { logLevel: "debug", expose: ["a"] },
+    });
+    const yaml = await call("GET", "/api/v1/config/agent-values?format=yaml");
+    expect(yaml.headers.get("content-type")).toMatch(/^application\/yaml/);
+    expect(await bodyText(yaml)).toBe("logLevel: debug\nexpose:\n  - a\n");
+  });
+
+  it("is {} when the section is empty or absent, and needs an admin key", async () => {
+    await putConfig("peering: hub\n");
+    expect(await json<AgentValuesResponse>(await call("GET", "/api/v1/config/agent-values"))).toEqual({
+      yaml: "{}\n",
+      values: {},
+    });
+    const valuesKey = await createAccessKey("values:read");
+    const res = await call("GET", "/api/v1/config/agent-values", { token: valuesKey });
+    expect(res.status).toBe(403);
   });
 });
 

@@ -1,5 +1,5 @@
 import { type Context, Hono } from "hono";
-import type { ConfigResponse } from "../../protocol/api.ts";
+import type { AgentValuesResponse, ConfigResponse } from "../../protocol/api.ts";
 import type { AppEnv } from "../env.ts";
 import { HttpError } from "../http/errors.ts";
 import { bodyText, jsonBody, yamlOrJsonFormat } from "../http/request-body.ts";
@@ -52,6 +52,15 @@ export const configRoutes = new Hono<AppEnv>()
     const text = yaml ?? toYaml(values);
     await saveConfigYaml(c.var.db, text, c.var.now);
     return respond(c, interpretConfig(text));
+  })
+  // The section alone, as the text to edit (the web UI's agentValues editor): what the values
+  // endpoints serve for ?source=platform-config, without needing a cluster to ask about.
+  .get("/agent-values", async (c) => {
+    const { agentValues } = await loadConfig(c.var.db);
+    const yaml = toYaml(agentValues);
+    if (wantsYaml(c)) return c.body(yaml, 200, { "content-type": "application/yaml; charset=utf-8" });
+    const body: AgentValuesResponse = { yaml, values: agentValues };
+    return c.json(body);
   })
   .put("/agent-values", async (c) => {
     const { values } = readValuesBody(c, "agentValues");
