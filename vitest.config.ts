@@ -11,12 +11,19 @@ export default defineConfig({
         test: {
           name: "node",
           environment: "node",
-          include: [
-            "agent/**/*.test.ts",
-            "protocol/**/*.test.ts",
-            "test/e2e/**/*.test.ts",
-            "bench/**/*.test.ts",
-          ],
+          include: ["agent/**/*.test.ts", "protocol/**/*.test.ts", "bench/**/*.test.ts"],
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+        },
+      },
+      {
+        test: {
+          // Each end-to-end file starts its own platform and agent processes, and some time path
+          // switches; run one file at a time so they do not starve each other on a small machine.
+          name: "e2e",
+          environment: "node",
+          include: ["test/e2e/**/*.test.ts"],
+          fileParallelism: false,
           testTimeout: 60_000,
           hookTimeout: 120_000,
         },

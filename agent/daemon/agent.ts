@@ -816,14 +816,8 @@ export class Agent extends EventEmitter<AgentEvents> {
         stack: this.stack,
         udp: this.udp,
         resolve: (target) => {
-          let entry = this.peers.get(target);
-          if (!entry && /^\d+\.\d+\.\d+\.\d+$/.test(target)) {
-            try {
-              entry = byIp(ipFromString(target));
-            } catch {
-              entry = undefined;
-            }
-          }
+          const ip = this.peerIpOf(target);
+          const entry = ip === null ? undefined : byIp(ip);
           return entry
             ? { ip: entry.meshIp, ipText: ipToString(entry.meshIp), cluster: entry.info.cluster }
             : null;

@@ -344,7 +344,13 @@ describe("two agents through the local platform", () => {
       10_000,
     );
     const relayedBefore = (await third.status()).counters.relayOut;
-    const viaRelay = await third.ping({ target: "hub", size: 1252, count: 3, intervalMs: 50 });
+    const viaRelay = await third.ping({
+      target: "hub",
+      size: 1252,
+      count: 3,
+      intervalMs: 50,
+      timeoutMs: 3_000,
+    });
     expect(viaRelay.received).toBe(3);
     expect((await third.status()).counters.relayOut).toBeGreaterThanOrEqual((relayedBefore ?? 0) + 3);
     // Its platform calls (one keep-alive tunnel) and its relay socket (another) went through the proxy.
