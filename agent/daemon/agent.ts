@@ -84,6 +84,12 @@ interface PeerEntry {
   probeSeq: number;
   /** Until then, with no session yet, we leave the first handshake to the peer (see GLARE_WAIT_MS). */
   passiveUntil: number;
+  /**
+   * Persistent keepalive is switched on only after the passive wait: the core sends a
+   * keepalive (and so a handshake) as soon as a peer with keepalive is added, which
+   * would defeat the wait.
+   */
+  keepaliveArmed: boolean;
 }
 
 /**
@@ -420,7 +426,7 @@ export class Agent extends EventEmitter<AgentEvents> {
         // decided here anyway, so any candidate (or the relay marker) will do.
         endpoint: candidates[0] ?? RELAY_ENDPOINT,
         allowedIps: [`${info.meshIp}/32`],
-        persistentKeepaliveSeconds: this.settings.persistentKeepaliveSeconds,
+        persistentKeepaliveSeconds: 0, // armed in onTick, see PeerEntry.keepaliveArmed
       });
       const now = Date.now();
       const peerTriedUs = now - this.lastUnknownPeerAt < 2_000;
@@ -431,6 +437,7 @@ export class Agent extends EventEmitter<AgentEvents> {
         relay: null,
         probeSeq: 0,
         passiveUntil: !peerTriedUs && this.publicKeyB64 > info.publicKey ? now + GLARE_WAIT_MS : 0,
+        keepaliveArmed: false,
       };
       entry.paths.setCandidates(candidates);
       this.peers.set(info.cluster, entry);
@@ -475,8 +482,9 @@ export class Agent extends EventEmitter<AgentEvents> {
     this.settings = next;
     this.log.level = next.logLevel;
     if (prev.persistentKeepaliveSeconds !== next.persistentKeepaliveSeconds) {
-      for (const name of this.peers.keys()) {
-        this.device.updatePeer(name, { persistentKeepaliveSeconds: next.persistentKeepaliveSeconds });
+      for (const [name, entry] of this.peers) {
+        if (entry.keepaliveArmed)
+          this.device.updatePeer(name, { persistentKeepaliveSeconds: next.persistentKeepaliveSeconds });
       }
     }
     if (prev.relayMode !== next.relayMode) for (const p of this.peers.values()) this.restartRelay(p);
@@ -697,6 +705,12 @@ export class Agent extends EventEmitter<AgentEvents> {
     }
     for (const [name, entry] of this.peers) {
       const holdBack = now < entry.passiveUntil && this.device.peerStats(name).lastHandshakeAt === null;
+      if (!holdBack && !entry.keepaliveArmed) {
+        entry.keepaliveArmed = true;
+        this.device.updatePeer(name, {
+          persistentKeepaliveSeconds: this.settings.persistentKeepaliveSeconds,
+        });
+      }
       for (const probe of holdBack ? [] : entry.paths.dueProbes(now)) {
         if (probe.path === "direct" && this.settings.relayMode === "always") continue;
         if (probe.path === "relay" && !entry.relay) continue;
