@@ -14,6 +14,7 @@ import type { CreateClusterResponse } from "../../protocol/api.ts";
 import { type AgentProcess, startAgent, waitFor } from "../helpers/agent-process.ts";
 import { type Platform, startPlatform } from "../helpers/platform.ts";
 import { runTether } from "../helpers/run-cli.ts";
+import { sinkServer } from "../system/tcp-services.ts";
 
 const run = promisify(execFile);
 
@@ -25,21 +26,6 @@ let echoServer: Server;
 let httpServer: HttpServer;
 let forwardPort = 0;
 const agents: AgentProcess[] = [];
-
-/** Reads everything until FIN, then answers "<bytes> <sha256>" and closes. */
-function startDigestServer(): Promise<Server> {
-  const s = createServer((sock) => {
-    const h = createHash("sha256");
-    let n = 0;
-    sock.on("data", (c) => {
-      h.update(c);
-      n += c.length;
-    });
-    sock.on("end", () => sock.end(`${n} ${h.digest("hex")}`));
-    sock.on("error", () => {});
-  });
-  return listen(s);
-}
 
 function listen<T extends Server | HttpServer>(s: T): Promise<T> {
   return new Promise((r) => s.listen(0, "127.0.0.1", () => r(s)));
@@ -75,11 +61,17 @@ function roundTrip(port: number, data: Uint8Array, onProgress?: (sent: number) =
   });
 }
 
+/** `tether agent forward TO` on the hub (a free local port); returns that port. */
+async function forwardOnHub(to: string): Promise<number> {
+  const r = await runTether(["--json", "agent", "forward", to, "--state", hub.stateDir]);
+  return Number((JSON.parse(r.stdout) as { address: string }).address.split(":")[1]);
+}
+
 const sha = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
 
 beforeAll(async () => {
   [digestServer, echoServer, httpServer] = await Promise.all([
-    startDigestServer(),
+    listen(sinkServer()),
     listen(createServer((sock) => sock.pipe(sock).on("error", () => {}))),
     listen(createHttpServer((req, res) => res.end(`hello from spoke: ${req.method} ${req.url}`))),
   ]);
@@ -171,8 +163,7 @@ describe("forward -> expose between two agents", () => {
   }, 120_000);
 
   it("echoes both ways byte-exact, through a second forward", async () => {
-    const r = await runTether(["--json", "agent", "forward", "spoke:7007", "--state", hub.stateDir]);
-    const port = Number((JSON.parse(r.stdout) as { address: string }).address.split(":")[1]);
+    const port = await forwardOnHub("spoke:7007");
     const data = randomBytes(3 * 1024 * 1024);
     const back = await roundTrip(port, data);
     expect(back.length).toBe(data.length);
@@ -217,10 +208,8 @@ describe("forward -> expose between two agents", () => {
   }, 240_000);
 
   it("refuses ports the peer does not expose, and reports a target that is down", async () => {
-    const r = await runTether(["--json", "agent", "forward", "spoke:9999", "--state", hub.stateDir]);
-    const closedPort = Number((JSON.parse(r.stdout) as { address: string }).address.split(":")[1]);
-    const r2 = await runTether(["--json", "agent", "forward", "spoke:7999", "--state", hub.stateDir]);
-    const downPort = Number((JSON.parse(r2.stdout) as { address: string }).address.split(":")[1]);
+    const closedPort = await forwardOnHub("spoke:9999");
+    const downPort = await forwardOnHub("spoke:7999");
     for (const port of [closedPort, downPort]) {
       const ended = await new Promise<string>((resolve) => {
         const sock = connect(port, "127.0.0.1");

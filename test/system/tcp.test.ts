@@ -8,8 +8,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { JsonLinesChild, type JsonObject } from "./json-lines.ts";
 import { pollUntil, stopChild } from "./netns.ts";
+import { HTTP_PORT, SINK_PORT, SOURCE_PORT } from "./tcp-services.ts";
 import { streamSha256 } from "./tcp-stream.ts";
-import { HTTP_PORT, SINK_PORT, SOURCE_PORT } from "./tcp-target.ts";
 import { buildTopology, REPO_ROOT, type Topology, TS_PORT, TS_TUNNEL, TS_UNDERLAY } from "./topology.ts";
 
 const EXPOSED_HTTP = 8080;
