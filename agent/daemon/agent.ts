@@ -15,6 +15,7 @@ import { type AgentState, readState, writeState } from "../control/state-file.ts
 import { ipFromString, ipToString } from "../net/ipv4.ts";
 import { NetStack } from "../net/stack.ts";
 import { Udp, udpEcho } from "../net/udp.ts";
+import { buildCallMeMaybe, parseCallMeMaybe } from "../paths/call-me-maybe.ts";
 import { PeerPaths, type ProbeRequest } from "../paths/path-manager.ts";
 import { buildProbePacket, parseProbePacket } from "../paths/probe.ts";
 import { encodeBindingRequest, isStunMessage, parseBindingSuccess } from "../paths/stun.ts";
@@ -26,7 +27,7 @@ import type { Destination } from "../tunnel/socks5-wire.ts";
 import { TcpDriver } from "../tunnel/tcp-driver.ts";
 import type { Action, Endpoint } from "../wireguard/actions.ts";
 import { Device, generatePrivateKey, keyFromBase64, keyToBase64, publicKeyFrom } from "../wireguard/index.ts";
-import { localEndpoints, parseEndpoint } from "./local-endpoints.ts";
+import { localAddressesKey, localEndpoints, parseEndpoint } from "./local-endpoints.ts";
 import { createLogger, type Logger } from "./logger.ts";
 import { type PingReport, type PingRequest, ping } from "./ping.ts";
 import { type AgentSettings, DEFAULT_SETTINGS, parseSettings } from "./settings.ts";
@@ -52,6 +53,20 @@ const RELAY_ENDPOINT: Endpoint = { host: RELAY_HOST, port: 0 };
 const isRelayEndpoint = (e: Endpoint) => e.host === RELAY_HOST;
 
 const TICK_MS = 50;
+/**
+ * STUN is repeated this often. It refreshes the server-reflexive candidate, and
+ * the request itself keeps the NAT mapping of our socket alive: most NATs drop
+ * an idle UDP mapping after 30 s or more, some after 25 s.
+ */
+const STUN_REFRESH_MS = 20_000;
+/** Until a STUN server has answered once, ask again this often (the first request may be lost). */
+const STUN_RETRY_MS = 1_000;
+/** How long start() waits for the first STUN answer, so the first heartbeat already carries it. */
+const STUN_FIRST_WAIT_MS = 500;
+/** Local addresses are compared this often to notice a network change (a cheap syscall). */
+const NETWORK_CHECK_MS = 1_000;
+/** At most one call-me-maybe reply per peer in this window, so two agents never ping-pong them. */
+const CALL_ME_MAYBE_REPLY_MS = 1_000;
 const SOCKET_BUFFER_BYTES = 8 * 1024 * 1024;
 
 export interface AgentOptions {
@@ -90,6 +105,8 @@ interface PeerEntry {
    * would defeat the wait.
    */
   keepaliveArmed: boolean;
+  /** When we last sent this peer our endpoints (call-me-maybe). */
+  lastCallMeMaybeAt: number;
 }
 
 /**
@@ -167,14 +184,21 @@ export class Agent extends EventEmitter<AgentEvents> {
   private valuesVersion = "";
   private lastHeartbeatAt: number | null = null;
   private platformReachable = false;
-  private stunEndpoints = new Set<string>();
+  /** STUN server -> the reflexive endpoint it last reported for our socket. */
+  private readonly stunMapped = new Map<string, string>();
   private observedEndpoint: string | null = null;
   private netmapSyncing = false;
   private lastUnknownPeerAt = Number.NEGATIVE_INFINITY;
   private publicKeyB64 = "";
   private lastEarlyNetmapSync = Number.NEGATIVE_INFINITY;
   private stunPending = new Map<string, string>(); // transaction id hex -> server
-  private lastStunAt = Number.NEGATIVE_INFINITY;
+  private readonly lastStunAt = new Map<string, number>(); // server -> when we last asked
+  private lastNetworkCheckAt = Number.NEGATIVE_INFINITY;
+  private localAddresses = "";
+  /** endpoints() as last told to peers and the platform; a change triggers both. */
+  private announcedEndpoints = "";
+  private heartbeatRunning: Promise<void> | null = null;
+  private heartbeatAgain = false;
   private udpBlocked = false;
   private stopped = false;
   private lastPaths = new Map<string, string>();
@@ -188,6 +212,9 @@ export class Agent extends EventEmitter<AgentEvents> {
     coreErrors: 0,
     probesSent: 0,
     probeReplies: 0,
+    callMeMaybeSent: 0,
+    callMeMaybeReceived: 0,
+    networkChanges: 0,
   };
 
   constructor(private readonly opts: AgentOptions) {
@@ -228,8 +255,16 @@ export class Agent extends EventEmitter<AgentEvents> {
       await this.socks.listen(this.opts.socks5.slice(0, i), Number(this.opts.socks5.slice(i + 1)));
     }
     await this.bindSocket(this.opts.listenPort ?? 0);
+    this.localAddresses = localAddressesKey();
     this.tick = setInterval(() => this.onTick(), TICK_MS);
     await this.heartbeat();
+    // STUN servers come with the agent values (known only after the first
+    // heartbeat). Ask them now and send a second heartbeat if that found a
+    // candidate, so the netmap has it before we report the agent up.
+    const before = this.endpoints().join(",");
+    await this.firstStun();
+    this.announcedEndpoints = this.endpoints().join(",");
+    if (this.announcedEndpoints !== before) await this.heartbeat();
     this.scheduleHeartbeat();
     this.log.info("agent up", {
       cluster: this.state.cluster,
@@ -336,9 +371,36 @@ export class Agent extends EventEmitter<AgentEvents> {
     }, every);
   }
 
+  /**
+   * A heartbeat now (our endpoints changed): the platform's netmap, and through
+   * it every peer that is not reachable in-tunnel, learns of it without waiting
+   * for the interval. Never two at once; one asked for during a heartbeat runs
+   * right after it.
+   */
+  private heartbeatSoon(): void {
+    if (this.stopped) return;
+    if (this.heartbeatRunning) {
+      this.heartbeatAgain = true;
+      return;
+    }
+    void this.heartbeat();
+  }
+
   /** One heartbeat, then netmap and values if their versions moved. Never throws. */
   async heartbeat(): Promise<void> {
     if (this.stopped) return;
+    if (this.heartbeatRunning) return this.heartbeatRunning;
+    this.heartbeatRunning = this.heartbeatOnce().finally(() => {
+      this.heartbeatRunning = null;
+      if (this.heartbeatAgain) {
+        this.heartbeatAgain = false;
+        this.heartbeatSoon();
+      }
+    });
+    return this.heartbeatRunning;
+  }
+
+  private async heartbeatOnce(): Promise<void> {
     try {
       const res = await this.api.json<HeartbeatResponse>("/api/v1/agent/heartbeat", {
         method: "POST",
@@ -438,6 +500,7 @@ export class Agent extends EventEmitter<AgentEvents> {
         probeSeq: 0,
         passiveUntil: !peerTriedUs && this.publicKeyB64 > info.publicKey ? now + GLARE_WAIT_MS : 0,
         keepaliveArmed: false,
+        lastCallMeMaybeAt: Number.NEGATIVE_INFINITY,
       };
       entry.paths.setCandidates(candidates);
       this.peers.set(info.cluster, entry);
@@ -489,7 +552,12 @@ export class Agent extends EventEmitter<AgentEvents> {
     }
     if (prev.relayMode !== next.relayMode) for (const p of this.peers.values()) this.restartRelay(p);
     if (prev.mtu !== next.mtu) (this.stack as unknown as { mtu: number }).mtu = next.mtu;
-    if (prev.stunServers.join() !== next.stunServers.join()) this.lastStunAt = Number.NEGATIVE_INFINITY;
+    if (prev.stunServers.join() !== next.stunServers.join()) {
+      // Mappings reported by servers no longer configured are not ours to offer.
+      for (const server of [...this.stunMapped.keys()])
+        if (!next.stunServers.includes(server)) this.stunMapped.delete(server);
+      this.lastStunAt.clear();
+    }
     // Values may arrive before start() built the stack (never in practice: start() builds it first).
     this.expose?.apply(next.expose);
     if (this.forwards) {
@@ -597,12 +665,19 @@ export class Agent extends EventEmitter<AgentEvents> {
         case "deliver": {
           if (arrival) this.authenticated(a.peer, arrival, now);
           const probe = parseProbePacket(a.packet);
-          if (probe && probe.dst === this.selfIp) this.onProbe(a.peer, probe, arrival, now);
+          if (probe && probe.dst === this.selfIp) {
+            this.onProbe(a.peer, probe, arrival, now);
+            break;
+          }
+          const cmm = parseCallMeMaybe(a.packet);
+          if (cmm && cmm.dst === this.selfIp) this.onCallMeMaybe(a.peer, cmm.endpoints, now);
           else this.stack.input(a.packet, now);
           break;
         }
         case "handshake-complete":
           if (arrival) this.authenticated(a.peer, arrival, now);
+          // A fresh session: tell the peer where we are now and start probing (hole punching).
+          this.callMeMaybe(a.peer, now);
           this.log.debug("handshake complete", { peer: a.peer, role: a.role });
           this.emit("handshake-complete", a.peer);
           break;
@@ -729,6 +804,80 @@ export class Agent extends EventEmitter<AgentEvents> {
       this.notePath(name, snap.path);
     }
     this.maybeStun(now);
+    if (now - this.lastNetworkCheckAt >= NETWORK_CHECK_MS) {
+      this.lastNetworkCheckAt = now;
+      this.checkNetwork(now);
+    }
+  }
+
+  // ---------------------------------------------------------------- network changes and hole punching
+
+  /**
+   * Notices, within a second, that our addresses changed (a new interface, DHCP,
+   * a move between networks) or that the endpoints we offer changed (a new
+   * STUN mapping, a new observed address), and acts on it instead of waiting
+   * for paths to time out.
+   */
+  private checkNetwork(now: number): void {
+    const addresses = localAddressesKey();
+    if (addresses !== this.localAddresses) {
+      this.log.info("network changed", { from: this.localAddresses, to: addresses });
+      this.localAddresses = addresses;
+      this.counters.networkChanges++;
+      // Old mappings belong to the old network; ask STUN again right away.
+      this.stunMapped.clear();
+      this.lastStunAt.clear();
+      this.observedEndpoint = null;
+      for (const entry of this.peers.values()) {
+        entry.paths.networkChanged();
+        // The relay's TCP connection may be bound to an address that is gone.
+        entry.relay?.reconnectNow();
+      }
+      this.maybeStun(now);
+    }
+    const endpoints = this.endpoints().join(",");
+    if (endpoints !== this.announcedEndpoints) {
+      this.log.debug("our endpoints changed", { from: this.announcedEndpoints, to: endpoints });
+      this.announcedEndpoints = endpoints;
+      for (const name of this.peers.keys()) this.callMeMaybe(name, now);
+      this.heartbeatSoon();
+    }
+  }
+
+  /**
+   * Tells the peer our current endpoints inside the tunnel, over the relay when
+   * it is open (it is the path that works before any hole is punched) and on
+   * the direct path we use, and starts probing the peer's endpoints ourselves
+   * at the same moment.
+   */
+  private callMeMaybe(peer: string, now: number): void {
+    const entry = this.peers.get(peer);
+    if (!entry || this.settings.relayMode === "always") return;
+    entry.lastCallMeMaybeAt = now;
+    entry.paths.probeNow();
+    const eps = this.endpoints()
+      .map(parseEndpoint)
+      .filter((e): e is Endpoint => e !== null);
+    const packet = buildCallMeMaybe(this.selfIp, entry.meshIp, eps);
+    this.counters.callMeMaybeSent++;
+    if (entry.relay?.state === "open")
+      this.perform(this.device.encapsulateTo(peer, packet, now), null, { path: "relay" });
+    const snap = entry.paths.snapshot(now);
+    if (snap.path === "direct" || entry.relay?.state !== "open")
+      this.perform(this.device.encapsulateTo(peer, packet, now), null);
+  }
+
+  private onCallMeMaybe(peer: string, endpoints: Endpoint[], now: number): void {
+    const entry = this.peers.get(peer);
+    if (!entry) return;
+    this.counters.callMeMaybeReceived++;
+    this.log.debug("peer announced endpoints", {
+      peer,
+      endpoints: endpoints.map((e) => `${e.host}:${e.port}`),
+    });
+    entry.paths.setAnnounced(endpoints);
+    // Answer once, so the peer probes us while we probe it (that is what opens both NATs).
+    if (now - entry.lastCallMeMaybeAt >= CALL_ME_MAYBE_REPLY_MS) this.callMeMaybe(peer, now);
   }
 
   private notePath(peer: string, path: "direct" | "relay" | "none"): void {
@@ -740,24 +889,36 @@ export class Agent extends EventEmitter<AgentEvents> {
 
   // ---------------------------------------------------------------- STUN
 
+  /** Asks each STUN server whose answer is due: every 20 s, or every second until it first answers. */
   private maybeStun(now: number): void {
-    if (this.settings.stunServers.length === 0 || now - this.lastStunAt < 20_000) return;
-    this.lastStunAt = now;
     for (const server of this.settings.stunServers) {
+      const every = this.stunMapped.has(server) ? STUN_REFRESH_MS : STUN_RETRY_MS;
+      if (now - (this.lastStunAt.get(server) ?? Number.NEGATIVE_INFINITY) < every) continue;
       const ep = parseEndpoint(server);
       if (!ep) continue; // names are resolved by the OS only in a later version; IPs work now
+      this.lastStunAt.set(server, now);
+      for (const [tid, s] of this.stunPending) if (s === server) this.stunPending.delete(tid);
       const tid = randomBytes(12);
       this.stunPending.set(tid.toString("hex"), server);
       this.udpSend(ep, encodeBindingRequest(tid));
     }
   }
 
+  /** The first STUN round, awaited briefly so the first heartbeat already offers the reflexive candidate. */
+  private async firstStun(): Promise<void> {
+    if (this.settings.stunServers.length === 0) return;
+    this.maybeStun(Date.now());
+    const deadline = Date.now() + STUN_FIRST_WAIT_MS;
+    while (this.stunPending.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  }
+
   private onStun(data: Uint8Array): void {
     const tidHex = Buffer.from(data.subarray(8, 20)).toString("hex");
-    if (!this.stunPending.has(tidHex)) return;
+    const server = this.stunPending.get(tidHex);
+    if (server === undefined) return;
     this.stunPending.delete(tidHex);
     const mapped = parseBindingSuccess(data, data.subarray(8, 20));
-    if (mapped) this.stunEndpoints.add(`${mapped.host}:${mapped.port}`);
+    if (mapped) this.stunMapped.set(server, `${mapped.host}:${mapped.port}`);
   }
 
   // ---------------------------------------------------------------- status
@@ -768,7 +929,7 @@ export class Agent extends EventEmitter<AgentEvents> {
       ? this.opts.advertiseAddresses.map((a) => `${a}:${this.listenPort}`)
       : localEndpoints(this.listenPort);
     const observed = this.observedEndpoint ? [this.observedEndpoint] : [];
-    return [...new Set([...observed, ...this.stunEndpoints, ...own])];
+    return [...new Set([...observed, ...this.stunMapped.values(), ...own])];
   }
 
   private peerStatuses(): AgentPeerStatus[] {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { localEndpoints, parseEndpoint } from "./local-endpoints.ts";
+import { localAddressesKey, localEndpoints, parseEndpoint } from "./local-endpoints.ts";
 
 describe("local endpoints", () => {
   it("lists IPv4 interface addresses with the port, loopback last, skipping link-local and mesh", () => {
@@ -22,5 +22,22 @@ describe("local endpoints", () => {
     for (const bad of ["10.0.0.1", "10.0.0.256:1", "10.0.0.1:0", "10.0.0.1:70000", "host:1", ""]) {
       expect(parseEndpoint(bad)).toBeNull();
     }
+  });
+
+  it("keys the address set so that only a real change changes the key", () => {
+    type Ifs = ReturnType<typeof import("node:os").networkInterfaces>;
+    const a = {
+      lo: [{ address: "127.0.0.1", family: "IPv4", internal: true }],
+      eth0: [{ address: "10.1.0.2", family: "IPv4", internal: false }],
+      eth1: [{ address: "10.9.0.2", family: "IPv4", internal: false }],
+    } as unknown as Ifs;
+    const reordered = { eth1: a.eth1, lo: a.lo, eth0: a.eth0 } as unknown as Ifs;
+    const moved = {
+      ...a,
+      eth0: [{ address: "10.1.0.3", family: "IPv4", internal: false }],
+    } as unknown as Ifs;
+    expect(localAddressesKey(a)).toBe("eth0=10.1.0.2,eth1=10.9.0.2");
+    expect(localAddressesKey(reordered)).toBe(localAddressesKey(a));
+    expect(localAddressesKey(moved)).not.toBe(localAddressesKey(a));
   });
 });

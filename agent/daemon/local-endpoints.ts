@@ -20,6 +20,18 @@ export function localEndpoints(port: number, interfaces = networkInterfaces()): 
   return [...new Set([...out, ...loop])];
 }
 
+/**
+ * Every IPv4 address on this host's interfaces, sorted: a change in this
+ * string means the network changed under us (an address came or went).
+ */
+export function localAddressesKey(interfaces = networkInterfaces()): string {
+  const out: string[] = [];
+  for (const [name, list] of Object.entries(interfaces)) {
+    for (const a of list ?? []) if (a.family === "IPv4" && !a.internal) out.push(`${name}=${a.address}`);
+  }
+  return out.sort().join(",");
+}
+
 /** 100.64.0.0/10 is the mesh (and carrier-grade NAT) range: never a useful direct candidate. */
 function inMeshRange(ip: string): boolean {
   const [a, b] = ip.split(".").map(Number);

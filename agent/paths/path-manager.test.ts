@@ -95,4 +95,45 @@ describe("PeerPaths", () => {
     p.onProbeReply("relay", null, 100, 120);
     expect(p.snapshot(120)).toMatchObject({ path: "relay", rttMs: 35 });
   });
+
+  it("tries announced endpoints first and probes them at once", () => {
+    const p = new PeerPaths();
+    const C = { host: "198.18.2.2", port: 41000 };
+    p.setCandidates([A, B]);
+    p.setRelayOpen(true);
+    p.onAuthenticated("relay", null, 0);
+    expect(p.dueProbes(0).filter((x) => x.path === "direct")).toHaveLength(2);
+    expect(p.dueProbes(100)).toEqual([]); // inside the 250 ms probe interval
+    p.setAnnounced([C, A]);
+    expect(p.dueProbes(110)).toEqual([
+      { path: "direct", endpoint: C },
+      { path: "direct", endpoint: A },
+      { path: "direct", endpoint: B },
+    ]);
+    // A later netmap keeps the announced endpoints in front.
+    p.setCandidates([B]);
+    expect(p.choose(120)).toEqual({ kind: "relay" });
+    p.probeNow();
+    expect(p.dueProbes(130)).toEqual([
+      { path: "direct", endpoint: C },
+      { path: "direct", endpoint: A },
+      { path: "direct", endpoint: B },
+    ]);
+  });
+
+  it("forgets a proven direct endpoint when our network changes", () => {
+    const p = new PeerPaths();
+    p.setCandidates([A, B]);
+    p.setRelayOpen(true);
+    p.onAuthenticated("relay", null, 0);
+    p.onAuthenticated("direct", B, 0);
+    expect(p.choose(10)).toEqual({ kind: "direct", endpoint: B });
+    expect(p.dueProbes(10)).toEqual([{ path: "direct", endpoint: B }, { path: "relay" }]);
+    p.networkChanged();
+    expect(p.choose(20)).toEqual({ kind: "relay" });
+    expect(p.dueProbes(20)).toEqual([
+      { path: "direct", endpoint: A },
+      { path: "direct", endpoint: B },
+    ]);
+  });
 });

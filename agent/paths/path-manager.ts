@@ -62,6 +62,8 @@ export function endpointKey(e: Endpoint): string {
 
 export class PeerPaths {
   private candidates: Endpoint[] = [];
+  private netmapCandidates: Endpoint[] = [];
+  private announced: Endpoint[] = [];
   private direct: Endpoint | null = null;
   private lastDirectRx = Number.NEGATIVE_INFINITY;
   private lastRelayRx = Number.NEGATIVE_INFINITY;
@@ -77,10 +79,43 @@ export class PeerPaths {
 
   constructor(private readonly t: PathTimings = DEFAULT_PATH_TIMINGS) {}
 
-  /** Candidate UDP endpoints for the peer (netmap endpoints, STUN-reflexive, what the platform saw). */
+  /** Candidate UDP endpoints for the peer from the netmap (its own report, STUN, what the platform saw). */
   setCandidates(endpoints: readonly Endpoint[]): void {
+    this.netmapCandidates = [...endpoints];
+    this.mergeCandidates();
+  }
+
+  /**
+   * Endpoints the peer announced itself, inside the tunnel (call-me-maybe).
+   * They are fresher than the netmap, so they are tried first, and the next
+   * tick probes every candidate at once: the peer is probing us right now, and
+   * a hole through two NATs opens only when both sides send.
+   */
+  setAnnounced(endpoints: readonly Endpoint[]): void {
+    this.announced = [...endpoints];
+    this.mergeCandidates();
+    this.probeNow();
+  }
+
+  /** Sends direct probes on the next tick instead of waiting for the probe interval. */
+  probeNow(): void {
+    this.lastDirectProbe = Number.NEGATIVE_INFINITY;
+  }
+
+  /**
+   * Our own network changed (an address came or went): the proven direct
+   * endpoint may be dead, and waiting for it to go quiet wastes a second or
+   * more. Forget it and race every path again, now.
+   */
+  networkChanged(): void {
+    this.direct = null;
+    this.lastDirectRx = Number.NEGATIVE_INFINITY;
+    this.probeNow();
+  }
+
+  private mergeCandidates(): void {
     const seen = new Set<string>();
-    this.candidates = endpoints.filter((e) => {
+    this.candidates = [...this.announced, ...this.netmapCandidates].filter((e) => {
       const k = endpointKey(e);
       if (seen.has(k)) return false;
       seen.add(k);

@@ -22,6 +22,13 @@ export interface AgentProcessOptions {
   env?: Record<string, string>;
   /** More `agent up` flags, e.g. ["--socks5", "127.0.0.1:0"]. */
   args?: string[];
+  /** Run the agent inside this network namespace (system tests). */
+  netns?: string;
+  /**
+   * `--advertise` addresses; default 127.0.0.1 (loopback-only tests). `null`
+   * leaves them out, so the agent offers its interface addresses (in a netns).
+   */
+  advertise?: string[] | null;
 }
 
 export interface AgentProcess {
@@ -43,37 +50,37 @@ export interface AgentProcess {
 
 export async function startAgent(opts: AgentProcessOptions): Promise<AgentProcess> {
   const stateDir = opts.stateDir ?? (await mkdtemp(join(tmpdir(), `tether-agent-${opts.cluster}-`)));
-  const child = spawn(
-    process.execPath,
-    [
-      TETHER_BIN,
-      "--platform",
-      opts.platform,
-      "--json",
-      "agent",
-      "up",
-      "--cluster",
-      opts.cluster,
-      "--psk",
-      opts.psk,
-      "--state",
-      stateDir,
-      "--heartbeat-interval",
-      String(opts.heartbeatSeconds ?? 1),
-      "--log-level",
-      "debug",
-      "--log-json",
-      // Loopback only: tests never send to the host's other addresses.
-      "--advertise",
-      "127.0.0.1",
-      ...(opts.args ?? []),
-    ],
-    {
-      cwd: PROJECT_ROOT,
-      stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, TETHER_FAULT_INJECTION: "1", ...opts.env },
-    },
-  );
+  const advertise = opts.advertise === undefined ? ["127.0.0.1"] : (opts.advertise ?? []);
+  const args = [
+    TETHER_BIN,
+    "--platform",
+    opts.platform,
+    "--json",
+    "agent",
+    "up",
+    "--cluster",
+    opts.cluster,
+    "--psk",
+    opts.psk,
+    "--state",
+    stateDir,
+    "--heartbeat-interval",
+    String(opts.heartbeatSeconds ?? 1),
+    "--log-level",
+    "debug",
+    "--log-json",
+    // Loopback only by default: tests never send to the host's other addresses.
+    ...(advertise.length > 0 ? ["--advertise", advertise.join(",")] : []),
+    ...(opts.args ?? []),
+  ];
+  const [cmd, argv] = opts.netns
+    ? ["ip", ["netns", "exec", opts.netns, process.execPath, ...args]]
+    : [process.execPath, args];
+  const child = spawn(cmd as string, argv as string[], {
+    cwd: PROJECT_ROOT,
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, TETHER_FAULT_INJECTION: "1", ...opts.env },
+  });
   let stdout = "";
   let stderr = "";
   child.stderr!.on("data", (c: Buffer) => {

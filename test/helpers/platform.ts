@@ -25,6 +25,12 @@ export interface StartPlatformOptions {
   readyTimeoutMs?: number;
   /** Extra environment for `tether dev` (e.g. HTTPS_PROXY in later tests). */
   env?: Record<string, string>;
+  /**
+   * Run `tether dev` inside this network namespace (system tests: the "internet"
+   * of a NAT lab), listening on all of its addresses; `host` is the address the
+   * URL uses, reachable from the test process.
+   */
+  netns?: { name: string; host: string };
 }
 
 export interface Platform {
@@ -54,42 +60,43 @@ export async function startPlatform(opts: StartPlatformOptions = {}): Promise<Pl
   await writeFile(varsFile, `ADMIN_ACCESS_KEY=${adminKey}\n`, { mode: 0o600 });
   const port = opts.port ?? (await freePort());
   const inspectorPort = await freePort();
-  const url = `http://127.0.0.1:${port}`;
+  const url = `http://${opts.netns?.host ?? "127.0.0.1"}:${port}`;
 
   const spawnDev = (): RunningDev => {
     const logFd = openSync(logFile, "a");
     try {
-      const child = spawn(
-        process.execPath,
-        [
-          TETHER_BIN,
-          "dev",
-          "--port",
-          String(port),
-          "--ip",
-          "127.0.0.1",
-          "--persist-to",
-          join(persistDir, "state"),
-          "--vars-file",
-          varsFile,
-          "--inspector-port",
-          String(inspectorPort),
-        ],
-        {
-          cwd: PROJECT_ROOT,
-          // Own process group, so stop() can take down wrangler and workerd with it.
-          detached: true,
-          stdio: ["ignore", logFd, logFd],
-          // No banner means no npm update check: tests send traffic to loopback only.
-          env: {
-            ...process.env,
-            WRANGLER_SEND_METRICS: "false",
-            WRANGLER_HIDE_BANNER: "true",
-            CLOUDFLARE_CF_FETCH_ENABLED: "false",
-            ...opts.env,
-          },
+      const args = [
+        TETHER_BIN,
+        "dev",
+        "--port",
+        String(port),
+        "--ip",
+        opts.netns ? "0.0.0.0" : "127.0.0.1",
+        "--persist-to",
+        join(persistDir, "state"),
+        "--vars-file",
+        varsFile,
+        "--inspector-port",
+        String(inspectorPort),
+      ];
+      // `ip netns exec` execs the command, so the child (and its group) stays the Node process.
+      const [cmd, argv] = opts.netns
+        ? ["ip", ["netns", "exec", opts.netns.name, process.execPath, ...args]]
+        : [process.execPath, args];
+      const child = spawn(cmd as string, argv as string[], {
+        cwd: PROJECT_ROOT,
+        // Own process group, so stop() can take down wrangler and workerd with it.
+        detached: true,
+        stdio: ["ignore", logFd, logFd],
+        // No banner means no npm update check: tests send traffic to loopback only.
+        env: {
+          ...process.env,
+          WRANGLER_SEND_METRICS: "false",
+          WRANGLER_HIDE_BANNER: "true",
+          CLOUDFLARE_CF_FETCH_ENABLED: "false",
+          ...opts.env,
         },
-      );
+      });
       const running: RunningDev = { child, exitCode: undefined, exited: Promise.resolve() };
       running.exited = new Promise<void>((resolve) => {
         child.on("exit", (code, signal) => {

@@ -14,7 +14,9 @@ export interface StunServer {
   close(): Promise<void>;
 }
 
-export async function startStunServer(opts: { mapHost?: string } = {}): Promise<StunServer> {
+export async function startStunServer(
+  opts: { mapHost?: string; bindHost?: string; port?: number } = {},
+): Promise<StunServer> {
   const socket = createSocket("udp4");
   const server: StunServer = {
     port: 0,
@@ -28,7 +30,7 @@ export async function startStunServer(opts: { mapHost?: string } = {}): Promise<
     const reply = encodeBindingSuccess(tid, { host: opts.mapHost ?? rinfo.address, port: rinfo.port });
     socket.send(reply, rinfo.port, rinfo.address);
   });
-  await new Promise<void>((r) => socket.bind(0, "127.0.0.1", () => r()));
+  await new Promise<void>((r) => socket.bind(opts.port ?? 0, opts.bindHost ?? "127.0.0.1", () => r()));
   server.port = socket.address().port;
   return server;
 }
