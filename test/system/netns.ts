@@ -50,6 +50,7 @@ export class NetnsLab {
   private readonly namespaces: string[] = [];
   private readonly children = new Set<ChildProcess>();
   private readonly extraFiles: string[] = [];
+  private links = 0;
 
   constructor() {
     installExitHandlers();
@@ -74,8 +75,10 @@ export class NetnsLab {
 
   /** A veth pair between two namespaces of this lab, addressed and up. */
   async connect(a: Netns, addrA: string, b: Netns, addrB: string): Promise<{ ifA: string; ifB: string }> {
-    const ifA = this.ifname(`va${this.namespaces.indexOf(a.name)}`);
-    const ifB = this.ifname(`vb${this.namespaces.indexOf(b.name)}`);
+    // Numbered per link, not per namespace: one namespace may have several links.
+    const link = this.links++;
+    const ifA = this.ifname(`va${link}`);
+    const ifB = this.ifname(`vb${link}`);
     await a.run("ip", ["link", "add", ifA, "type", "veth", "peer", "name", ifB, "netns", b.name]);
     await a.run("ip", ["addr", "add", addrA, "dev", ifA]);
     await b.run("ip", ["addr", "add", addrB, "dev", ifB]);
