@@ -193,4 +193,155 @@ describe("NAT traversal in network namespaces", () => {
       "keepalive < 25 s",
     );
   }, 90_000);
+
+  it("3. UDP blocked at one site: the relay takes over, direct returns, a TCP stream crosses both byte-exact", async () => {
+    const spoke = spokes[0]!;
+    const port = await forwardFromHub(`${spoke.cluster}:${EXPOSED_SINK}`);
+    const bytes = 24 * MB;
+    // Paced at 1.5 MB/s, so the stream is still running across both switches.
+    const transfer = sendFromSiteA(port, bytes, "nat-switch", 120_000, 1.5 * MB);
+    await new Promise((r) => setTimeout(r, 3_000));
+    expect(await peerPath(hub, spoke.cluster)).toBe("direct");
+    await lab.blockUdp("a", true);
+    const blockedAt = performance.now();
+    const toRelay = await timeUntilPath(hub, spoke.cluster, "relay", blockedAt, 15_000);
+    await new Promise((r) => setTimeout(r, 4_000));
+    await lab.blockUdp("a", false);
+    const unblockedAt = performance.now();
+    const toDirect = await timeUntilPath(hub, spoke.cluster, "direct", unblockedAt, 30_000);
+    const done = await transfer;
+    expect(done.answer).toBe(`${bytes} ${streamSha256("nat-switch", bytes)}`);
+    record("3 UDP blocked at site A", "block -> relay", ms(toRelay), "<= 3 s");
+    record("3 UDP blocked at site A", "unblock -> direct", ms(toDirect), "<= 10 s");
+    record(
+      "3 UDP blocked at site A",
+      "24 MB stream across both switches",
+      `byte-exact, ${done.seconds.toFixed(1)} s`,
+      "byte-exact",
+    );
+  }, 180_000);
+
+  it("4. the platform restarts during traffic: direct is not interrupted, the relay reconnects", async () => {
+    const spoke = spokes[0]!;
+    const before = (await hub.status()).peers.find((p) => p.cluster === spoke.cluster)!;
+    expect(before.path).toBe("direct");
+    const pings = hub.ping({ target: spoke.cluster, count: 60, intervalMs: 200 });
+    const t0 = performance.now();
+    await lab.platform.restart();
+    const restartMs = performance.now() - t0;
+    const report = await pings;
+    expect(report.received).toBe(60);
+    expect(report.probes.every((p) => p.path === "direct")).toBe(true);
+    const healthyAt = performance.now();
+    await pollUntil(
+      "hub relay reconnected",
+      async () => {
+        const p = (await hub.status()).peers.find((x) => x.cluster === spoke.cluster)!;
+        return p.relay === "open" && p.relayReconnects > before.relayReconnects;
+      },
+      { tries: 600, intervalMs: 50 },
+    );
+    const relayBack = performance.now() - healthyAt;
+    record("4 platform restart", "restart (kill -> /healthz ok)", ms(restartMs), "");
+    record(
+      "4 platform restart",
+      "direct pings during restart",
+      `${report.received}/60 answered, all direct`,
+      "no loss",
+    );
+    record("4 platform restart", "healthy -> relay reconnected", ms(relayBack), "reconnects");
+  }, 240_000);
+
+  it("5. an agent restarts: same identity, online and direct again", async () => {
+    const old = spokes.shift()!;
+    const st = await old.status();
+    await old.stop();
+    const t0 = performance.now();
+    const again = await lab.startAgent("b", {
+      cluster: old.cluster,
+      psk: "unused-after-registration",
+      stateDir: old.stateDir,
+      heartbeatSeconds: 5,
+    });
+    spokes.unshift(again);
+    const upMs = performance.now() - t0;
+    const now = await again.status();
+    expect(now.publicKey).toBe(st.publicKey);
+    expect(now.meshIp).toBe(st.meshIp);
+    const onlineMs = await pollUntil(
+      "online in the API",
+      async () => {
+        const c = await lab.api<{ status: { online: boolean } }>("GET", `/api/v1/clusters/${old.cluster}`);
+        return c.body.status.online ? performance.now() - t0 : false;
+      },
+      { tries: 400, intervalMs: 50 },
+    );
+    const directMs = await timeUntilPath(hub, old.cluster, "direct", t0, 30_000);
+    const ping = await hub.ping({ target: old.cluster, count: 3, intervalMs: 100 });
+    expect(ping.received).toBe(3);
+    record("5 agent restart", "spawn -> agent up", ms(upMs), "");
+    record("5 agent restart", "spawn -> online in the API", ms(onlineMs), "<= 5 s");
+    record("5 agent restart", "spawn -> direct again (hub side)", ms(directMs), "");
+  }, 120_000);
+
+  it("6. 5% loss on site A's link: a transfer through forward -> expose arrives byte-exact", async () => {
+    const spoke = spokes[0]!;
+    const port = await forwardFromHub(`${spoke.cluster}:${EXPOSED_SINK}`);
+    // Loss in the kernel, both directions, on the internet side of site A (iptables statistic).
+    const rules = [
+      ["FORWARD", "-i", lab.sites.a.inetIf],
+      ["FORWARD", "-o", lab.sites.a.inetIf],
+    ];
+    const loss = ["-m", "statistic", "--mode", "random", "--probability", "0.05", "-j", "DROP"];
+    for (const r of rules) await lab.inet.run("iptables", ["-I", ...r, ...loss]);
+    try {
+      const bytes = LOSSY_MB * MB;
+      const done = await sendFromSiteA(port, bytes, "nat-lossy", 1_200_000);
+      expect(done.answer).toBe(`${bytes} ${streamSha256("nat-lossy", bytes)}`);
+      const counted = await lab.inet.run("iptables", ["-L", "FORWARD", "-v", "-n", "-x"]);
+      const dropped = [...counted.matchAll(/^\s*(\d+)\s+\d+\s+DROP.*statistic/gm)].reduce(
+        (n, m) => n + Number(m[1]),
+        0,
+      );
+      expect(dropped).toBeGreaterThan(0);
+      record(
+        "6 5% loss",
+        `${LOSSY_MB} MB forward -> expose`,
+        `byte-exact, ${(LOSSY_MB / done.seconds).toFixed(2)} MB/s`,
+        "byte-exact",
+      );
+      record("6 5% loss", "packets dropped by the lossy link", String(dropped), "");
+    } finally {
+      for (const r of rules) await lab.inet.exec("iptables", ["-D", ...r, ...loss]);
+    }
+  }, 1_300_000);
+
+  it("2. one side behind symmetric NAT: the relay carries the traffic and stays usable", async () => {
+    await lab.setNat("a", "symmetric");
+    // The hub restarts on a new port, so every mapping it gets is made under the new rule.
+    const stateDir = hub.stateDir;
+    await hub.stop();
+    hub = await lab.startAgent("a", { cluster: "hq", psk: hubPsk, stateDir, heartbeatSeconds: 5 });
+    const spoke = await newSpoke();
+    const t0 = performance.now();
+    const relayMs = await timeUntilPath(hub, spoke.cluster, "relay", t0, 30_000);
+    // Give hole punching every chance: it must not find a direct path through a symmetric NAT.
+    await new Promise((r) => setTimeout(r, 8_000));
+    const port = await forwardFromHub(`${spoke.cluster}:${EXPOSED_SINK}`);
+    const bytes = 8 * MB;
+    const done = await sendFromSiteA(port, bytes, "nat-symmetric", 120_000);
+    expect(done.answer).toBe(`${bytes} ${streamSha256("nat-symmetric", bytes)}`);
+    const ping = await hub.ping({ target: spoke.cluster, count: 10, intervalMs: 100 });
+    expect(ping.received).toBe(10);
+    expect(ping.probes.every((p) => p.path === "relay")).toBe(true);
+    const view = (await hub.status()).peers.find((p) => p.cluster === spoke.cluster)!;
+    expect(view.path).toBe("relay");
+    record("2 symmetric NAT at site A", "spoke up -> relay", ms(relayMs), "");
+    record(
+      "2 symmetric NAT at site A",
+      "8 MB + 10 pings after 8 s more",
+      `byte-exact, ${(8 / done.seconds).toFixed(1)} MB/s, 10/10 relay`,
+      "relay stays usable",
+    );
+  }, 180_000);
 });
