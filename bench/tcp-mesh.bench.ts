@@ -13,7 +13,10 @@
  *    expose, each echoed once end to end (so the echo server behind the expose
  *    accepted it), then held idle; VmRSS of each agent process before and after,
  *    per connection. Baseline: the same connections through a trivial Node TCP
- *    proxy (net.createServer piping to net.connect) in its own process.
+ *    proxy (net.createServer piping to net.connect) in its own process. Each
+ *    agent holds one Node socket and one tunnel TCP connection per connection,
+ *    the proxy two Node sockets. RSS includes whatever garbage V8 has not
+ *    collected yet, in both; nothing forces a GC.
  * 3. Connections per second: CPS_CONCURRENCY loops of connect, send 8 bytes,
  *    read the echo, close, for CPS_SECONDS, through forward -> expose; the same
  *    client against the same echo server through the wireguard-go namespace pair
@@ -26,6 +29,9 @@
  * The idle connections are opened from this process, the iperf3 and
  * connections-per-second clients are child processes (tcp-mesh-tool.ts).
  * Needs root (namespaces), wireguard-go, wg, ip and iperf3.
+ *
+ * Not measured here: loss, delay or reordering (the links are clean), the
+ * relay path, several parallel streams, TLS or HTTP on top, and CPU per byte.
  *
  *   npm run bench -- tcp-mesh
  */
@@ -292,8 +298,8 @@ async function main() {
   const agents: AgentProcess[] = [];
   try {
     console.log("starting a local platform and the wireguard-go namespace pair...");
-    const [p, wg] = await Promise.all([startPlatform(), wireguardPair(lab)]);
-    platform = p;
+    // Assigned as soon as it is up, so the finally below stops it even if the namespaces fail.
+    const [p, wg] = await Promise.all([startPlatform().then((x) => (platform = x)), wireguardPair(lab)]);
     const wgExec: Exec = (cmd, args, t) => wg.a.exec(cmd, args, t);
     const wgAsp = nsSpawn(wg.a);
     const wgBsp = nsSpawn(wg.b);
