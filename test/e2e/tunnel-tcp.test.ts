@@ -11,7 +11,7 @@ import { type AddressInfo, connect, createServer, type Server } from "node:net";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { CreateClusterResponse } from "../../protocol/api.ts";
-import { type AgentProcess, startAgent, waitFor } from "../helpers/agent-process.ts";
+import { type AgentProcess, agentForward, startAgent, waitFor } from "../helpers/agent-process.ts";
 import { type Platform, startPlatform } from "../helpers/platform.ts";
 import { runTether } from "../helpers/run-cli.ts";
 import { sinkServer } from "../system/tcp-services.ts";
@@ -62,10 +62,7 @@ function roundTrip(port: number, data: Uint8Array, onProgress?: (sent: number) =
 }
 
 /** `tether agent forward TO` on the hub (a free local port); returns that port. */
-async function forwardOnHub(to: string): Promise<number> {
-  const r = await runTether(["--json", "agent", "forward", to, "--state", hub.stateDir]);
-  return Number((JSON.parse(r.stdout) as { address: string }).address.split(":")[1]);
-}
+const forwardOnHub = (to: string) => agentForward(hub, to);
 
 const sha = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
 

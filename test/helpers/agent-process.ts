@@ -11,6 +11,7 @@ import type { AgentStatus } from "../../agent/daemon/agent.ts";
 import type { PingReport } from "../../agent/daemon/ping.ts";
 import { requestAgent } from "../../agent/daemon/status-server.ts";
 import { PROJECT_ROOT, TETHER_BIN } from "./platform.ts";
+import { runTether } from "./run-cli.ts";
 
 export interface AgentProcessOptions {
   platform: string;
@@ -145,6 +146,16 @@ export async function startAgent(opts: AgentProcessOptions): Promise<AgentProces
       if (removeState) await rm(stateDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * `tether agent forward TO` (127.0.0.1 and a free port) against a running agent, run as
+ * a user would (the CLI as a child process); returns the local port it listens on.
+ */
+export async function agentForward(agent: Pick<AgentProcess, "stateDir">, to: string): Promise<number> {
+  const r = await runTether(["--json", "agent", "forward", to, "--state", agent.stateDir]);
+  if (r.code !== 0) throw new Error(`tether agent forward ${to} failed (${r.code}): ${r.stderr.trim()}`);
+  return Number((JSON.parse(r.stdout) as { address: string }).address.split(":")[1]);
 }
 
 /** The agent's saved credential, read from its state file (tests use it to poke the platform directly). */

@@ -3,7 +3,7 @@
  * interface (Linux's own IP/ICMP/UDP on top), namespace "ts" runs the TypeScript
  * peer. A veth pair (10.77.0.1 <-> 10.77.0.2) joins them; the tunnel is 100.64.0.0/24.
  */
-import { execFileSync } from "node:child_process";
+import { type ChildProcess, execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -71,6 +71,33 @@ export interface Topology {
   teardown(): Promise<void>;
 }
 
+/**
+ * Starts wireguard-go in the foreground inside `ns` for a new interface `ifname`
+ * (its UAPI socket in /var/run/wireguard is removed on the lab's cleanup, which
+ * also kills the process) and resolves once `wg show` sees the interface.
+ * Configuring it (`wg set`, addresses, MTU, up) is left to the caller.
+ */
+export async function startWireguardGo(lab: NetnsLab, ns: Netns, ifname: string): Promise<ChildProcess> {
+  lab.removeOnCleanup(`/var/run/wireguard/${ifname}.sock`);
+  const proc = ns.spawn("wireguard-go", [ifname], {
+    env: { ...process.env, WG_PROCESS_FOREGROUND: "1", LOG_LEVEL: "error" },
+  });
+  let stderr = "";
+  proc.stderr?.on("data", (d: Buffer) => {
+    stderr = (stderr + d.toString()).slice(-4000);
+  });
+  proc.stdout?.resume();
+  await pollUntil(
+    `wireguard-go interface ${ifname}`,
+    async () =>
+      (await ns.exec("wg", ["show", ifname])).code === 0 || (proc.exitCode !== null ? undefined : false),
+    { tries: 100, intervalMs: 100 },
+  ).catch((err: Error) => {
+    throw new Error(`${err.message}; wireguard-go stderr: ${stderr}`);
+  });
+  return proc;
+}
+
 export async function buildTopology(opts: TopologyOptions): Promise<Topology> {
   const lab = new NetnsLab();
   const keyDir = mkdtempSync(join(tmpdir(), "tt-keys-"));
@@ -82,24 +109,7 @@ export async function buildTopology(opts: TopologyOptions): Promise<Topology> {
     const wgKeys = wgKeyPair();
     const tsKeys = wgKeyPair();
     const wgIf = lab.ifname("wgt");
-    lab.removeOnCleanup(`/var/run/wireguard/${wgIf}.sock`);
-
-    const wgProc = wgNs.spawn("wireguard-go", [wgIf], {
-      env: { ...process.env, WG_PROCESS_FOREGROUND: "1", LOG_LEVEL: "error" },
-    });
-    let wgErr = "";
-    wgProc.stderr?.on("data", (d: Buffer) => {
-      wgErr = (wgErr + d.toString()).slice(-4000);
-    });
-    wgProc.stdout?.resume();
-    await pollUntil(
-      `wireguard-go interface ${wgIf}`,
-      async () =>
-        (await wgNs.exec("wg", ["show", wgIf])).code === 0 || (wgProc.exitCode !== null ? undefined : false),
-      { tries: 100, intervalMs: 100 },
-    ).catch((err: Error) => {
-      throw new Error(`${err.message}; wireguard-go stderr: ${wgErr}`);
-    });
+    await startWireguardGo(lab, wgNs, wgIf);
 
     const privFile = join(keyDir, "wg.key");
     writeFileSync(privFile, `${wgKeys.privateKey}\n`, { mode: 0o600 });
