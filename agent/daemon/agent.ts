@@ -676,6 +676,8 @@ export class Agent extends EventEmitter<AgentEvents> {
         }
         case "handshake-complete":
           if (arrival) this.authenticated(a.peer, arrival, now);
+          if (a.role === "responder" && arrival?.path === "relay")
+            this.peers.get(a.peer)?.paths.peerReconnectedViaRelay();
           // A fresh session: tell the peer where we are now and start probing (hole punching).
           this.callMeMaybe(a.peer, now);
           this.log.debug("handshake complete", { peer: a.peer, role: a.role });

@@ -136,4 +136,24 @@ describe("PeerPaths", () => {
       { path: "direct", endpoint: B },
     ]);
   });
+  it("stops trusting an idle direct endpoint when the peer starts a new session over the relay", () => {
+    const p = new PeerPaths();
+    p.setCandidates([A, B]);
+    p.setRelayOpen(true);
+    p.onAuthenticated("direct", B, 0);
+    // Idle: direct stays "alive" for directIdleExpiryMs without traffic.
+    expect(p.choose(20_000)).toEqual({ kind: "direct", endpoint: B });
+    // The restarted peer's handshake arrives over the relay.
+    p.onAuthenticated("relay", null, 20_000);
+    p.peerReconnectedViaRelay();
+    expect(p.choose(20_001)).toEqual({ kind: "relay" });
+    expect(p.dueProbes(20_001)).toEqual([
+      { path: "direct", endpoint: A },
+      { path: "direct", endpoint: B },
+      { path: "relay" },
+    ]);
+    // The first authenticated direct reply brings direct back, on the new endpoint.
+    p.onProbeReply("direct", A, 20_001, 20_010);
+    expect(p.choose(20_011)).toEqual({ kind: "direct", endpoint: A });
+  });
 });

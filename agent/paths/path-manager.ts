@@ -108,6 +108,21 @@ export class PeerPaths {
    * more. Forget it and race every path again, now.
    */
   networkChanged(): void {
+    this.forgetDirect();
+  }
+
+  /**
+   * The peer started a new session with us over the relay while we still
+   * believed in direct: it restarted, or roamed, and could not reach us on
+   * UDP. Our direct endpoint for it is most likely a dead NAT mapping, and
+   * traffic sent there would vanish until it went quiet. Forget it, use the
+   * proven relay now, and probe to find the new direct path.
+   */
+  peerReconnectedViaRelay(): void {
+    this.forgetDirect();
+  }
+
+  private forgetDirect(): void {
     this.direct = null;
     this.lastDirectRx = Number.NEGATIVE_INFINITY;
     this.probeNow();

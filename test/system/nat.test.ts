@@ -276,6 +276,17 @@ describe("NAT traversal in network namespaces", () => {
       },
       { tries: 400, intervalMs: 50 },
     );
+    // The hub must be talking to the new process: a session made after the restart, then direct.
+    // (Its old direct endpoint is the dead process's NAT mapping; "direct" there proves nothing.)
+    await pollUntil(
+      "hub has a session with the restarted agent",
+      async () => {
+        const p = (await hub.status()).peers.find((x) => x.cluster === old.cluster);
+        const age = p?.lastHandshakeAgeSeconds;
+        return age !== null && age !== undefined && age * 1000 <= performance.now() - t0 + 500;
+      },
+      { tries: 400, intervalMs: 50 },
+    );
     const directMs = await timeUntilPath(hub, old.cluster, "direct", t0, 30_000);
     const ping = await hub.ping({ target: old.cluster, count: 3, intervalMs: 100 });
     expect(ping.received).toBe(3);
