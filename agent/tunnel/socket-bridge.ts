@@ -66,8 +66,21 @@ export function bridge(conn: TcpConnection, sock: Socket, opts: BridgeOptions): 
     kick();
   });
 
+  // Segments arrive one per datagram, and a write per segment costs a syscall
+  // each: most of the receiving agent's time. Corking until the poll phase is
+  // over turns every segment of one receive batch into a single writev.
+  let corked = false;
+  const uncork = () => {
+    corked = false;
+    sock.uncork();
+  };
   conn.onData = (chunk) => {
     bytesIn += chunk.length;
+    if (!corked) {
+      corked = true;
+      sock.cork();
+      setImmediate(uncork);
+    }
     if (!sock.write(chunk)) conn.pause();
   };
   sock.on("drain", () => {

@@ -23,6 +23,8 @@ export interface AgentProcessOptions {
   env?: Record<string, string>;
   /** More `agent up` flags, e.g. ["--socks5", "127.0.0.1:0"]. */
   args?: string[];
+  /** Flags for node itself, e.g. ["--cpu-prof"] (node refuses those in NODE_OPTIONS). */
+  nodeArgs?: string[];
   /** Run the agent inside this network namespace (system tests). */
   netns?: string;
   /**
@@ -75,8 +77,8 @@ export async function startAgent(opts: AgentProcessOptions): Promise<AgentProces
     ...(opts.args ?? []),
   ];
   const [cmd, argv] = opts.netns
-    ? ["ip", ["netns", "exec", opts.netns, process.execPath, ...args]]
-    : [process.execPath, args];
+    ? ["ip", ["netns", "exec", opts.netns, process.execPath, ...(opts.nodeArgs ?? []), ...args]]
+    : [process.execPath, [...(opts.nodeArgs ?? []), ...args]];
   const child = spawn(cmd as string, argv as string[], {
     cwd: PROJECT_ROOT,
     stdio: ["ignore", "pipe", "pipe"],
