@@ -671,7 +671,7 @@ export class Agent extends EventEmitter<AgentEvents> {
           }
           const cmm = parseCallMeMaybe(a.packet);
           if (cmm && cmm.dst === this.selfIp) this.onCallMeMaybe(a.peer, cmm.endpoints, now);
-          else this.stack.input(a.packet, now);
+          else this.stack.input(a.packet, now, true);
           break;
         }
         case "handshake-complete":

@@ -57,6 +57,26 @@ describe("onesComplementSum / finishChecksum", () => {
     );
   });
 
+  it("agrees with the reference on any sub-range, aligned to 4 bytes or not (the 32-bit fast path)", () => {
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ minLength: 0, maxLength: 3000 }),
+        fc.nat(3000),
+        fc.nat(3000),
+        fc.nat(0xffff),
+        (buf, a, b, initial) => {
+          const start = Math.min(a, b, buf.length);
+          const end = Math.min(Math.max(a, b), buf.length);
+          const expected = referenceSum(
+            Uint8Array.from([initial >> 8, initial & 0xff, ...buf.subarray(start, end)]),
+          );
+          expect(onesComplementSum(buf, start, end, initial)).toBe(expected);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
   it("is split-invariant at even offsets", () => {
     fc.assert(
       fc.property(fc.uint8Array({ minLength: 2, maxLength: 400 }), fc.nat(), (buf, n) => {

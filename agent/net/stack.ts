@@ -24,9 +24,10 @@ export interface ProtocolHandler {
    * One inbound datagram for this protocol, already addressed to us and not a fragment.
    * `payload` is the transport segment (IP header stripped, trimmed to the IP total length);
    * `packet` is the whole IP packet, for handlers that must quote it in an ICMP error.
-   * Both are views into the caller's buffer: copy what must outlive the call.
+   * Both are views into the caller's buffer: copy what must outlive the call,
+   * unless `owned` says the buffer was handed over (NetStack.input).
    */
-  input(h: Ipv4Header, payload: Uint8Array, now: number, packet: Uint8Array): void;
+  input(h: Ipv4Header, payload: Uint8Array, now: number, packet: Uint8Array, owned: boolean): void;
   /** Called from NetStack.tick(), for retransmission and other timers. */
   tick?(now: number): void;
 }
@@ -98,8 +99,12 @@ export class NetStack {
     this.handlers.set(protocol, handler);
   }
 
-  /** One inbound IPv4 packet from the tunnel. Never throws: bad input is counted and dropped. */
-  input(packet: Uint8Array, now: number): void {
+  /**
+   * One inbound IPv4 packet from the tunnel. Never throws: bad input is counted and dropped.
+   * `owned`: the caller gives the buffer away (WireGuard's freshly decrypted packets), so
+   * handlers may keep views into it instead of copying (TCP's in-order data).
+   */
+  input(packet: Uint8Array, now: number, owned = false): void {
     this.counters.received++;
     const h = parseIpv4(packet);
     if (!h) {
@@ -125,7 +130,7 @@ export class NetStack {
     }
     this.counters.delivered++;
     try {
-      handler.input(h, trimmed.subarray(h.headerLength), now, trimmed);
+      handler.input(h, trimmed.subarray(h.headerLength), now, trimmed, owned);
     } catch (err) {
       this.counters.handlerErrors++;
       this.lastHandlerError = err;

@@ -136,7 +136,7 @@ export async function startPeer(config: PeerConfig, options: StartPeerOptions = 
           socket.send(a.data, a.endpoint.port, a.endpoint.host, onSendDone);
           break;
         case "deliver":
-          stack.input(a.packet, now());
+          stack.input(a.packet, now(), true);
           break;
         case "handshake-complete":
           emit({ event: "handshake-complete", peer: a.peer, role: a.role });

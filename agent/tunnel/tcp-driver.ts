@@ -39,14 +39,22 @@ export class TcpDriver {
       },
       now,
       config: { mss },
+      onAckDeferred: () => setImmediate(this.flushAcks),
     });
     stack.registerProtocol(6, {
-      input: (h, payload, now) => {
-        this.tcp.input(h, payload, now);
+      input: (h, payload, now, _packet, owned) => {
+        this.tcp.input(h, payload, now, owned);
         this.kick();
       },
     });
   }
+
+  /** After the poll phase: every datagram libuv read in one go has been through the stack. */
+  private readonly flushAcks = (): void => {
+    if (this.stopped) return;
+    this.tcp.flushAcks(this.now());
+    this.kick();
+  };
 
   /** Re-arms the timer for the earliest deadline. Cheap when nothing moved. */
   kick(): void {

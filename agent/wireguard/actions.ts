@@ -48,6 +48,7 @@ export type Action =
   /** Send these bytes to this endpoint (UDP or any other datagram path). */
   | { readonly type: "send"; readonly peer: string; readonly endpoint: Endpoint; readonly data: Uint8Array }
   /** A decrypted inner IP packet, already trimmed to its IP total length and allowed-IPs checked. */
+  /** `packet` is fresh decrypted memory that passes to the receiver: it may keep it without copying. */
   | { readonly type: "deliver"; readonly peer: string; readonly packet: Uint8Array }
   /** The input was rejected; nothing else happened. */
   | { readonly type: "drop"; readonly reason: DropReason; readonly peer?: string }

@@ -26,7 +26,7 @@ describe("ByteRing", () => {
 
   it("grows its block on demand up to the capacity, keeping order across the wrap", () => {
     const r = new ByteRing(100_000);
-    expect(r.allocated).toBe(16 * 1024);
+    expect(r.allocated).toBe(0);
     const a = Uint8Array.from({ length: 10_000 }, (_, i) => i & 0xff);
     r.write(a);
     r.discard(9_000);
@@ -41,6 +41,23 @@ describe("ByteRing", () => {
     expect([...out.subarray(1000, 11_000)]).toEqual([...a]);
     expect(Buffer.from(out.subarray(11_000)).equals(Buffer.from(big))).toBe(true);
     expect(r.write(new Uint8Array(50_000))).toBe(100_000 - 71_000);
+  });
+
+  it("holds no block while empty, and starts small again after draining", () => {
+    const r = new ByteRing(256 * 1024);
+    r.write(new Uint8Array(100));
+    expect(r.allocated).toBe(4 * 1024);
+    r.discard(0);
+    expect(r.allocated).toBe(4 * 1024);
+    r.discard(100);
+    expect(r.allocated).toBe(0);
+    expect(r.length).toBe(0);
+    r.copyTo(new Uint8Array(0), 0, 0, 0);
+    expect(r.write(Uint8Array.of(9, 8, 7))).toBe(3);
+    const out = new Uint8Array(3);
+    r.copyTo(out, 0, 0, 3);
+    expect([...out]).toEqual([9, 8, 7]);
+    expect(new ByteRing(100).write(new Uint8Array(100))).toBe(100);
   });
 
   it("rejects out-of-range reads and discards", () => {

@@ -60,7 +60,25 @@ export interface ConnectionHost {
   established(conn: TcpConnection): void;
   /** The control block is gone; forget the 4-tuple. */
   released(conn: TcpConnection): void;
+  /**
+   * Our earliest deadline moved earlier than `queuedAt`: queue a tick() for
+   * `at` (and set queuedAt). Later deadlines are not reported: the queued
+   * tick comes early, finds nothing due, and the host re-queues us.
+   */
+  schedule(conn: TcpConnection, at: number): void;
+  /**
+   * Asks to send the ACK for in-order data at the end of the current receive
+   * batch instead of now (the host then calls flushAck()). False: ACK now.
+   */
+  deferAck(conn: TcpConnection): boolean;
 }
+
+/**
+ * Most bytes one coalesced ACK may cover, in segments. Also the slow-start
+ * increase one ACK may earn (RFC 3465's L), so coalesced ACKs open the window
+ * as fast as one ACK per two segments would.
+ */
+const MAX_STRETCH_SEGMENTS = 16;
 
 export interface TcpEndpoints {
   readonly localIp: number;
@@ -177,12 +195,18 @@ export class TcpConnection implements TcpEndpoints {
   private discardInput = false;
   private ackNow = false;
   private unackedBytes = 0;
+  /** An ACK is owed at the end of the receive batch (ConnectionHost.deferAck). */
+  private ackDeferred = false;
+  /** The segment being processed sits in a buffer we may keep (input()'s `owned`). */
+  private inputOwned = false;
   /** Start of the latest out-of-order arrival, reported first in SACK blocks. */
   private lastOooSeq = 0;
   private delAckAt = UNARMED;
   private timeWaitAt = UNARMED;
 
   // ---- lifecycle ----
+  /** The deadline the host's timer queue holds for us, or Infinity (see ConnectionHost.schedule). */
+  queuedAt = UNARMED;
   private establishedPending = false;
   private closeReason: TcpCloseReason | undefined;
   private closeEmitted = false;
@@ -310,6 +334,7 @@ export class TcpConnection implements TcpEndpoints {
     // Transmit only: app callbacks never run inside write(), so a writer that
     // loops on write() from onWritable cannot be re-entered mid-loop.
     if (n > 0 && isSynchronized(this.st)) this.transmit(this.host.now());
+    this.syncTimers();
     return n;
   }
 
@@ -334,6 +359,7 @@ export class TcpConnection implements TcpEndpoints {
         return;
     }
     this.transmit(this.host.now());
+    this.syncTimers();
   }
 
   /** Full close: end() and throw away anything the peer still sends (it is acknowledged, not delivered). */
@@ -343,6 +369,7 @@ export class TcpConnection implements TcpEndpoints {
     this.rcvQueued = 0;
     this.end();
     if (isSynchronized(this.st)) this.transmit(this.host.now());
+    this.syncTimers();
   }
 
   /** Resets the connection (RST) and drops all buffered data. */
@@ -367,6 +394,7 @@ export class TcpConnection implements TcpEndpoints {
     // Also after a graceful close: data that arrived before it is still owed to the app.
     this.dispatch();
     if (!this.isClosed()) this.transmit(this.host.now());
+    this.syncTimers();
   }
 
   // ================================================================ driven by the layer
@@ -379,6 +407,7 @@ export class TcpConnection implements TcpEndpoints {
     this.offeredWindowScale = true;
     this.rcvShift = windowShiftFor(this.config.receiveBufferSize);
     this.sendSyn(now, false);
+    this.syncTimers();
   }
 
   /** Passive open from a listener's SYN: answers SYN-ACK. */
@@ -388,6 +417,7 @@ export class TcpConnection implements TcpEndpoints {
     this.sndNxt = seqAdd(this.iss, 1);
     this.sndMax = this.sndNxt;
     this.sendSyn(now, true);
+    this.syncTimers();
   }
 
   /** Earliest time tick() has work to do, or Infinity. */
@@ -407,14 +437,25 @@ export class TcpConnection implements TcpEndpoints {
     if (now >= this.persistAt) this.onPersistTimeout(now);
     if (now >= this.delAckAt) this.ackNow = true;
     this.afterEvent(now);
+    this.syncTimers();
   }
 
-  input(seg: TcpSegment, now: number): void {
+  /** `owned`: seg.payload's buffer is ours to keep, so in-order data is queued without a copy. */
+  input(seg: TcpSegment, now: number, owned = false): void {
     if (this.isClosed()) return;
+    this.inputOwned = owned;
     this.stats.segmentsReceived++;
     if (this.st === "SYN-SENT") this.inputSynSent(seg, now);
     else this.inputSynchronized(seg, now);
     if (!this.isClosed()) this.afterEvent(now);
+    this.syncTimers();
+  }
+
+  /** Tells the host when our earliest deadline moved earlier than the one it holds. */
+  syncTimers(): void {
+    if (this.isClosed()) return;
+    const d = this.nextDeadline;
+    if (d < this.queuedAt) this.host.schedule(this, d);
   }
 
   // ======================================================================== handshake
@@ -708,8 +749,9 @@ export class TcpConnection implements TcpEndpoints {
     } else {
       this.dupAcks = 0;
       if (this.cwnd < this.ssthresh) {
-        // RFC 3465 appropriate byte counting with L = 2 SMSS.
-        this.cwnd += Math.min(acked, 2 * mss);
+        // RFC 3465 appropriate byte counting, with L raised from 2 SMSS to the
+        // stretch our own coalesced ACKs may have.
+        this.cwnd += Math.min(acked, MAX_STRETCH_SEGMENTS * mss);
       } else {
         this.bytesAckedInCa += acked;
         if (this.bytesAckedInCa >= this.cwnd) {
@@ -764,8 +806,8 @@ export class TcpConnection implements TcpEndpoints {
   private receiveText(seq: number, payload: Uint8Array, now: number): void {
     this.stats.bytesReceived += payload.length;
     if (seq === this.rcvNxt) {
-      // Copied because the packet buffer belongs to the caller.
-      if (!this.discardInput) this.enqueueForApp(payload.slice());
+      // Copied unless the packet buffer was handed to us (see input()).
+      if (!this.discardInput) this.enqueueForApp(this.inputOwned ? payload : payload.slice());
       this.rcvNxt = seqAdd(this.rcvNxt, payload.length);
       if (!this.ooo.isEmpty) {
         this.rcvNxt = this.ooo.drain(this.rcvNxt, (chunk) => this.enqueueForApp(chunk));
@@ -773,8 +815,15 @@ export class TcpConnection implements TcpEndpoints {
         this.ackNow = true;
       }
       this.unackedBytes += payload.length;
-      if (this.unackedBytes >= 2 * this.effMss) this.ackNow = true;
-      else if (this.delAckAt === UNARMED) this.delAckAt = now + this.config.delayedAckMs;
+      if (this.unackedBytes >= 2 * this.effMss) {
+        // One ACK per two segments, as RFC 9293 asks, costs the receiver a
+        // seal and a send per ACK and the sender an open per ACK. Segments
+        // arrive in batches (one read of the UDP socket), so the ACK waits for
+        // the end of the batch, covering up to MAX_STRETCH_SEGMENTS, like
+        // Linux's ACKs after GRO.
+        if (this.unackedBytes >= MAX_STRETCH_SEGMENTS * this.effMss || !this.deferAck(now))
+          this.ackNow = true;
+      } else if (this.delAckAt === UNARMED) this.delAckAt = now + this.config.delayedAckMs;
     } else {
       this.stats.outOfOrderSegments++;
       if (this.ooo.insert(seq, payload)) this.lastOooSeq = seq;
@@ -782,6 +831,25 @@ export class TcpConnection implements TcpEndpoints {
       // Immediate duplicate ACK drives the peer's fast retransmit.
       this.ackNow = true;
     }
+  }
+
+  private deferAck(now: number): boolean {
+    if (this.ackDeferred) return true;
+    if (!this.host.deferAck(this)) return false;
+    this.ackDeferred = true;
+    // If the batch never ends (a host bug), the delayed-ACK timer still sends it.
+    if (this.delAckAt === UNARMED) this.delAckAt = now + this.config.delayedAckMs;
+    return true;
+  }
+
+  /** The receive batch is over: send the ACK deferred during it, unless a segment already carried it. */
+  flushAck(now: number): void {
+    if (!this.ackDeferred) return;
+    this.ackDeferred = false;
+    if (this.isClosed()) return;
+    if (this.unackedBytes > 0) this.ackNow = true;
+    this.transmit(now);
+    this.syncTimers();
   }
 
   private enqueueForApp(chunk: Uint8Array): void {

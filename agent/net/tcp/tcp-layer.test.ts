@@ -249,6 +249,35 @@ describe("data transfer and close", () => {
     expect(pair.b.connectionCount).toBe(0);
   });
 
+  it("keeps one timer queue: hundreds of TIME-WAIT blocks leave the next deadline exact and expire on time", () => {
+    const pair = makePair({ configA: { mslMs: 10_000 }, configB: { mslMs: 10_000 } });
+    const waiting: TcpConnection[] = [];
+    let firstAt = 0;
+    for (let i = 0; i < 300; i++) {
+      const { client, server } = connectPair(pair, 1000 + i);
+      client.end();
+      pair.net.runUntil(() => server.state === "CLOSE-WAIT", 1000);
+      server.end();
+      pair.net.runUntil(() => client.state === "TIME-WAIT", 1000);
+      if (i === 0) firstAt = pair.net.now;
+      waiting.push(client);
+    }
+    // Each TIME-WAIT lasts 2*MSL from its start; the earliest is the first connection's. The
+    // queue may wake earlier (a deadline that moved later is re-queued when it fires), never later.
+    expect(pair.a.connectionCount).toBe(300);
+    expect(pair.a.nextDeadline).toBeLessThanOrEqual(firstAt + 20_000);
+    const { client: busy, server: busyServer } = connectPair(pair, 2000);
+    const sink = new Sink(busyServer);
+    busy.write(enc.encode("still works"));
+    pair.net.runUntil(() => sink.bytes === 11, 1000);
+    expect(sink.text()).toBe("still works");
+    expect(waiting[0]!.state).toBe("TIME-WAIT");
+    pair.net.runUntil(() => waiting[0]!.state === "CLOSED", 30_000);
+    expect(pair.net.now).toBeLessThanOrEqual(firstAt + 20_000 + 1);
+    pair.net.runUntil(() => waiting.every((c) => c.state === "CLOSED"), 30_000);
+    expect(pair.a.connectionCount).toBe(1);
+  });
+
   it("close() discards what the peer sends afterwards but still acknowledges it", () => {
     const pair = makePair();
     const { client, server } = connectPair(pair);

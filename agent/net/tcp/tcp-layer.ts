@@ -10,6 +10,7 @@ import { randomBytes } from "node:crypto";
 import type { Ipv4Header } from "../ipv4.ts";
 import { resolveTcpConfig, type TcpConfig } from "./config.ts";
 import { type ConnectionHost, TcpConnection } from "./connection.ts";
+import { DeadlineHeap } from "./deadline-heap.ts";
 import {
   encodeTcpPacket,
   type OutgoingSegment,
@@ -32,6 +33,13 @@ export interface TcpLayerOptions {
   /** Source of initial sequence numbers and ephemeral ports; crypto-random unless a test injects one. */
   readonly randomUint32?: () => number;
   readonly config?: Partial<TcpConfig>;
+  /**
+   * Set by a driver that can tell when a batch of received packets is over:
+   * called when the first ACK of a batch is deferred, and the driver then
+   * calls flushAcks() once the batch is done (the agent: setImmediate, after
+   * libuv's read of the UDP socket). Without it every ACK goes out at once.
+   */
+  readonly onAckDeferred?: () => void;
 }
 
 export interface TcpLayerStats {
@@ -104,6 +112,25 @@ export class TcpLayer {
   /** remote IP -> (remote port, local port) -> connection: numeric keys, so demux allocates nothing. */
   private readonly byRemote = new Map<number, Map<number, TcpConnection>>();
   private readonly all = new Set<TcpConnection>();
+  /**
+   * When each connection wants tick(). An entry is stale once its time is not
+   * the connection's queuedAt any more (it was re-queued earlier, or fired).
+   */
+  private readonly timers = new DeadlineHeap<TcpConnection>();
+  private readonly due: TcpConnection[] = [];
+  private readonly onAckDeferred: (() => void) | undefined;
+  private ackQueue: TcpConnection[] = [];
+  private ackFlushing: TcpConnection[] = [];
+  private readonly deferAck = (conn: TcpConnection): boolean => {
+    if (this.onAckDeferred === undefined) return false;
+    this.ackQueue.push(conn);
+    if (this.ackQueue.length === 1) this.onAckDeferred();
+    return true;
+  };
+  private readonly schedule = (conn: TcpConnection, at: number): void => {
+    conn.queuedAt = at;
+    this.timers.push(at, conn);
+  };
   private readonly listeners = new Map<number, TcpListener>();
   private readonly rst: OutgoingSegment = {
     srcIp: 0,
@@ -122,6 +149,16 @@ export class TcpLayer {
     this.clock = opts.now ?? (() => performance.now());
     this.random = opts.randomUint32 ?? cryptoUint32;
     this.config = resolveTcpConfig(opts.config);
+    this.onAckDeferred = opts.onAckDeferred;
+  }
+
+  /** Sends the ACKs deferred during the receive batch that just ended (see onAckDeferred). */
+  flushAcks(now: number): void {
+    const q = this.ackQueue;
+    this.ackQueue = this.ackFlushing;
+    this.ackFlushing = q;
+    for (const conn of q) conn.flushAck(now);
+    q.length = 0;
   }
 
   /** Live control blocks, including ones in TIME-WAIT. */
@@ -154,8 +191,8 @@ export class TcpLayer {
     return conn;
   }
 
-  /** The IPv4 stack's entry point for protocol 6. */
-  input(h: Ipv4Header, payload: Uint8Array, now: number): void {
+  /** The IPv4 stack's entry point for protocol 6; `owned`: the payload's buffer is ours to keep. */
+  input(h: Ipv4Header, payload: Uint8Array, now: number, owned = false): void {
     this.stats.segmentsReceived++;
     const r = parseTcpSegment(payload, h.src, h.dst);
     if (!r.ok) {
@@ -178,7 +215,7 @@ export class TcpLayer {
     const seg = r.segment;
     const conn = this.lookup(h.src, seg.srcPort, seg.dstPort);
     if (conn !== undefined) {
-      conn.input(seg, now);
+      conn.input(seg, now, owned);
       return;
     }
     const listener = this.listeners.get(seg.dstPort);
@@ -190,19 +227,32 @@ export class TcpLayer {
   }
 
   tick(now: number): void {
-    for (const conn of this.all) {
-      if (conn.nextDeadline <= now) conn.tick(now);
+    // Take everything due first, then run it: a connection that re-queues itself
+    // for `now` waits for the next tick instead of spinning this loop.
+    const t = this.timers;
+    const due = this.due;
+    while (t.size > 0 && t.topAt <= now) {
+      const at = t.topAt;
+      const conn = t.topItem;
+      t.pop();
+      if (at !== conn.queuedAt) continue;
+      conn.queuedAt = Number.POSITIVE_INFINITY;
+      due.push(conn);
     }
+    for (const conn of due) {
+      // Queued for an earlier deadline that has since moved later: nothing is due yet.
+      if (conn.nextDeadline <= now) conn.tick(now);
+      else conn.syncTimers();
+    }
+    due.length = 0;
   }
 
   /** Earliest time any connection needs tick(), or Infinity: lets a driver sleep exactly as long as it may. */
   get nextDeadline(): number {
-    let next = Number.POSITIVE_INFINITY;
-    for (const conn of this.all) {
-      const d = conn.nextDeadline;
-      if (d < next) next = d;
-    }
-    return next;
+    const t = this.timers;
+    // Drop stale entries so the answer is a real deadline (or one that moved later: an early wake-up).
+    while (t.size > 0 && (t.topAt !== t.topItem.queuedAt || t.topItem.isClosed())) t.pop();
+    return t.topAt;
   }
 
   // ---------------------------------------------------------------- internals
@@ -244,6 +294,8 @@ export class TcpLayer {
         if (listener.isOpen) listener.onAccept(c);
         else c.abort();
       },
+      schedule: this.schedule,
+      deferAck: this.deferAck,
       released: (c) => {
         if (pendingAccept && listener !== undefined) {
           pendingAccept = false;
