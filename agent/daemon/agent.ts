@@ -738,10 +738,13 @@ export class Agent extends EventEmitter<AgentEvents> {
       return;
     }
     this.counters.udpOut++;
-    this.socket.send(data, e.port, e.host, (err) => {
-      if (err) this.counters.udpSendErrors++;
-    });
+    this.socket.send(data, e.port, e.host, this.afterUdpSend);
   }
+
+  /** One callback for every send: a closure per datagram was garbage on the hottest path. */
+  private readonly afterUdpSend = (err: Error | null): void => {
+    if (err) this.counters.udpSendErrors++;
+  };
 
   private relaySend(peer: string, data: Uint8Array): void {
     const relay = this.peers.get(peer)?.relay;
