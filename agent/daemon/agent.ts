@@ -107,7 +107,14 @@ interface PeerEntry {
   keepaliveArmed: boolean;
   /** When we last sent this peer our endpoints (call-me-maybe). */
   lastCallMeMaybeAt: number;
+  /** Our latest handshake initiation to this peer and when it left (see resendInitiationOnRelay). */
+  lastInitiation: Uint8Array | null;
+  lastInitiationAt: number;
 }
+
+/** WireGuard's REKEY_TIMEOUT: an initiation older than this has been superseded by a retry. */
+const INITIATION_FRESH_MS = 5_000;
+const MESSAGE_INITIATION = 1;
 
 /**
  * Two agents that learn of each other at the same moment would both start a
@@ -215,6 +222,7 @@ export class Agent extends EventEmitter<AgentEvents> {
     callMeMaybeSent: 0,
     callMeMaybeReceived: 0,
     networkChanges: 0,
+    initiationsResentOnRelay: 0,
   };
 
   constructor(private readonly opts: AgentOptions) {
@@ -501,6 +509,8 @@ export class Agent extends EventEmitter<AgentEvents> {
         passiveUntil: !peerTriedUs && this.publicKeyB64 > info.publicKey ? now + GLARE_WAIT_MS : 0,
         keepaliveArmed: false,
         lastCallMeMaybeAt: Number.NEGATIVE_INFINITY,
+        lastInitiation: null,
+        lastInitiationAt: Number.NEGATIVE_INFINITY,
       };
       entry.paths.setCandidates(candidates);
       this.peers.set(info.cluster, entry);
@@ -595,6 +605,7 @@ export class Agent extends EventEmitter<AgentEvents> {
     relay.on("open", () => {
       entry.paths.setRelayOpen(true);
       this.log.debug("relay open", { peer });
+      this.resendInitiationOnRelay(peer, entry);
     });
     relay.on("close", (code) => {
       entry.paths.setRelayOpen(false);
@@ -709,9 +720,29 @@ export class Agent extends EventEmitter<AgentEvents> {
     else this.udpSend(arrival.from, data);
   }
 
+  /**
+   * The relay opens a moment after we learn of a peer, usually after our first
+   * handshake initiation went out on UDP only. Behind a NAT that UDP cannot
+   * cross (symmetric NAT, UDP blocked) that initiation is lost, and WireGuard
+   * would retry only after REKEY_TIMEOUT (5 s). So the same initiation is sent
+   * again on the relay as soon as it opens: the same bytes, not a new
+   * handshake, so the responder sees at most a duplicate it ignores.
+   */
+  private resendInitiationOnRelay(peer: string, entry: PeerEntry): void {
+    const init = entry.lastInitiation;
+    if (init === null || Date.now() - entry.lastInitiationAt >= INITIATION_FRESH_MS) return;
+    if (this.device.peerStats(peer).hasSession || this.settings.relayMode === "never") return;
+    this.counters.initiationsResentOnRelay++;
+    this.relaySend(peer, init);
+  }
+
   private route(peer: string, data: Uint8Array, now: number): void {
     const entry = this.peers.get(peer);
     if (!entry) return;
+    if (data.length > 0 && data[0] === MESSAGE_INITIATION) {
+      entry.lastInitiation = data;
+      entry.lastInitiationAt = now;
+    }
     if (this.settings.relayMode === "always") {
       this.relaySend(peer, data);
       return;
