@@ -29,16 +29,31 @@ const DATA = 1024;
 const AD = 66624;
 const PAGE = 65536;
 
-interface Exports {
-  memory: WebAssembly.Memory;
+/** The module's exports (see wasm/gen.mjs for what each does). */
+export interface WasmAeadExports {
+  memory: { readonly buffer: ArrayBuffer; grow(pages: number): number };
   seal(adLength: number, length: number): void;
   open(adLength: number, length: number): number;
   chacha20(counter: number, length: number): void;
   poly1305(length: number): void;
 }
 
-const wasm = new WebAssembly.Instance(new WebAssembly.Module(Buffer.from(WASM_BASE64, "base64")), {})
-  .exports as unknown as Exports;
+/**
+ * The slice of the WebAssembly JS API used here. Node has it as a global, but
+ * the project's lib (ES2023, no DOM) and @types/node 20 do not declare it.
+ */
+interface WebAssemblyApi {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { exports: unknown };
+}
+const { Module, Instance } = (globalThis as unknown as { WebAssembly: WebAssemblyApi }).WebAssembly;
+
+/** A fresh, separate instance of the committed module (synchronous); this file's functions share one. */
+export function instantiateWasmAead(): WasmAeadExports {
+  return new Instance(new Module(Buffer.from(WASM_BASE64, "base64")), {}).exports as WasmAeadExports;
+}
+
+const wasm = instantiateWasmAead();
 let mem = new Uint8Array(wasm.memory.buffer);
 
 /** Makes room for `adLength` bytes of associated data at AD (grows the memory; rare). */
