@@ -9,17 +9,19 @@ import {
 import { xchacha20poly1305 } from "@noble/ciphers/chacha.js";
 import { type CryptoBackend, isAllZero, writeNonce } from "./backend.ts";
 import { blake2s256, blake2sKeyed, hkdfBlake2s, hmacBlake2s } from "./blake2s.ts";
-import { chachaPolyOpen, chachaPolySeal } from "./chacha20poly1305.ts";
+import { WASM_AEAD_MAX_MESSAGE, wasmOpen, wasmSeal } from "./wasm-aead.ts";
 
 const AEAD = "chacha20-poly1305";
 const TAG = 16;
 const KEY_CACHE_LIMIT = 512;
 /**
- * Up to this many plaintext bytes the AEAD runs in JS (./chacha20poly1305.ts):
- * createCipheriv's fixed ~5 us dominates small messages (handshake payloads,
- * keepalives), and JS is 4-6x faster there; OpenSSL wins from ~600 bytes.
+ * ChaCha20-Poly1305 runs in WebAssembly (./wasm-aead.ts) up to this many
+ * bytes, which covers every WireGuard message: createCipheriv costs ~6 us per
+ * 1424-byte packet (a fresh cipher object, update, final and getAuthTag each
+ * time), the wasm one ~1.8 us, copies included (`npm run bench -- aead`).
+ * Anything larger (never produced by the tunnel) goes to OpenSSL.
  */
-const SMALL_AEAD = 256;
+const WASM_AEAD_LIMIT = WASM_AEAD_MAX_MESSAGE;
 /** Shared by every cipher: node only reads it, and one object per packet is garbage we can skip. */
 const AEAD_OPTIONS = { authTagLength: TAG } as const;
 // Node's JWK import of an X25519 private key insists on an `x` member but
@@ -97,8 +99,8 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 }
 
 /**
- * The fast path on Node: OpenSSL does X25519 and bulk ChaCha20-Poly1305
- * (small messages use JS, see SMALL_AEAD). BLAKE2s
+ * The fast path on Node: OpenSSL does X25519, WebAssembly ChaCha20-Poly1305
+ * (see WASM_AEAD_LIMIT). BLAKE2s
  * (plain, keyed and HMAC) is ./blake2s.ts: handshake inputs are 32-150 bytes,
  * where createHash/createHmac setup costs more than the hashing (measured
  * ~1.7x slower), and OpenSSL 3.0 offers no keyed BLAKE2s through node:crypto.
@@ -139,9 +141,9 @@ export function createNodeCryptoBackend(): CryptoBackend {
     },
     aeadSeal(key, counter, plaintext, ad, out) {
       writeNonce(nonce, counter);
-      if (plaintext.length <= SMALL_AEAD) {
+      if (plaintext.length <= WASM_AEAD_LIMIT) {
         const dst = outputView(out, plaintext.length + TAG);
-        chachaPolySeal(key, nonce, plaintext, ad, dst);
+        wasmSeal(key, nonce, plaintext, ad, dst);
         return dst;
       }
       const cipher = createCipheriv(AEAD, key, nonce, AEAD_OPTIONS);
@@ -158,9 +160,10 @@ export function createNodeCryptoBackend(): CryptoBackend {
       const n = ciphertextWithTag.length - TAG;
       if (n < 0) return null;
       writeNonce(nonce, counter);
-      if (n <= SMALL_AEAD) {
+      if (n <= WASM_AEAD_LIMIT) {
+        // A fresh buffer when no `out`: the device hands decrypted packets on without copying.
         const dst = outputView(out, n);
-        return chachaPolyOpen(key, nonce, ciphertextWithTag, ad, dst) ? dst : null;
+        return wasmOpen(key, nonce, ciphertextWithTag, ad, dst) ? dst : null;
       }
       const decipher = createDecipheriv(AEAD, key, nonce, AEAD_OPTIONS);
       if (ad.length > 0) decipher.setAAD(ad, { plaintextLength: n });
