@@ -15,15 +15,24 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CreateClusterResponse } from "../../protocol/api.ts";
 import type { AgentProcess } from "../helpers/agent-process.ts";
 import { runTether } from "../helpers/run-cli.ts";
-import { buildNatLab, type NatLab, type SiteName } from "./nat-lab.ts";
+import { buildNatLab, type NatLab, PLATFORM_IP, type SiteName } from "./nat-lab.ts";
 import { pollUntil } from "./netns.ts";
 import { SINK_PORT } from "./tcp-services.ts";
 import { streamSha256 } from "./tcp-stream.ts";
 import { REPO_ROOT } from "./topology.ts";
 
 const MB = 1024 * 1024;
-/** The issue asks for 50 MB under loss; CI moves less (see the README), TETHER_NAT_LOSSY_MB=50 for all of it. */
-const LOSSY_MB = Number(process.env.TETHER_NAT_LOSSY_MB ?? 4);
+/**
+ * The issue asks for 50 MB under 5% loss and 50 ms delay; CI moves 3 MB (see the README),
+ * TETHER_NAT_LOSSY_MB=50 for all of it. Loss and a 100 ms round trip hold TCP to about 75 KB/s
+ * here (Mathis: MSS / RTT * 1.22 / sqrt(p)), so 3 MB keeps the scenario under a minute; 50 MB
+ * took 682 s in one run.
+ */
+const LOSSY_MB = Number(process.env.TETHER_NAT_LOSSY_MB ?? 3);
+/** One way, each direction: a round trip through site A's link gains twice this. */
+const LOSSY_DELAY_MS = 50;
+/** Room for the lossy transfer: at least 25 KB/s (it is slow: loss and a 100 ms round trip). */
+const LOSSY_TRANSFER_MS = 120_000 + LOSSY_MB * 40_000;
 const EXPOSED_SINK = 7000;
 
 interface Row {
@@ -111,6 +120,15 @@ async function sendFromSiteA(port: number, bytes: number, seed: string, timeoutM
   return JSON.parse(line) as { bytes: number; answer: string; seconds: number };
 }
 
+/** `ping -c 5` from site A to the platform address; the average round trip. */
+async function pingPlatformFromSiteA(): Promise<{ avgMs: number; received: number }> {
+  const out = await lab.sites.a.ns.run("ping", ["-n", "-q", "-c", "5", "-i", "0.2", PLATFORM_IP], 30_000);
+  const avg = /= [\d.]+\/([\d.]+)\//.exec(out);
+  const received = /(\d+) received/.exec(out);
+  if (!avg || !received) throw new Error(`unexpected ping output: ${out}`);
+  return { avgMs: Number(avg[1]), received: Number(received[1]) };
+}
+
 beforeAll(async () => {
   // Mappings that idle for 25 s die: the agents' keepalives must come sooner.
   lab = await buildNatLab({ udpTimeoutSeconds: 25 });
@@ -128,7 +146,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   if (rows.length > 0) {
-    const w = [24, 44, 14];
+    const w = [24, 50, 30];
     const line = (r: Row) =>
       `| ${r.scenario.padEnd(w[0]!)} | ${r.measure.padEnd(w[1]!)} | ${r.value.padEnd(w[2]!)} | ${r.target}`;
     console.log(
@@ -295,37 +313,77 @@ describe("NAT traversal in network namespaces", () => {
     record("5 agent restart", "spawn -> direct again (hub side)", ms(directMs), "");
   }, 120_000);
 
-  it("6. 5% loss on site A's link: a transfer through forward -> expose arrives byte-exact", async () => {
-    const spoke = spokes[0]!;
-    const port = await forwardFromHub(`${spoke.cluster}:${EXPOSED_SINK}`);
-    // Loss in the kernel, both directions, on the internet side of site A (iptables statistic).
-    const rules = [
-      ["FORWARD", "-i", lab.sites.a.inetIf],
-      ["FORWARD", "-o", lab.sites.a.inetIf],
-    ];
-    const loss = ["-m", "statistic", "--mode", "random", "--probability", "0.05", "-j", "DROP"];
-    for (const r of rules) await lab.inet.run("iptables", ["-I", ...r, ...loss]);
-    try {
-      const bytes = LOSSY_MB * MB;
-      const done = await sendFromSiteA(port, bytes, "nat-lossy", 1_200_000);
-      expect(done.answer).toBe(`${bytes} ${streamSha256("nat-lossy", bytes)}`);
-      const counted = await lab.inet.run("iptables", ["-L", "FORWARD", "-v", "-n", "-x"]);
-      const dropped = [...counted.matchAll(/^\s*(\d+)\s+\d+\s+DROP.*statistic/gm)].reduce(
-        (n, m) => n + Number(m[1]),
-        0,
-      );
-      expect(dropped).toBeGreaterThan(0);
-      record(
-        "6 5% loss",
-        `${LOSSY_MB} MB forward -> expose`,
-        `byte-exact, ${(LOSSY_MB / done.seconds).toFixed(2)} MB/s`,
-        "byte-exact",
-      );
-      record("6 5% loss", "packets dropped by the lossy link", String(dropped), "");
-    } finally {
-      for (const r of rules) await lab.inet.exec("iptables", ["-D", ...r, ...loss]);
-    }
-  }, 1_300_000);
+  it(
+    "6. 5% loss and 50 ms delay on site A's link: a transfer through forward -> expose arrives byte-exact",
+    async () => {
+      // Run alone (-t "5%"), the scenarios before it have not made a spoke.
+      const spoke = spokes[0] ?? (await newSpoke());
+      await timeUntilPath(hub, spoke.cluster, "direct", performance.now(), 30_000);
+      const port = await forwardFromHub(`${spoke.cluster}:${EXPOSED_SINK}`);
+      const scenario = "6 5% loss, 50 ms delay";
+      const plainPing = await pingPlatformFromSiteA();
+      const plainHub = await hub.ping({ target: spoke.cluster, count: 5, intervalMs: 200 });
+      // Delay in user space (link-delay.py; no netem here): 50 ms each way, on every packet between
+      // site A's router and the rest of the lab. Loss in the kernel, both directions, on the internet
+      // side of site A (iptables statistic); with the delay on, the site's packets are forwarded
+      // through the delay element, so these rules see its traffic with the platform too.
+      const rules = [
+        ["FORWARD", "-i", lab.sites.a.inetIf],
+        ["FORWARD", "-o", lab.sites.a.inetIf],
+      ];
+      const loss = ["-m", "statistic", "--mode", "random", "--probability", "0.05", "-j", "DROP"];
+      await lab.delayLink("a", LOSSY_DELAY_MS);
+      try {
+        // Round trips through the delayed link, measured before the loss is switched on.
+        const delayedPing = await pingPlatformFromSiteA();
+        const delayedHub = await hub.ping({ target: spoke.cluster, count: 5, intervalMs: 200 });
+        for (const r of rules) await lab.inet.run("iptables", ["-I", ...r, ...loss]);
+        const bytes = LOSSY_MB * MB;
+        const done = await sendFromSiteA(port, bytes, "nat-lossy", LOSSY_TRANSFER_MS);
+        expect(done.answer).toBe(`${bytes} ${streamSha256("nat-lossy", bytes)}`);
+        const pathAfter = await peerPath(hub, spoke.cluster);
+        const counted = await lab.inet.run("iptables", ["-L", "FORWARD", "-v", "-n", "-x"]);
+        const dropped = [...counted.matchAll(/^\s*(\d+)\s+\d+\s+DROP.*statistic/gm)].reduce(
+          (n, m) => n + Number(m[1]),
+          0,
+        );
+        expect(dropped).toBeGreaterThan(0);
+        const delayed = await lab.linkDelayCounters("a");
+        expect(delayed.fromSite).toBeGreaterThan(0);
+        expect(delayed.toSite).toBeGreaterThan(0);
+        const rtt = (r: { rttMs: { avg: number } | null }) => (r.rttMs ? `${r.rttMs.avg.toFixed(1)}` : "-");
+        record(
+          scenario,
+          "ping site A -> platform, avg (no delay / delay)",
+          `${plainPing.avgMs.toFixed(1)} / ${delayedPing.avgMs.toFixed(1)} ms`,
+          `+${2 * LOSSY_DELAY_MS} ms`,
+        );
+        record(
+          scenario,
+          "hub -> spoke tunnel ping, avg (no delay / delay)",
+          `${rtt(plainHub)} / ${rtt(delayedHub)} ms`,
+          `+${2 * LOSSY_DELAY_MS} ms`,
+        );
+        record(
+          scenario,
+          `${LOSSY_MB} MB forward -> expose (path after: ${pathAfter})`,
+          `byte-exact, ${(LOSSY_MB / done.seconds).toFixed(3)} MB/s, ${done.seconds.toFixed(1)} s`,
+          "byte-exact",
+        );
+        record(scenario, "packets dropped by the lossy link", String(dropped), "");
+        record(
+          scenario,
+          "delay element: from site / to site / dropped",
+          `${delayed.fromSite} / ${delayed.toSite} / ${delayed.dropped}`,
+          "both > 0",
+        );
+      } finally {
+        for (const r of rules) await lab.inet.exec("iptables", ["-D", ...r, ...loss]);
+        await lab.delayLink("a", null);
+      }
+    },
+    LOSSY_TRANSFER_MS + 120_000,
+  );
 
   it("2. one side behind symmetric NAT: the relay carries the traffic and stays usable", async () => {
     await lab.setNat("a", "symmetric");
