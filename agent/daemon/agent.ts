@@ -112,6 +112,10 @@ interface PeerEntry {
   lastInitiationAt: number;
 }
 
+function isInitiation(datagram: Uint8Array): boolean {
+  return datagram.length > 0 && datagram[0] === MESSAGE_INITIATION;
+}
+
 /** WireGuard's REKEY_TIMEOUT: an initiation older than this has been superseded by a retry. */
 const INITIATION_FRESH_MS = 5_000;
 const MESSAGE_INITIATION = 1;
@@ -669,7 +673,10 @@ export class Agent extends EventEmitter<AgentEvents> {
     for (const a of actions) {
       switch (a.type) {
         case "send":
-          if (forced) this.sendOn(a.peer, forced, a.data);
+          // A probe pins its packet to one path, but a handshake initiation it triggers (no
+          // session yet) must race on every path: pinned to a direct candidate behind a NAT that
+          // drops it, every 5 s retry was lost the same way and the relay never carried one.
+          if (forced && !isInitiation(a.data)) this.sendOn(a.peer, forced, a.data);
           else if (arrival) this.reply(a.peer, a.endpoint, a.data, arrival);
           else this.route(a.peer, a.data, now);
           break;
@@ -739,7 +746,7 @@ export class Agent extends EventEmitter<AgentEvents> {
   private route(peer: string, data: Uint8Array, now: number): void {
     const entry = this.peers.get(peer);
     if (!entry) return;
-    if (data.length > 0 && data[0] === MESSAGE_INITIATION) {
+    if (isInitiation(data)) {
       entry.lastInitiation = data;
       entry.lastInitiationAt = now;
     }

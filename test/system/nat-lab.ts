@@ -71,6 +71,9 @@ export interface Site {
   readonly inetIf: string;
   /** The router's interface toward "inet". */
   readonly wanIf: string;
+  /** The site's own interface toward its router, and its address there (renumberSite changes it). */
+  readonly lanIf: string;
+  ip: string;
   nat: NatKind;
 }
 
@@ -84,6 +87,12 @@ export interface NatLab {
   setNat(site: SiteName, kind: NatKind): Promise<void>;
   /** Drops all UDP through the site's router, both ways, as a strict firewall would. */
   blockUdp(site: SiteName, blocked: boolean): Promise<void>;
+  /**
+   * Moves the site to another address on its LAN (as a laptop moving networks, or a DHCP
+   * renumbering would): every NAT mapping and TCP connection made from the old address is dead,
+   * and new ones get new mappings. Running processes keep their sockets.
+   */
+  renumberSite(site: SiteName, ip: string): Promise<void>;
   /**
    * Delays every packet between the site's router and the rest of the lab (platform, STUN, the
    * other site; UDP, TCP, ICMP) by delayMs in each direction, so a round trip gains 2 * delayMs.
@@ -138,7 +147,9 @@ export async function buildNatLab(opts: NatLabOptions = {}): Promise<NatLab> {
     await run("ip", ["link", "set", rootIf, "up"]);
     await inet.run("ip", ["addr", "add", "198.18.255.2/30", "dev", inetRootIf]);
     await inet.run("ip", ["link", "set", inetRootIf, "up"]);
-    await run("ip", ["route", "add", `${PLATFORM_IP}/32`, "via", "198.18.255.2", "dev", rootIf]);
+    // replace, not add: a lab that just ended may still hold the old route while the kernel
+    // finishes tearing its namespaces down (tens of seconds on this kernel).
+    await run("ip", ["route", "replace", `${PLATFORM_IP}/32`, "via", "198.18.255.2", "dev", rootIf]);
 
     const sites = {} as Record<SiteName, Site>;
     for (const [i, name] of (["a", "b"] as const).entries()) {
@@ -146,7 +157,10 @@ export async function buildNatLab(opts: NatLabOptions = {}): Promise<NatLab> {
       const router = await lab.createNamespace(`r${name}`);
       const ns = await lab.createNamespace(`s${name}`);
       const wan = await lab.connect(inet, `198.18.${n}.1/24`, router, `198.18.${n}.2/24`);
-      await lab.connect(router, `${ROUTER_LAN_IP}/24`, ns, `${SITE_IP}/24`);
+      const lan = await lab.connect(router, `${ROUTER_LAN_IP}/24`, ns, `${SITE_IP}/24`);
+      // Deleting the first address of a subnet would delete the others with it; renumberSite needs
+      // the new one to stay (it is added before the old one goes).
+      await ns.run("sysctl", ["-qw", `net.ipv4.conf.${lan.ifB}.promote_secondaries=1`]);
       await router.run("sysctl", ["-qw", "net.ipv4.ip_forward=1"]);
       await router.run("ip", ["route", "add", "default", "via", `198.18.${n}.1`]);
       await ns.run("ip", ["route", "add", "default", "via", ROUTER_LAN_IP]);
@@ -193,6 +207,8 @@ export async function buildNatLab(opts: NatLabOptions = {}): Promise<NatLab> {
         publicIp: `198.18.${n}.2`,
         inetIf: wan.ifA,
         wanIf: wan.ifB,
+        lanIf: lan.ifB,
+        ip: SITE_IP,
         nat: opts.nat?.[name] ?? "eim",
       };
       await router.run("iptables", ["-t", "nat", "-A", "POSTROUTING", ...masquerade(site, site.nat)]);
@@ -258,6 +274,13 @@ export async function buildNatLab(opts: NatLabOptions = {}): Promise<NatLab> {
           "-j",
           "DROP",
         ]);
+      },
+      async renumberSite(name, ip) {
+        const site = sites[name];
+        await site.ns.run("ip", ["addr", "add", `${ip}/24`, "dev", site.lanIf]);
+        await site.ns.run("ip", ["addr", "del", `${site.ip}/24`, "dev", site.lanIf]);
+        await site.ns.run("ip", ["route", "replace", "default", "via", ROUTER_LAN_IP]);
+        site.ip = ip;
       },
       async delayLink(name, delayMs) {
         await removeDelay(name);

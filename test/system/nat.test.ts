@@ -80,19 +80,22 @@ async function peerPath(a: AgentProcess, peer: string): Promise<string> {
   return (await a.status()).peers.find((p) => p.cluster === peer)?.path ?? "absent";
 }
 
+/** Writes every agent's log to test-artifacts/ and rethrows with `a`'s view of its peers. */
+async function failWithLogs(err: Error, a: AgentProcess): Promise<never> {
+  const st = await a.status().catch(() => null);
+  const view = st && { endpoints: st.endpoints, peers: st.peers, counters: st.counters };
+  mkdirSync(join(REPO_ROOT, "test-artifacts"), { recursive: true });
+  for (const x of [hub, ...spokes])
+    writeFileSync(join(REPO_ROOT, "test-artifacts", `nat-${x.cluster}.log`), x.log());
+  throw new Error(`${err.message}\n${a.cluster} status: ${JSON.stringify(view)}`);
+}
+
 /** Milliseconds from `since` until `a` reports `path` to `peer` (polled every 50 ms). */
 async function timeUntilPath(a: AgentProcess, peer: string, path: string, since: number, timeoutMs: number) {
   await pollUntil(`${a.cluster} -> ${peer} on ${path}`, async () => (await peerPath(a, peer)) === path, {
     tries: Math.ceil(timeoutMs / 50),
     intervalMs: 50,
-  }).catch(async (err: Error) => {
-    const st = await a.status().catch(() => null);
-    const view = st && { endpoints: st.endpoints, peers: st.peers, counters: st.counters };
-    mkdirSync(join(REPO_ROOT, "test-artifacts"), { recursive: true });
-    for (const x of [hub, ...spokes])
-      writeFileSync(join(REPO_ROOT, "test-artifacts", `nat-${x.cluster}.log`), x.log());
-    throw new Error(`${err.message}\n${a.cluster} status: ${JSON.stringify(view)}`);
-  });
+  }).catch((err: Error) => failWithLogs(err, a));
   return performance.now() - since;
 }
 
@@ -163,6 +166,12 @@ afterAll(async () => {
     );
   }
   if (!lab) return;
+  // TETHER_NAT_LOGS=1 keeps every agent's log (test-artifacts/nat-*.log) even when all pass.
+  if (process.env.TETHER_NAT_LOGS && hub) {
+    mkdirSync(join(REPO_ROOT, "test-artifacts"), { recursive: true });
+    for (const x of [hub, ...spokes])
+      writeFileSync(join(REPO_ROOT, "test-artifacts", `nat-${x.cluster}.log`), x.log());
+  }
   for (const a of spokes) await a.stop(true).catch(() => {});
   await hub?.stop(true).catch(() => {});
   await lab.cleanup();
@@ -271,8 +280,12 @@ describe("NAT traversal in network namespaces", () => {
   }, 240_000);
 
   it("5. an agent restarts: same identity, online and direct again", async () => {
+    // Run alone (-t "agent restarts"), the scenarios before it have not made a spoke.
+    if (spokes.length === 0) await newSpoke();
     const old = spokes.shift()!;
+    await timeUntilPath(hub, old.cluster, "direct", performance.now(), 30_000);
     const st = await old.status();
+    const oldEndpoint = (await hub.status()).peers.find((p) => p.cluster === old.cluster)!.endpoint;
     await old.stop();
     const t0 = performance.now();
     const again = await lab.startAgent("b", {
@@ -294,22 +307,32 @@ describe("NAT traversal in network namespaces", () => {
       },
       { tries: 400, intervalMs: 50 },
     );
-    // The hub must be talking to the new process: a session made after the restart, then direct.
-    // (Its old direct endpoint is the dead process's NAT mapping; "direct" there proves nothing.)
-    await pollUntil(
-      "hub has a session with the restarted agent",
+    // The hub must be talking to the new process, and "direct" must mean its new mapping: the old
+    // direct endpoint is the dead process's NAT mapping (the new one has a new port), where a
+    // "direct" path proves nothing. A fresh process has no handshake until it makes one.
+    const sessionMs = await pollUntil(
+      "the restarted agent has a session with the hub",
       async () => {
-        const p = (await hub.status()).peers.find((x) => x.cluster === old.cluster);
-        const age = p?.lastHandshakeAgeSeconds;
-        return age !== null && age !== undefined && age * 1000 <= performance.now() - t0 + 500;
+        const p = (await again.status()).peers.find((x) => x.cluster === "hq");
+        return p?.lastHandshakeAgeSeconds !== null && p?.lastHandshakeAgeSeconds !== undefined
+          ? performance.now() - t0
+          : false;
       },
       { tries: 400, intervalMs: 50 },
-    );
-    const directMs = await timeUntilPath(hub, old.cluster, "direct", t0, 30_000);
+    ).catch((err: Error) => failWithLogs(err, again));
+    const directMs = await pollUntil(
+      "hub direct to the restarted agent's new mapping",
+      async () => {
+        const v = (await hub.status()).peers.find((p) => p.cluster === old.cluster);
+        return v?.path === "direct" && v.endpoint !== oldEndpoint ? performance.now() - t0 : false;
+      },
+      { tries: 600, intervalMs: 50 },
+    ).catch((err: Error) => failWithLogs(err, hub));
     const ping = await hub.ping({ target: old.cluster, count: 3, intervalMs: 100 });
     expect(ping.received).toBe(3);
     record("5 agent restart", "spawn -> agent up", ms(upMs), "");
     record("5 agent restart", "spawn -> online in the API", ms(onlineMs), "<= 5 s");
+    record("5 agent restart", "spawn -> new session with the hub", ms(sessionMs), "");
     record("5 agent restart", "spawn -> direct again (hub side)", ms(directMs), "");
   }, 120_000);
 
@@ -384,6 +407,55 @@ describe("NAT traversal in network namespaces", () => {
     },
     LOSSY_TRANSFER_MS + 120_000,
   );
+
+  it("7. the network changes under a running agent: it notices, carries on over the relay, and punches a new hole", async () => {
+    const spoke = spokes[0] ?? (await newSpoke());
+    await timeUntilPath(hub, spoke.cluster, "direct", performance.now(), 30_000);
+    const oldEndpoint = (await hub.status()).peers.find((p) => p.cluster === spoke.cluster)!.endpoint;
+    const changesBefore = (await spoke.status()).counters.networkChanges ?? 0;
+    const scenario = "7 network change at site B";
+    const t0 = performance.now();
+    // Every mapping and connection site B had (direct path, relay socket) now leads to an address
+    // that is gone; the agent's UDP socket (bound to any address) keeps running.
+    await lab.renumberSite("b", "192.168.1.3");
+    const noticedMs = await pollUntil(
+      "the spoke notices its network changed",
+      async () =>
+        ((await spoke.status()).counters.networkChanges ?? 0) > changesBefore
+          ? performance.now() - t0
+          : false,
+      { tries: 200, intervalMs: 50 },
+    );
+    // First answered ping from the hub, on whatever path works first.
+    let firstPath = "";
+    const reachMs = await pollUntil(
+      "the hub reaches the spoke again",
+      async () => {
+        const r = await hub.ping({ target: spoke.cluster, count: 1, timeoutMs: 500 });
+        if (r.received !== 1) return false;
+        firstPath = r.probes[0]?.path ?? "";
+        return performance.now() - t0;
+      },
+      { tries: 60, intervalMs: 0 },
+    );
+    // Direct again, through a new hole: the router mapped the new address to a new public port.
+    const directMs = await pollUntil(
+      "direct again on a new mapping",
+      async () => {
+        const v = (await hub.status()).peers.find((p) => p.cluster === spoke.cluster);
+        return v?.path === "direct" && v.endpoint !== oldEndpoint ? performance.now() - t0 : false;
+      },
+      { tries: 600, intervalMs: 50 },
+    );
+    const view = (await hub.status()).peers.find((p) => p.cluster === spoke.cluster)!;
+    expect(view.endpoint?.startsWith(`${lab.sites.b.publicIp}:`)).toBe(true);
+    const after = await hub.ping({ target: spoke.cluster, count: 5, intervalMs: 100 });
+    expect(after.received).toBe(5);
+    expect(after.probes.every((p) => p.path === "direct")).toBe(true);
+    record(scenario, "address change -> agent notices", ms(noticedMs), "fast");
+    record(scenario, `address change -> hub reaches spoke (${firstPath})`, ms(reachMs), "");
+    record(scenario, "address change -> direct on a new mapping", ms(directMs), "");
+  }, 120_000);
 
   it("2. one side behind symmetric NAT: the relay carries the traffic and stays usable", async () => {
     await lab.setNat("a", "symmetric");
