@@ -194,6 +194,12 @@ export interface HeartbeatResponse {
   valuesVersion: string;
   /** The agent's address as the platform saw it, paired with its UDP port; null when unknown. */
   observedEndpoint: string | null;
+  /**
+   * Present while a cluster this agent may peer with was just created and its agent has not
+   * registered yet: the platform asks for the next heartbeat after this many seconds (agents
+   * use the smaller of it and their own interval), so the new peer is learnt quickly.
+   */
+  heartbeatSeconds?: number;
 }
 
 export interface NetmapPeer {

@@ -191,6 +191,8 @@ export class Agent extends EventEmitter<AgentEvents> {
   private selfIp = 0;
   private tick: NodeJS.Timeout | null = null;
   private heartbeatTimer: NodeJS.Timeout | null = null;
+  /** The interval the platform last asked for (HeartbeatResponse.heartbeatSeconds), or Infinity. */
+  private platformHeartbeatMs = Number.POSITIVE_INFINITY;
   private netmapVersion = "";
   private valuesVersion = "";
   private lastHeartbeatAt: number | null = null;
@@ -377,7 +379,7 @@ export class Agent extends EventEmitter<AgentEvents> {
 
   private scheduleHeartbeat(): void {
     if (this.stopped) return;
-    const every = this.opts.heartbeatMs ?? 5_000;
+    const every = Math.min(this.opts.heartbeatMs ?? 5_000, this.platformHeartbeatMs);
     this.heartbeatTimer = setTimeout(() => {
       this.heartbeat().finally(() => this.scheduleHeartbeat());
     }, every);
@@ -424,6 +426,11 @@ export class Agent extends EventEmitter<AgentEvents> {
         },
       });
       this.observedEndpoint = typeof res.observedEndpoint === "string" ? res.observedEndpoint : null;
+      // The platform asks for quicker heartbeats while a new peer is awaited (never below 1 s).
+      this.platformHeartbeatMs =
+        typeof res.heartbeatSeconds === "number" && res.heartbeatSeconds >= 1
+          ? res.heartbeatSeconds * 1000
+          : Number.POSITIVE_INFINITY;
       this.platformReachable = true;
       this.lastHeartbeatAt = Date.now();
       if (res.netmapVersion !== this.netmapVersion) await this.syncNetmap();

@@ -9,6 +9,7 @@ import {
   REGISTER_FAILURE_WINDOW_SECONDS,
   type RegisterResponse,
 } from "../../protocol/api.ts";
+import { AWAITING_HEARTBEAT_SECONDS, hasAwaitedPeer } from "../agents/awaiting-peers.ts";
 import { endpointSchema, observedEndpoint } from "../agents/endpoint.ts";
 import { buildNetmap, contentVersion } from "../agents/netmap.ts";
 import { findClusterRecord } from "../clusters/records.ts";
@@ -74,6 +75,16 @@ async function effectiveValuesYaml(c: Context<AppEnv>, cluster: string): Promise
 async function netmapFor(c: Context<AppEnv>, cluster: string): Promise<Netmap> {
   const config = await loadConfig(c.var.db);
   return buildNetmap(c.var.db, cluster, config.peering, c.var.now);
+}
+
+/** True while a peer this agent may talk to was just created and has no agent yet (see awaiting-peers.ts). */
+async function peerAwaited(c: Context<AppEnv>, cluster: string): Promise<boolean> {
+  const { db, now } = c.var;
+  const [config, [self]] = await Promise.all([
+    loadConfig(db),
+    db.select({ local: clusters.local }).from(clusters).where(eq(clusters.name, cluster)),
+  ]);
+  return hasAwaitedPeer(db, cluster, self?.local ?? false, config.peering, now);
 }
 
 /** PSK guessing is capped per cluster: after too many recent failures every attempt waits out the window. */
@@ -221,11 +232,16 @@ export const agentRoutes = new Hono<AppEnv>()
         .set({ phase: "Initialized", reason: "", message: "" })
         .where(eq(clusters.name, cluster)),
     ]);
-    const [netmap, values] = await Promise.all([netmapFor(c, cluster), effectiveValuesYaml(c, cluster)]);
+    const [netmap, values, awaited] = await Promise.all([
+      netmapFor(c, cluster),
+      effectiveValuesYaml(c, cluster),
+      peerAwaited(c, cluster),
+    ]);
     const body: HeartbeatResponse = {
       netmapVersion: netmap.version,
       valuesVersion: await contentVersion(values),
       observedEndpoint: observed,
+      ...(awaited ? { heartbeatSeconds: AWAITING_HEARTBEAT_SECONDS } : {}),
     };
     return c.json(body);
   })
