@@ -62,8 +62,11 @@ async function addCluster(name: string, local = false): Promise<string> {
   return r.body.psk;
 }
 
-/** A new spoke cluster and its agent at `site`, exposing the sink service there. */
-async function newSpoke(site: SiteName = "b"): Promise<AgentProcess> {
+/**
+ * A new spoke cluster and its agent at `site`, exposing the sink service there. `startAfterMs`:
+ * how long after creating the cluster its agent starts (a user copying the connect command).
+ */
+async function newSpoke(site: SiteName = "b", startAfterMs = 0): Promise<AgentProcess> {
   const name = `site-${site}-${++spokeCount}`;
   const psk = await addCluster(name);
   const values = `expose:\n  - { port: ${EXPOSED_SINK}, target: "127.0.0.1:${SINK_PORT}" }\n`;
@@ -71,6 +74,7 @@ async function newSpoke(site: SiteName = "b"): Promise<AgentProcess> {
     annotations: { "loft.sh/agent-values": values },
   });
   expect(r.status).toBe(200);
+  if (startAfterMs > 0) await new Promise((res) => setTimeout(res, startAfterMs));
   const a = await lab.startAgent(site, { cluster: name, psk, heartbeatSeconds: 5 });
   spokes.push(a);
   return a;
@@ -179,7 +183,12 @@ afterAll(async () => {
 
 describe("NAT traversal in network namespaces", () => {
   it("1. both sites behind endpoint-independent NAT: hole punching makes the path direct", async () => {
-    const spoke = await newSpoke();
+    // Connect Cluster: the cluster is created, then its agent starts once someone runs the command
+    // (here 6 s later, more than one heartbeat). Meanwhile the platform has the hub heartbeat every
+    // second (a peer is awaited), so it learns of the spoke within a second of its registration.
+    // An agent started within one heartbeat of its cluster's creation waits up to that heartbeat
+    // (5 s) more: the hub has not heard of the cluster yet.
+    const spoke = await newSpoke("b", 6_000);
     const t0 = performance.now();
     const [hubSide, spokeSide] = await Promise.all([
       timeUntilPath(hub, spoke.cluster, "direct", t0, 30_000),
