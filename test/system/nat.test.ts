@@ -103,6 +103,18 @@ async function timeUntilPath(a: AgentProcess, peer: string, path: string, since:
   return performance.now() - since;
 }
 
+/** Milliseconds from `since` until the hub is direct to `peer` on an endpoint other than `old` (a new mapping). */
+async function timeUntilNewDirect(peer: string, old: string | null, since: number): Promise<number> {
+  return pollUntil(
+    `hub -> ${peer} direct on a new mapping`,
+    async () => {
+      const v = (await hub.status()).peers.find((p) => p.cluster === peer);
+      return v?.path === "direct" && v.endpoint !== old ? performance.now() - since : false;
+    },
+    { tries: 600, intervalMs: 50 },
+  ).catch((err: Error) => failWithLogs(err, hub));
+}
+
 async function forwardFromHub(to: string): Promise<number> {
   const r = await runTether(["--json", "agent", "forward", to, "--state", hub.stateDir]);
   expect(r.code, r.stderr).toBe(0);
@@ -329,14 +341,7 @@ describe("NAT traversal in network namespaces", () => {
       },
       { tries: 400, intervalMs: 50 },
     ).catch((err: Error) => failWithLogs(err, again));
-    const directMs = await pollUntil(
-      "hub direct to the restarted agent's new mapping",
-      async () => {
-        const v = (await hub.status()).peers.find((p) => p.cluster === old.cluster);
-        return v?.path === "direct" && v.endpoint !== oldEndpoint ? performance.now() - t0 : false;
-      },
-      { tries: 600, intervalMs: 50 },
-    ).catch((err: Error) => failWithLogs(err, hub));
+    const directMs = await timeUntilNewDirect(old.cluster, oldEndpoint, t0);
     const ping = await hub.ping({ target: old.cluster, count: 3, intervalMs: 100 });
     expect(ping.received).toBe(3);
     record("5 agent restart", "spawn -> agent up", ms(upMs), "");
@@ -448,14 +453,7 @@ describe("NAT traversal in network namespaces", () => {
       { tries: 60, intervalMs: 0 },
     );
     // Direct again, through a new hole: the router mapped the new address to a new public port.
-    const directMs = await pollUntil(
-      "direct again on a new mapping",
-      async () => {
-        const v = (await hub.status()).peers.find((p) => p.cluster === spoke.cluster);
-        return v?.path === "direct" && v.endpoint !== oldEndpoint ? performance.now() - t0 : false;
-      },
-      { tries: 600, intervalMs: 50 },
-    );
+    const directMs = await timeUntilNewDirect(spoke.cluster, oldEndpoint, t0);
     const view = (await hub.status()).peers.find((p) => p.cluster === spoke.cluster)!;
     expect(view.endpoint?.startsWith(`${lab.sites.b.publicIp}:`)).toBe(true);
     const after = await hub.ping({ target: spoke.cluster, count: 5, intervalMs: 100 });
