@@ -17,6 +17,7 @@
 import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
 import { chacha20poly1305 } from "@noble/ciphers/chacha.js";
 import { wasmOpen, wasmSeal } from "../agent/wireguard/crypto/wasm-aead.ts";
+import { interleavedRounds, median, opsPerSecond, pairedRatio } from "./interleaved-rounds.ts";
 
 const SIZES = [1424, 64];
 const ROUNDS = 7;
@@ -88,34 +89,16 @@ function step(impl: Impl, op: Op, size: number): () => void {
   return run;
 }
 
-/** Runs `run` in batches until `ms` elapse; returns operations per second. */
-function rate(run: () => void, ms: number): number {
-  let n = 0;
-  const start = performance.now();
-  let elapsed = 0;
-  while (elapsed < ms) {
-    for (let i = 0; i < 64; i++) run();
-    n += 64;
-    elapsed = performance.now() - start;
-  }
-  return (n * 1000) / elapsed;
-}
-
 const name = (impl: Impl, op: Op, size: number) => `${impl} ${op} ${size}`;
 const contenders: Record<string, () => void> = {};
 for (const size of SIZES)
   for (const op of OPS) for (const impl of IMPLS) contenders[name(impl, op, size)] = step(impl, op, size);
 
 // Warm-up (lets V8 tier the wasm and JS up before anything is measured).
-for (const run of Object.values(contenders)) rate(run, ROUND_MS / 2);
+for (const run of Object.values(contenders)) opsPerSecond(run, ROUND_MS / 2);
 
-const samples: Record<string, number[]> = {};
-for (const k of Object.keys(contenders)) samples[k] = [];
-for (let r = 0; r < ROUNDS; r++)
-  for (const [k, run] of Object.entries(contenders)) samples[k]!.push(rate(run, ROUND_MS));
-
-const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
-const paired = (k: string, base: string) => median(samples[k]!.map((v, i) => v / samples[base]![i]!));
+const samples = interleavedRounds(contenders, ROUNDS, () => ROUND_MS);
+const paired = (k: string, base: string) => pairedRatio(samples, k, base);
 
 const fmt = (n: number) => Math.round(n).toLocaleString("en-US").padStart(11);
 console.log(

@@ -18,6 +18,7 @@ import {
   Device,
   generatePrivateKey,
 } from "../agent/wireguard/index.ts";
+import { interleavedRounds, median, pairedRatio } from "./interleaved-rounds.ts";
 
 const PACKET_BYTES = 1420;
 const ROUNDS = 7;
@@ -47,19 +48,6 @@ function devices(crypto: CryptoBackend) {
 function sendOf(actions: Action[]): Uint8Array {
   for (const x of actions) if (x.type === "send") return x.data;
   throw new Error(`expected a send, got ${JSON.stringify(actions.map((x) => x.type))}`);
-}
-
-/** Runs `step` in batches until `ms` elapse; returns operations per second. */
-function rate(step: () => void, ms: number): number {
-  let n = 0;
-  const start = performance.now();
-  let elapsed = 0;
-  while (elapsed < ms) {
-    for (let i = 0; i < 64; i++) step();
-    n += 64;
-    elapsed = performance.now() - start;
-  }
-  return (n * 1000) / elapsed;
 }
 
 function transportStep(crypto: CryptoBackend): () => void {
@@ -116,19 +104,10 @@ const contenders: Record<string, () => void> = {
   "handshakes, node-crypto": handshakeStep(node),
   "handshakes, noble": handshakeStep(noble),
 };
-const samples: Record<string, number[]> = {};
-for (const name of Object.keys(contenders)) samples[name] = [];
-for (let r = 0; r < ROUNDS; r++) {
-  for (const [name, step] of Object.entries(contenders)) {
-    const slow = name.includes("noble");
-    samples[name]!.push(rate(step, slow ? ROUND_MS / 2 : ROUND_MS));
-  }
-}
-const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
+const samples = interleavedRounds(contenders, ROUNDS, (name) =>
+  name.includes("noble") ? ROUND_MS / 2 : ROUND_MS,
+);
 const med = (name: string) => median(samples[name]!);
-/** Ratios are taken per round (contenders ran back to back) and the median kept, so drift in machine load cancels. */
-const pairedRatio = (name: string, base: string) =>
-  median(samples[name]!.map((v, i) => v / samples[base]![i]!));
 
 const BARE = "bare node:crypto seal+open";
 const bare = med(BARE);
@@ -136,8 +115,8 @@ const viaNode = med("Device A->B, node-crypto");
 const viaNoble = med("Device A->B, noble");
 const hsNode = med("handshakes, node-crypto");
 const hsNoble = med("handshakes, noble");
-const nodeRatio = pairedRatio("Device A->B, node-crypto", BARE);
-const nobleRatio = pairedRatio("Device A->B, noble", BARE);
+const nodeRatio = pairedRatio(samples, "Device A->B, node-crypto", BARE);
+const nobleRatio = pairedRatio(samples, "Device A->B, noble", BARE);
 const fmt = (n: number) => Math.round(n).toLocaleString("en-US").padStart(10);
 const mbit = (pps: number) => `${((pps * PACKET_BYTES * 8) / 1e6).toFixed(0).padStart(6)} Mbit/s`;
 
