@@ -22,14 +22,19 @@ export const AWAITING_HEARTBEAT_SECONDS = 1;
 export async function hasAwaitedPeer(
   db: Db,
   self: string,
-  selfIsLocal: boolean,
   policy: PeeringPolicy,
   now: number,
 ): Promise<boolean> {
-  const rows = await db
-    .select({ name: clusters.name, local: clusters.local })
-    .from(clusters)
-    .leftJoin(agents, and(eq(agents.cluster, clusters.name), eq(agents.revoked, false)))
-    .where(and(isNull(agents.cluster), gt(clusters.createdAt, now - AWAITING_WINDOW_MS)));
-  return rows.some((r) => r.name !== self && (policy === "mesh" || selfIsLocal || r.local));
+  const rows = (
+    await db
+      .select({ name: clusters.name, local: clusters.local })
+      .from(clusters)
+      .leftJoin(agents, and(eq(agents.cluster, clusters.name), eq(agents.revoked, false)))
+      .where(and(isNull(agents.cluster), gt(clusters.createdAt, now - AWAITING_WINDOW_MS)))
+  ).filter((r) => r.name !== self);
+  // Nearly always none: then the policy and our own role never need looking up.
+  if (rows.length === 0) return false;
+  if (policy === "mesh" || rows.some((r) => r.local)) return true;
+  const [me] = await db.select({ local: clusters.local }).from(clusters).where(eq(clusters.name, self));
+  return me?.local ?? false;
 }

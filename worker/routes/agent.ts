@@ -77,16 +77,6 @@ async function netmapFor(c: Context<AppEnv>, cluster: string): Promise<Netmap> {
   return buildNetmap(c.var.db, cluster, config.peering, c.var.now);
 }
 
-/** True while a peer this agent may talk to was just created and has no agent yet (see awaiting-peers.ts). */
-async function peerAwaited(c: Context<AppEnv>, cluster: string): Promise<boolean> {
-  const { db, now } = c.var;
-  const [config, [self]] = await Promise.all([
-    loadConfig(db),
-    db.select({ local: clusters.local }).from(clusters).where(eq(clusters.name, cluster)),
-  ]);
-  return hasAwaitedPeer(db, cluster, self?.local ?? false, config.peering, now);
-}
-
 /** PSK guessing is capped per cluster: after too many recent failures every attempt waits out the window. */
 async function rejectWhileRateLimited(c: Context<AppEnv>, cluster: string): Promise<void> {
   const { db, now } = c.var;
@@ -232,10 +222,11 @@ export const agentRoutes = new Hono<AppEnv>()
         .set({ phase: "Initialized", reason: "", message: "" })
         .where(eq(clusters.name, cluster)),
     ]);
+    const config = await loadConfig(db);
     const [netmap, values, awaited] = await Promise.all([
-      netmapFor(c, cluster),
+      buildNetmap(db, cluster, config.peering, now),
       effectiveValuesYaml(c, cluster),
-      peerAwaited(c, cluster),
+      hasAwaitedPeer(db, cluster, config.peering, now),
     ]);
     const body: HeartbeatResponse = {
       netmapVersion: netmap.version,
