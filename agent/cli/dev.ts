@@ -1,14 +1,22 @@
 /**
  * `tether dev` (= `npm start`): a local platform on workerd with a local D1.
- * Ensures the bootstrap admin key, applies migrations, runs `wrangler dev`,
- * waits until /healthz answers, then prints how to use it. Signals are
- * forwarded so Ctrl-C stops wrangler (and its workerd) cleanly.
+ * Ensures the bootstrap admin key, applies migrations, starts the Worker,
+ * waits until /healthz answers, then prints how to use it. Ctrl-C (or SIGTERM)
+ * disposes the Worker, which stops workerd.
+ *
+ * The Worker is started through wrangler's programmatic `unstable_startWorker`
+ * rather than `wrangler dev`, because the CLI always opens V8 inspectors (one
+ * for wrangler, one in workerd) on loopback without authentication: any local
+ * user could attach and run code in the isolate that holds ADMIN_ACCESS_KEY and
+ * the D1 binding. The API lets us keep them closed unless `--inspect` asks.
+ * wrangler is pinned in package.json, so the "unstable" API cannot shift under us.
  */
-import type { ChildProcess } from "node:child_process";
 import { join } from "node:path";
 import type { CliIo } from "./context.ts";
 import { ensureDevVars } from "./dev-vars.ts";
-import { PROJECT_ROOT, runWrangler, spawnWrangler, wranglerEnv } from "./wrangler.ts";
+import { UsageError } from "./errors.ts";
+import { tightenTree } from "./private-files.ts";
+import { PROJECT_ROOT, runWrangler, wranglerEnv } from "./wrangler.ts";
 
 export interface DevOptions {
   port: number;
@@ -16,16 +24,29 @@ export interface DevOptions {
   persistTo?: string;
   /** A dotenv file with ADMIN_ACCESS_KEY to use instead of the project's .dev.vars. */
   varsFile?: string;
+  /** Open the devtools inspector (off by default: it is unauthenticated). */
+  inspect?: boolean;
   inspectorPort?: number;
   /** How long to wait for /healthz before giving up. */
   readyTimeoutMs?: number;
 }
 
 const DEFAULT_READY_TIMEOUT_MS = 120_000;
+const DEFAULT_PERSIST_DIR = ".wrangler/state";
 
 export async function runDev(opts: DevOptions, io: CliIo): Promise<number> {
+  if (opts.inspectorPort !== undefined && !opts.inspect) {
+    throw new UsageError("--inspector-port needs --inspect (the inspector is off by default)");
+  }
   const varsPath = opts.varsFile ?? join(PROJECT_ROOT, ".dev.vars");
-  const persist = opts.persistTo ? ["--persist-to", opts.persistTo] : [];
+  const persistDir = opts.persistTo ?? join(PROJECT_ROOT, DEFAULT_PERSIST_DIR);
+  const persist = ["--persist-to", persistDir];
+
+  // The local D1 and Durable Object files hold hashed secrets and every cluster's
+  // state; workerd and wrangler create them with the process umask, so make that
+  // private, and tighten what an older run left readable.
+  process.umask(0o077);
+  await tightenTree(persistDir);
 
   io.stderr(`[1/3] admin access key: checking ${varsPath}\n`);
   const vars = await ensureDevVars(varsPath);
@@ -47,54 +68,58 @@ export async function runDev(opts: DevOptions, io: CliIo): Promise<number> {
 
   const host = opts.ip === "0.0.0.0" || opts.ip === "::" ? "127.0.0.1" : opts.ip;
   const url = `http://${host.includes(":") ? `[${host}]` : host}:${opts.port}`;
-  io.stderr(`[3/3] starting wrangler dev on ${url}\n`);
-  const args = [
-    "dev",
-    "--ip",
-    opts.ip,
-    "--port",
-    String(opts.port),
-    "--show-interactive-dev-session=false",
-    ...persist,
-  ];
-  if (opts.varsFile) args.push("--env-file", opts.varsFile);
-  if (opts.inspectorPort !== undefined) args.push("--inspector-port", String(opts.inspectorPort));
-  const child = spawnWrangler(args, { env: wranglerEnv(), stdio: ["ignore", "pipe", "pipe"] });
-  forwardLines(child, io);
-  const exited = new Promise<number>((resolve) => {
-    child.on("exit", (code, signal) => resolve(code ?? (signal ? 128 + signalNumber(signal) : 1)));
-    child.on("error", () => resolve(1));
+  io.stderr(`[3/3] starting the Worker (workerd, local D1) on ${url}\n`);
+  if (opts.inspect) {
+    io.stderr(
+      `      devtools inspector ON at 127.0.0.1:${opts.inspectorPort ?? "(a free port)"}: ` +
+        "unauthenticated, any local user can attach\n",
+    );
+  }
+  // wrangler reads these from the environment; the local platform has no use for Request.cf.
+  Object.assign(process.env, wranglerEnv());
+  const { unstable_startWorker } = await import("wrangler");
+  const worker = await unstable_startWorker({
+    config: join(PROJECT_ROOT, "wrangler.toml"),
+    ...(opts.varsFile ? { envFiles: [opts.varsFile] } : {}),
+    dev: {
+      server: { hostname: opts.ip, port: opts.port },
+      inspector: opts.inspect ? { port: opts.inspectorPort } : false,
+      persist: persistDir,
+      watch: false,
+      logLevel: "log",
+    },
   });
 
   let stopping = false;
-  const stop = (signal: NodeJS.Signals) => {
-    // A second Ctrl-C means "now": don't wait for wrangler's graceful shutdown.
-    child.kill(stopping ? "SIGKILL" : signal);
+  let resolveStopped: () => void = () => {};
+  const stopped = new Promise<void>((r) => {
+    resolveStopped = r;
+  });
+  const stop = () => {
+    // A second Ctrl-C means "now": don't wait for a graceful shutdown.
+    if (stopping) process.exit(130);
     stopping = true;
+    resolveStopped();
   };
   process.on("SIGINT", stop);
   process.on("SIGTERM", stop);
   try {
-    const ready = await Promise.race<"ready" | "timeout" | "exited">([
+    const ready = await Promise.race<"ready" | "timeout" | "stopped">([
       waitForHealthy(url, opts.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS, () => stopping).then((ok) =>
         ok ? "ready" : "timeout",
       ),
-      exited.then(() => "exited"),
+      stopped.then(() => "stopped"),
     ]);
-    if (ready === "exited") {
-      if (stopping) return 0;
-      throw new Error(`wrangler dev exited before the platform answered ${url}/healthz`);
+    if (ready === "timeout") throw new Error(`the platform did not answer ${url}/healthz in time`);
+    if (ready === "ready") {
+      io.stdout(readyBanner(url, vars.key));
+      await stopped;
     }
-    if (ready === "timeout") {
-      child.kill("SIGTERM");
-      throw new Error(`the platform did not answer ${url}/healthz in time`);
-    }
-    io.stdout(readyBanner(url, vars.key));
-    const code = await exited;
-    return stopping ? 0 : code;
+    return 0;
   } finally {
     process.off("SIGINT", stop);
     process.off("SIGTERM", stop);
+    await worker.dispose();
   }
 }
 
@@ -127,23 +152,4 @@ async function waitForHealthy(url: string, timeoutMs: number, cancelled: () => b
     await new Promise((r) => setTimeout(r, 250));
   }
   return false;
-}
-
-function forwardLines(child: ChildProcess, io: CliIo): void {
-  for (const stream of [child.stdout, child.stderr]) {
-    let pending = "";
-    stream?.on("data", (chunk: Buffer) => {
-      pending += chunk.toString("utf8");
-      const lines = pending.split("\n");
-      pending = lines.pop() ?? "";
-      for (const line of lines) io.stderr(`[wrangler] ${line}\n`);
-    });
-    stream?.on("end", () => {
-      if (pending) io.stderr(`[wrangler] ${pending}\n`);
-    });
-  }
-}
-
-function signalNumber(signal: NodeJS.Signals): number {
-  return signal === "SIGINT" ? 2 : signal === "SIGKILL" ? 9 : 15;
 }

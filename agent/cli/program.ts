@@ -150,7 +150,11 @@ export function buildProgram(io: CliIo, onExitCode: (code: number) => void): Com
     .option("--ip <ip>", "address to listen on", "127.0.0.1")
     .option("--persist-to <dir>", "where local D1 and Durable Object state live (default .wrangler/state)")
     .option("--vars-file <path>", "dotenv file with ADMIN_ACCESS_KEY (default: .dev.vars in the project)")
-    .option("--inspector-port <port>", "devtools inspector port", intInRange(1, 65535))
+    .option(
+      "--inspect",
+      "open the Worker's devtools inspector on 127.0.0.1 (unauthenticated; off by default)",
+    )
+    .option("--inspector-port <port>", "devtools inspector port (with --inspect)", intInRange(1, 65535))
     .action(async (opts) => onExitCode(await runDev(opts, io)));
 
   return program;

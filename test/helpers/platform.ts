@@ -31,6 +31,8 @@ export interface StartPlatformOptions {
    * URL uses, reachable from the test process.
    */
   netns?: { name: string; host: string };
+  /** Extra `tether dev` arguments (e.g. `--inspect`). */
+  devArgs?: readonly string[];
 }
 
 export interface Platform {
@@ -48,6 +50,8 @@ export interface Platform {
    */
   restart(): Promise<void>;
   stop(): Promise<void>;
+  /** The process group of the running `tether dev` (it and workerd), for tests that inspect it. */
+  processGroup(): number | undefined;
 }
 
 const DEFAULT_READY_TIMEOUT_MS = 150_000;
@@ -59,7 +63,6 @@ export async function startPlatform(opts: StartPlatformOptions = {}): Promise<Pl
   const logFile = join(persistDir, "tether-dev.log");
   await writeFile(varsFile, `ADMIN_ACCESS_KEY=${adminKey}\n`, { mode: 0o600 });
   const port = opts.port ?? (await freePort());
-  const inspectorPort = await freePort();
   const url = `http://${opts.netns?.host ?? "127.0.0.1"}:${port}`;
 
   const spawnDev = (): RunningDev => {
@@ -76,8 +79,7 @@ export async function startPlatform(opts: StartPlatformOptions = {}): Promise<Pl
         join(persistDir, "state"),
         "--vars-file",
         varsFile,
-        "--inspector-port",
-        String(inspectorPort),
+        ...(opts.devArgs ?? []),
       ];
       // `ip netns exec` execs the command, so the child (and its group) stays the Node process.
       const [cmd, argv] = opts.netns
@@ -145,7 +147,7 @@ export async function startPlatform(opts: StartPlatformOptions = {}): Promise<Pl
     await stop();
     throw err;
   }
-  return { url, port, adminKey, persistDir, logFile, restart, stop };
+  return { url, port, adminKey, persistDir, logFile, restart, stop, processGroup: () => dev.child.pid };
 }
 
 interface RunningDev {
