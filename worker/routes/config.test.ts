@@ -98,6 +98,48 @@ describe("PUT /api/v1/config", () => {
     expect(await errorOf(res)).toMatchObject({ status: 400, code: "unsupported_media_type" });
   });
 
+  it("refuses JSON nested 800 levels deep with a clear 422, not a 500", async () => {
+    const body = `{"agentValues":{},"deep":${"[".repeat(800)}${"]".repeat(800)}}`;
+    const res = await call("PUT", "/api/v1/config", {
+      body,
+      headers: { "content-type": "application/json" },
+    });
+    expect(await errorOf(res)).toEqual({
+      status: 422,
+      code: "invalid_config",
+      message: "The platform config is refused: values nest deeper than 64 levels.",
+    });
+  });
+
+  it("refuses deep YAML with the limit as its message, not a stack overflow", async () => {
+    const res = await call("PUT", "/api/v1/config", {
+      body: `agentValues: {}
+deep: ${"[".repeat(800)}${"]".repeat(800)}
+`,
+      headers: yamlHeaders,
+    });
+    const error = await errorOf(res);
+    expect(error).toMatchObject({ status: 422, code: "invalid_yaml" });
+    // The column is where parsing gave up, somewhere inside the nest.
+    expect(error.message).toMatch(
+      /^The platform config is not a valid YAML map \(line 2, column \d+\): values nest deeper than 64 levels$/,
+    );
+  });
+
+  it("refuses agentValues whose aliases expand past 256 KiB, so no endpoint serves megabytes", async () => {
+    const items = Array.from({ length: 20_000 }, (_, i) => i % 10).join(",");
+    const aliases = Array.from({ length: 99 }, (_, i) => `  k${i}: *big`).join("\n");
+    const res = await call("PUT", "/api/v1/config/agent-values", {
+      body: `big: &big [${items}]\n${aliases.replaceAll("  k", "k")}\n`,
+      headers: yamlHeaders,
+    });
+    const error = await errorOf(res);
+    expect(error).toMatchObject({ status: 422, code: "invalid_yaml" });
+    expect(error.message).toContain("values expand to more than 256 KiB (anchors and aliases included)");
+    const after = await call("GET", "/api/v1/config/agent-values");
+    expect((await json<AgentValuesResponse>(after)).values).toEqual({});
+  });
+
   it("keeps the previous config when a PUT is rejected", async () => {
     await putConfig("agentValues: {}\nmarker: 1\n");
     await call("PUT", "/api/v1/config", { body: "peering: nope\n", headers: yamlHeaders });

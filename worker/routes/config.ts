@@ -14,6 +14,7 @@ import {
   saveConfigYaml,
   validateConfigValues,
 } from "../values/platform-config.ts";
+import { jsonBoundsProblem } from "../values/values-bounds.ts";
 
 function wantsYaml(c: Context<AppEnv>): boolean {
   if (c.req.query("format") === "yaml") return true;
@@ -40,6 +41,8 @@ function readValuesBody(c: Context<AppEnv>, what: string): { yaml: string | null
   if (!isValuesMap(value)) {
     throw new HttpError(422, "invalid_config", `${what} must be a JSON object.`);
   }
+  const tooBig = jsonBoundsProblem(value);
+  if (tooBig !== null) throw new HttpError(422, "invalid_config", `${what} is refused: ${tooBig}.`);
   return { yaml: null, values: value };
 }
 

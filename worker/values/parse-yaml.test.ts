@@ -76,3 +76,49 @@ describe("toYaml", () => {
     expect(parseYamlMap(toYaml(values))).toEqual({ ok: true, value: values });
   });
 });
+
+describe("parseYamlMap bounds", () => {
+  it("refuses an anchored list repeated by aliases past the expanded-size limit, naming the limit", () => {
+    // 20,000 items once (about 60 KB of text), then 99 aliases: 14 MB once expanded.
+    const items = Array.from({ length: 20_000 }, (_, i) => i % 10).join(",");
+    const aliases = Array.from({ length: 99 }, (_, i) => `k${i}: *big`).join("\n");
+    const text = `big: &big [${items}]\n${aliases}\n`;
+    expect(text.length).toBeLessThan(64 * 1024);
+    const result = parseYamlMap(text);
+    expect(result.ok).toBe(false);
+    if (!result.ok)
+      expect(result.problem.message).toBe(
+        "values expand to more than 256 KiB (anchors and aliases included)",
+      );
+  });
+
+  it("accepts aliases that stay within the limit", () => {
+    expect(parseYamlMap("base: &b {a: 1, b: [1, 2]}\nx: *b\ny: *b\n")).toEqual({
+      ok: true,
+      value: { base: { a: 1, b: [1, 2] }, x: { a: 1, b: [1, 2] }, y: { a: 1, b: [1, 2] } },
+    });
+  });
+
+  it("refuses nesting deeper than 64 levels with a clear message, not a stack overflow", () => {
+    const deep = `${"[".repeat(2000)}${"]".repeat(2000)}`;
+    const result = parseYamlMap(`a: ${deep}\n`);
+    expect(result.ok).toBe(false);
+    if (!result.ok) {
+      expect(result.problem.message).toBe("values nest deeper than 64 levels");
+      expect(result.problem.line).toBe(1);
+    }
+  });
+
+  it("accepts 63 levels of nesting below the top map", () => {
+    const result = parseYamlMap(`a: ${"[".repeat(63)}${"]".repeat(63)}\n`);
+    expect(result.ok).toBe(true);
+  });
+
+  it("counts depth through aliases", () => {
+    const inner = `${"[".repeat(40)}1${"]".repeat(40)}`;
+    const text = `a: &x ${inner}\nb: ${"[".repeat(40)}*x${"]".repeat(40)}\n`;
+    const result = parseYamlMap(text);
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.problem.message).toBe("values nest deeper than 64 levels");
+  });
+});

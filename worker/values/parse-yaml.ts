@@ -1,6 +1,7 @@
 import { LineCounter, parseDocument, stringify } from "yaml";
 import { HttpError } from "../http/errors.ts";
 import { isValuesMap, type ValuesMap } from "./helm-merge.ts";
+import { isParserStackOverflow, TOO_DEEP_MESSAGE, yamlBoundsProblem } from "./values-bounds.ts";
 
 export interface YamlProblem {
   message: string;
@@ -22,8 +23,20 @@ export function parseYamlMap(text: string): ParsedMap {
     const pos = first.linePos?.[0] ?? lineCounter.linePos(first.pos[0]);
     return {
       ok: false,
-      problem: { message: first.message.split("\n")[0] ?? first.message, line: pos.line, column: pos.col },
+      problem: {
+        message: isParserStackOverflow(first.message)
+          ? TOO_DEEP_MESSAGE
+          : (first.message.split("\n")[0] ?? first.message),
+        line: pos.line,
+        column: pos.col,
+      },
     };
+  }
+  // Checked on the document, before toJS: expanding an alias bomb or a deep nest is the harm.
+  const bounds = yamlBoundsProblem(doc);
+  if (bounds !== null) {
+    const pos = lineCounter.linePos(bounds.offset);
+    return { ok: false, problem: { message: bounds.message, line: pos.line, column: pos.col } };
   }
   let value: unknown;
   try {
