@@ -1,5 +1,6 @@
 /** Process entry for `bin/tether.js`: wires the CLI to the real process and sets the exit code. */
 import { runCli } from "./program.ts";
+import { terminalSafe } from "./terminal-safe.ts";
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
@@ -8,8 +9,9 @@ async function readStdin(): Promise<string> {
 }
 
 process.exitCode = await runCli(process.argv.slice(2), {
-  stdout: (text) => process.stdout.write(text),
-  stderr: (text) => process.stderr.write(text),
+  // Everything printed may carry text from the platform or from agents; see terminal-safe.ts.
+  stdout: (text) => process.stdout.write(terminalSafe(text)),
+  stderr: (text) => process.stderr.write(terminalSafe(text)),
   readStdin,
   stdinIsTty: process.stdin.isTTY === true,
   env: process.env,

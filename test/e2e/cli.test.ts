@@ -294,3 +294,31 @@ describe("tether CLI against a local platform", () => {
     expect(expectOneErrorLine(await runTether(["teleport"]), 2)).toBe("tether: unknown command 'teleport'");
   });
 });
+
+describe("terminal escapes from the platform", () => {
+  it("cluster get and list print control characters as visible \\u escapes, and --json stays exact", async () => {
+    const displayName = "Evil\u001b[2J\u001b]0;owned\u0007\rname\u009b31m";
+    const res = await fetch(`${platform.url}/api/v1/clusters`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${platform.adminKey}`, "content-type": "application/json" },
+      body: JSON.stringify({ name: "escapes", displayName }),
+    });
+    expect(res.status).toBe(201);
+    try {
+      for (const args of [
+        ["cluster", "get", "escapes"],
+        ["cluster", "list"],
+      ]) {
+        const r = expectOk(await tether(args));
+        for (const raw of ["\u001b", "\u0007", "\r", "\u009b"]) expect(r.stdout).not.toContain(raw);
+        expect(r.stdout).toContain("Evil\\u001b[2J\\u001b]0;owned\\u0007\\u000dname\\u009b31m");
+      }
+      const json = JSON.parse(expectOk(await tether(["cluster", "get", "escapes", "--json"])).stdout) as {
+        displayName: string;
+      };
+      expect(json.displayName).toBe(displayName);
+    } finally {
+      expectOk(await tether(["cluster", "delete", "escapes", "--yes"]));
+    }
+  });
+});
