@@ -16,6 +16,8 @@ export default defineConfig({
             "protocol/**/*.test.ts",
             "bench/**/*.test.ts",
             "scripts/**/*.test.ts",
+            // The web UI's pure helpers; the page itself is tested in chromium (test/e2e/ui.test.ts).
+            "worker/ui/browser/**/*.test.ts",
           ],
           testTimeout: 60_000,
           hookTimeout: 120_000,

@@ -24,6 +24,8 @@ export default defineConfig(async () => {
     test: {
       name: "workers",
       include: ["worker/**/*.test.ts", "durable-objects/**/*.test.ts"],
+      // Browser code: its unit tests run in the Node project.
+      exclude: ["worker/ui/browser/**"],
       setupFiles: ["./worker/test/apply-migrations.ts"],
       // All files share one D1 (one Miniflare per project); the platform config and the single
       // local cluster are global, so files take turns rather than racing over them.

@@ -2,9 +2,10 @@
 import type { ClusterStatus, PeerStatus } from "../../../protocol/api.ts";
 import { h } from "./dom.ts";
 
-export function ago(iso: string | null): string {
+/** "12 s ago", "3 min ago", … for an ISO time; `now` is the page's clock (epoch ms). */
+export function ago(iso: string | null, now: number = Date.now()): string {
   if (!iso) return "never";
-  const seconds = Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000));
+  const seconds = Math.max(0, Math.round((now - Date.parse(iso)) / 1000));
   if (seconds < 60) return `${seconds} s ago`;
   if (seconds < 3600) return `${Math.floor(seconds / 60)} min ago`;
   if (seconds < 86400) return `${Math.floor(seconds / 3600)} h ago`;
