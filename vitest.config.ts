@@ -11,7 +11,14 @@ export default defineConfig({
         test: {
           name: "node",
           environment: "node",
-          include: ["agent/**/*.test.ts", "protocol/**/*.test.ts", "bench/**/*.test.ts"],
+          include: [
+            "agent/**/*.test.ts",
+            "protocol/**/*.test.ts",
+            "bench/**/*.test.ts",
+            "scripts/**/*.test.ts",
+            // The web UI's pure helpers; the page itself is tested in chromium (test/e2e/ui.test.ts).
+            "worker/ui/browser/**/*.test.ts",
+          ],
           testTimeout: 60_000,
           hookTimeout: 120_000,
         },

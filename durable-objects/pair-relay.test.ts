@@ -2,7 +2,13 @@ import { abortAllDurableObjects, evictDurableObject } from "cloudflare:test";
 import { beforeEach, describe, expect, it } from "vitest";
 import { encodeRelayFrames, MAX_RELAY_FRAME, RelayClose } from "../protocol/relay.ts";
 import { call, clearLocalClusters, errorOf, putConfig, registerAgent } from "../worker/test/http.ts";
-import { openRelay, pairStub, registeredAgent, relayUpgrade, type TestAgent } from "./relay-test-support.ts";
+import {
+  openRelay,
+  pairStub,
+  registeredAgent,
+  relayUpgrade,
+  type TestAgent,
+} from "../worker/test/pair-relay.ts";
 
 const bytes = (...xs: number[]) => new Uint8Array(xs);
 

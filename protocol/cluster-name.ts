@@ -1,6 +1,5 @@
 // A cluster's name (its Kubernetes ID) is a DNS-1123 label. The Worker checks it on every route, and
-// the web UI checks it as the user types; the page runs CLUSTER_NAME_PROBLEM_JS, which
-// cluster-name.test.ts holds to the same answers as clusterNameProblem.
+// the web UI (whose bundle includes this file) checks it as the user types, with the same function.
 
 /** Kubernetes DNS-1123 label: what a cluster's name (its ID) must be. */
 export const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -21,18 +20,3 @@ export function clusterNameProblem(name: string): string | null {
   if (!/[a-z0-9]$/.test(name)) return "End with a lowercase letter or a digit.";
   return null;
 }
-
-/**
- * The same function as browser JavaScript: `function clusterNameProblem(name)`. Kept as source text
- * because the page is served as plain strings (worker/ui/), with no bundler between this file and it.
- */
-export const CLUSTER_NAME_PROBLEM_JS = `function clusterNameProblem(name) {
-  if (name === "") return "Enter a name, or leave the field empty to have one generated.";
-  if (name.length > ${MAX_NAME_LENGTH}) return "At most ${MAX_NAME_LENGTH} characters (this is " + name.length + ").";
-  if (/[A-Z]/.test(name)) return "Use lowercase letters only.";
-  const bad = /[^a-z0-9-]/.exec(name);
-  if (bad !== null) return '"' + bad[0] + "\\" is not allowed: use lowercase letters, digits and '-'.";
-  if (!/^[a-z0-9]/.test(name)) return "Start with a lowercase letter or a digit.";
-  if (!/[a-z0-9]$/.test(name)) return "End with a lowercase letter or a digit.";
-  return null;
-}`;

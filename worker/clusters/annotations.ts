@@ -1,12 +1,5 @@
-import { z } from "zod";
 import { AGENT_VALUES_ANNOTATION } from "../../protocol/api.ts";
 import { parseYamlMapOr422 } from "../values/parse-yaml.ts";
-
-// Kubernetes allows a 253-character prefix, "/", and a 63-character name.
-const annotationKey = z.string().min(1).max(317);
-
-export const annotationsSchema = z.record(annotationKey, z.string());
-export const annotationsPatchSchema = z.record(annotationKey, z.string().nullable());
 
 /** Rejects (422, with line and column) an agent-values annotation that is not a YAML map. */
 export function assertValidAnnotations(annotations: Record<string, string>): void {

@@ -1,21 +1,17 @@
 import { asc, eq } from "drizzle-orm";
 import { Hono } from "hono";
-import { z } from "zod";
-import type { AccessKey, CreateAccessKeyResponse, ListAccessKeysResponse } from "../../protocol/api.ts";
+import {
+  type AccessKey,
+  CreateAccessKeyRequest,
+  type CreateAccessKeyResponse,
+  type ListAccessKeysResponse,
+} from "../../protocol/api.ts";
 import { accessKeys } from "../db/schema.ts";
 import type { AppEnv } from "../env.ts";
 import { HttpError } from "../http/errors.ts";
 import { validatedJson } from "../http/request-body.ts";
 import { requireAccessKey } from "../middleware/auth/access-key.ts";
 import { hashSecret, newSecret, randomToken } from "../secrets.ts";
-
-const MAX_EXPIRY_SECONDS = 100 * 365 * 24 * 3600;
-
-const createSchema = z.object({
-  name: z.string().min(1).max(64),
-  scope: z.enum(["admin", "values:read"]),
-  expiresInSeconds: z.number().int().positive().max(MAX_EXPIRY_SECONDS).optional(),
-});
 
 type AccessKeyRow = typeof accessKeys.$inferSelect;
 
@@ -39,7 +35,7 @@ function toJson(row: AccessKeyRow): AccessKey {
 export const accessKeyRoutes = new Hono<AppEnv>()
   .use("*", requireAccessKey())
   .post("/", async (c) => {
-    const input = validatedJson(c, createSchema);
+    const input = validatedJson(c, CreateAccessKeyRequest);
     const key = newSecret("accessKey");
     const now = c.var.now;
     const row: AccessKeyRow = {

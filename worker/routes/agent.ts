@@ -1,16 +1,17 @@
 import { and, count, eq, gt, lte, min } from "drizzle-orm";
 import { type Context, Hono } from "hono";
-import { z } from "zod";
 import {
+  HeartbeatRequest,
   type HeartbeatResponse,
   MESH_PREFIX,
   type Netmap,
   REGISTER_FAILURE_LIMIT,
   REGISTER_FAILURE_WINDOW_SECONDS,
+  RegisterRequest,
   type RegisterResponse,
 } from "../../protocol/api.ts";
 import { AWAITING_HEARTBEAT_SECONDS, hasAwaitedPeer } from "../agents/awaiting-peers.ts";
-import { endpointSchema, observedEndpoint } from "../agents/endpoint.ts";
+import { observedEndpoint } from "../agents/endpoint.ts";
 import { buildNetmap, contentVersion } from "../agents/netmap.ts";
 import { findClusterRecord } from "../clusters/records.ts";
 import { clusterAnnotations } from "../clusters/to-json.ts";
@@ -28,38 +29,6 @@ import { toYaml } from "../values/parse-yaml.ts";
 import { loadConfig } from "../values/platform-config.ts";
 
 const WINDOW_MS = REGISTER_FAILURE_WINDOW_SECONDS * 1000;
-
-// 32 bytes in padded base64 are 44 characters; the last data character carries only 2 bits.
-const publicKeySchema = z
-  .string()
-  .regex(/^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$/, "must be standard base64 of 32 bytes");
-
-const registerSchema = z.object({
-  cluster: z.string().min(1).max(63),
-  psk: z.string().min(1).max(256),
-  publicKey: publicKeySchema,
-  clusterUid: z.string().min(1).max(128),
-  version: z.string().min(1).max(64),
-  endpoints: z.array(endpointSchema).max(32).optional(),
-});
-
-const peerSchema = z.object({
-  cluster: z.string().min(1).max(63),
-  path: z.enum(["direct", "relay", "none"]),
-  endpoint: z.string().max(80).nullable(),
-  rttMs: z.number().nonnegative().nullable(),
-  rxBytes: z.number().int().nonnegative(),
-  txBytes: z.number().int().nonnegative(),
-  lastHandshakeAgeSeconds: z.number().nonnegative().nullable(),
-});
-
-const heartbeatSchema = z.object({
-  version: z.string().min(1).max(64),
-  endpoints: z.array(endpointSchema).max(32),
-  peers: z.array(peerSchema).max(1024),
-  /** The agent's WireGuard UDP port, so the platform can pair it with the address it saw. */
-  listenPort: z.number().int().min(1).max(65535).optional(),
-});
 
 function noLongerRegistered(): HttpError {
   return new HttpError(401, "invalid_credential", "This agent is no longer registered.");
@@ -124,7 +93,7 @@ async function recordFailure(c: Context<AppEnv>, cluster: string, phase: string)
 
 export const agentRoutes = new Hono<AppEnv>()
   .post("/register", async (c) => {
-    const input = validatedJson(c, registerSchema);
+    const input = validatedJson(c, RegisterRequest);
     const { db, now } = c.var;
     const record = isDns1123Label(input.cluster) ? await findClusterRecord(db, input.cluster) : undefined;
     if (record === undefined) throw new HttpError(404, "not_found", `No cluster named "${input.cluster}".`);
@@ -199,7 +168,7 @@ export const agentRoutes = new Hono<AppEnv>()
   .use("/netmap", requireAgent())
   .use("/values", requireAgent())
   .post("/heartbeat", async (c) => {
-    const input = validatedJson(c, heartbeatSchema);
+    const input = validatedJson(c, HeartbeatRequest);
     const { db, now } = c.var;
     const { cluster } = c.var.agent;
     const observed = observedEndpoint(c.req.header("cf-connecting-ip"), input.listenPort);

@@ -1,13 +1,13 @@
 import { eq } from "drizzle-orm";
 import { type Context, Hono } from "hono";
-import { z } from "zod";
-import type { CreateClusterResponse, ListClustersResponse, RotatePskResponse } from "../../protocol/api.ts";
 import {
-  annotationsPatchSchema,
-  annotationsSchema,
-  applyAnnotationPatch,
-  assertValidAnnotations,
-} from "../clusters/annotations.ts";
+  CreateClusterRequest,
+  type CreateClusterResponse,
+  type ListClustersResponse,
+  PatchClusterRequest,
+  type RotatePskResponse,
+} from "../../protocol/api.ts";
+import { applyAnnotationPatch, assertValidAnnotations } from "../clusters/annotations.ts";
 import { connectInstructions } from "../clusters/connect.ts";
 import { decodeCursor, encodeCursor } from "../clusters/cursor.ts";
 import { type ClusterRecord, findClusterRecord, listClusterRecords } from "../clusters/records.ts";
@@ -19,7 +19,7 @@ import { HttpError } from "../http/errors.ts";
 import { validatedJson } from "../http/request-body.ts";
 import { randomMeshIp } from "../mesh-ip.ts";
 import { requireAccessKey } from "../middleware/auth/access-key.ts";
-import { DNS1123_LABEL, generateName, isDns1123Label, MAX_NAME_LENGTH } from "../names.ts";
+import { generateName, isDns1123Label } from "../names.ts";
 import { closeRelaysOf } from "../relay/close-relays.ts";
 import { hashSecret, newSecret } from "../secrets.ts";
 import { loadConfig } from "../values/platform-config.ts";
@@ -28,27 +28,6 @@ const DEFAULT_PAGE = 50;
 const MAX_PAGE = 100;
 // Each retry draws a new random mesh address (and a new suffix for generated names).
 const INSERT_ATTEMPTS = 8;
-
-const createSchema = z.object({
-  displayName: z.string().min(1).max(128),
-  name: z
-    .string()
-    .max(MAX_NAME_LENGTH)
-    .refine((n) => n === "" || DNS1123_LABEL.test(n), {
-      message:
-        "must be a DNS-1123 label: lowercase letters, digits and '-', starting and ending alphanumeric",
-    })
-    .optional(),
-  description: z.string().max(4096).optional(),
-  local: z.boolean().optional(),
-  annotations: annotationsSchema.optional(),
-});
-
-const patchSchema = z.object({
-  displayName: z.string().min(1).max(128).optional(),
-  description: z.string().max(4096).optional(),
-  annotations: annotationsPatchSchema.optional(),
-});
 
 function notFound(name: string): HttpError {
   return new HttpError(404, "not_found", `No cluster named "${name}".`);
@@ -77,7 +56,7 @@ function parseLimit(raw: string | undefined): number {
 export const clusterRoutes = new Hono<AppEnv>()
   .use("*", requireAccessKey())
   .post("/", async (c) => {
-    const input = validatedJson(c, createSchema);
+    const input = validatedJson(c, CreateClusterRequest);
     const annotations = input.annotations ?? {};
     assertValidAnnotations(annotations);
     const explicitName = input.name === undefined || input.name === "" ? null : input.name;
@@ -151,7 +130,7 @@ export const clusterRoutes = new Hono<AppEnv>()
   })
   .patch("/:name", async (c) => {
     const name = c.req.param("name");
-    const input = validatedJson(c, patchSchema);
+    const input = validatedJson(c, PatchClusterRequest);
     const record = await requireCluster(c, name);
     const annotations =
       input.annotations === undefined

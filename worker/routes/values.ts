@@ -1,5 +1,5 @@
 import { type Context, Hono } from "hono";
-import type { ValuesSource } from "../../protocol/api.ts";
+import { ValuesSource } from "../../protocol/api.ts";
 import { clusterRecordQuery } from "../clusters/records.ts";
 import type { AppEnv } from "../env.ts";
 import { HttpError } from "../http/errors.ts";
@@ -16,12 +16,12 @@ import { toYaml } from "../values/parse-yaml.ts";
 import { configRowQuery, type PlatformConfig } from "../values/platform-config.ts";
 import { type CachedCluster, type ValuesInputs, valuesCache } from "../values/values-cache.ts";
 
-const SOURCES: readonly ValuesSource[] = ["platform-config", "cluster-annotation"];
+const SOURCES = ValuesSource.options;
 
 function parseSource(raw: string | undefined): ValuesSource | null {
   if (raw === undefined || raw === "") return null;
-  const source = SOURCES.find((s) => s === raw);
-  if (source === undefined) {
+  const source = ValuesSource.safeParse(raw);
+  if (!source.success) {
     throw new HttpError(
       400,
       "invalid_source",
@@ -31,7 +31,7 @@ function parseSource(raw: string | undefined): ValuesSource | null {
       },
     );
   }
-  return source;
+  return source.data;
 }
 
 const AUTH = { scopes: ["values:read"], allowQueryToken: true } satisfies AccessKeyOptions;

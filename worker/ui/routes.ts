@@ -1,7 +1,7 @@
 import { type Context, Hono } from "hono";
 import type { AppEnv } from "../env.ts";
 import { HttpError } from "../http/errors.ts";
-import { APP_JS } from "./app-script.ts";
+import { APP_JS } from "./generated/app-script.ts";
 import { PAGE_HTML } from "./page.ts";
 import { APP_CSS } from "./styles.ts";
 

@@ -1,6 +1,6 @@
 import { eq } from "drizzle-orm";
 import { parseDocument } from "yaml";
-import type { PeeringPolicy } from "../../protocol/api.ts";
+import { PeeringPolicy } from "../../protocol/api.ts";
 import type { Db } from "../db/client.ts";
 import { platformConfig } from "../db/schema.ts";
 import { HttpError } from "../http/errors.ts";
@@ -33,8 +33,9 @@ export function validateConfigValues(values: ValuesMap): void {
     throw invalid("agentValues", "agentValues must be a map of keys to values.");
   }
   const peering = values.peering;
-  if (peering !== undefined && peering !== "hub" && peering !== "mesh") {
-    throw invalid("peering", 'peering must be "hub" or "mesh".');
+  if (peering !== undefined && !PeeringPolicy.safeParse(peering).success) {
+    const allowed = PeeringPolicy.options.map((p) => `"${p}"`).join(" or ");
+    throw invalid("peering", `peering must be ${allowed}.`);
   }
   const url = values.platformUrl;
   if (url !== undefined && (typeof url !== "string" || !isHttpUrl(url))) {

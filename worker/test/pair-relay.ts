@@ -1,7 +1,7 @@
 import { env, SELF } from "cloudflare:test";
-import { pairName } from "../protocol/relay.ts";
-import { BASE, createCluster, registerAgent, uniqueName } from "../worker/test/http.ts";
-import type { PairRelay } from "./pair-relay.ts";
+import type { PairRelay } from "../../durable-objects/pair-relay.ts";
+import { pairName } from "../../protocol/relay.ts";
+import { BASE, createCluster, registerAgent, uniqueName } from "./http.ts";
 
 /** An agent as the relay sees it: its cluster name and credential. */
 export interface TestAgent {

@@ -1,0 +1,36 @@
+import { z } from "zod";
+
+const MAX_EXPIRY_SECONDS = 100 * 365 * 24 * 3600;
+
+export const AccessKeyScope = z.enum(["admin", "values:read"]);
+export type AccessKeyScope = z.infer<typeof AccessKeyScope>;
+
+export const AccessKey = z.object({
+  id: z.string(),
+  name: z.string(),
+  scope: AccessKeyScope,
+  createdAt: z.string(),
+  expiresAt: z.string().nullable(),
+  lastUsedAt: z.string().nullable(),
+  disabled: z.boolean(),
+});
+export type AccessKey = z.infer<typeof AccessKey>;
+
+/** POST /api/v1/access-keys */
+export const CreateAccessKeyRequest = z.object({
+  name: z.string().min(1).max(64),
+  scope: AccessKeyScope,
+  expiresInSeconds: z.number().int().positive().max(MAX_EXPIRY_SECONDS).optional(),
+});
+export type CreateAccessKeyRequest = z.infer<typeof CreateAccessKeyRequest>;
+
+export const CreateAccessKeyResponse = z.object({
+  accessKey: AccessKey,
+  /** Shown once; the platform keeps only its hash. */
+  key: z.string(),
+});
+export type CreateAccessKeyResponse = z.infer<typeof CreateAccessKeyResponse>;
+
+/** GET /api/v1/access-keys */
+export const ListAccessKeysResponse = z.object({ items: z.array(AccessKey) });
+export type ListAccessKeysResponse = z.infer<typeof ListAccessKeysResponse>;

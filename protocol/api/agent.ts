@@ -1,0 +1,74 @@
+import { z } from "zod";
+import { PeerStatus } from "./clusters.ts";
+import { PeeringPolicy } from "./config.ts";
+import { MESH_PREFIX } from "./constants.ts";
+import { Endpoint } from "./endpoint.ts";
+
+// 32 bytes in padded base64 are 44 characters; the last data character carries only 2 bits.
+export const WireguardPublicKey = z
+  .string()
+  .regex(/^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$/, "must be standard base64 of 32 bytes");
+
+/** POST /api/v1/agent/register: the agent proves the PSK and gets a credential. */
+export const RegisterRequest = z.object({
+  cluster: z.string().min(1).max(63),
+  psk: z.string().min(1).max(256),
+  /** WireGuard public key, standard base64 of 32 bytes. */
+  publicKey: WireguardPublicKey,
+  clusterUid: z.string().min(1).max(128),
+  version: z.string().min(1).max(64),
+  endpoints: z.array(Endpoint).max(32).optional(),
+});
+export type RegisterRequest = z.infer<typeof RegisterRequest>;
+
+export const RegisterResponse = z.object({
+  credential: z.string(),
+  meshIp: z.string(),
+  cluster: z.string(),
+  meshPrefix: z.literal(MESH_PREFIX),
+});
+export type RegisterResponse = z.infer<typeof RegisterResponse>;
+
+/** POST /api/v1/agent/heartbeat (Bearer tac_...). */
+export const HeartbeatRequest = z.object({
+  version: z.string().min(1).max(64),
+  endpoints: z.array(Endpoint).max(32),
+  peers: z.array(PeerStatus).max(1024),
+  /** The agent's WireGuard UDP port; with it the platform adds the address it observed. */
+  listenPort: z.number().int().min(1).max(65535).optional(),
+});
+export type HeartbeatRequest = z.infer<typeof HeartbeatRequest>;
+
+export const HeartbeatResponse = z.object({
+  /** Changes whenever GET /api/v1/agent/netmap would answer differently. */
+  netmapVersion: z.string(),
+  /** Changes whenever GET /api/v1/agent/values would answer differently. */
+  valuesVersion: z.string(),
+  /** The agent's address as the platform saw it, paired with its UDP port; null when unknown. */
+  observedEndpoint: z.string().nullable(),
+  /**
+   * Present while a cluster this agent may peer with was just created and its agent has not
+   * registered yet: the platform asks for the next heartbeat after this many seconds (agents
+   * use the smaller of it and their own interval), so the new peer is learnt quickly.
+   */
+  heartbeatSeconds: z.number().positive().optional(),
+});
+export type HeartbeatResponse = z.infer<typeof HeartbeatResponse>;
+
+export const NetmapPeer = z.object({
+  cluster: z.string(),
+  meshIp: z.string(),
+  publicKey: z.string(),
+  endpoints: z.array(z.string()),
+  online: z.boolean(),
+});
+export type NetmapPeer = z.infer<typeof NetmapPeer>;
+
+/** GET /api/v1/agent/netmap: who this agent may talk to. */
+export const Netmap = z.object({
+  self: z.object({ cluster: z.string(), meshIp: z.string(), publicKey: z.string() }),
+  policy: PeeringPolicy,
+  peers: z.array(NetmapPeer),
+  version: z.string(),
+});
+export type Netmap = z.infer<typeof Netmap>;

@@ -1,0 +1,106 @@
+import { z } from "zod";
+import { DNS1123_LABEL, MAX_NAME_LENGTH } from "../cluster-name.ts";
+
+export const ClusterPhase = z.enum(["", "Initialized", "Failed"]);
+export type ClusterPhase = z.infer<typeof ClusterPhase>;
+
+export const PeerPath = z.enum(["direct", "relay", "none"]);
+export type PeerPath = z.infer<typeof PeerPath>;
+
+/** One peer as the agent reports it in its heartbeat, and as the cluster's status shows it. */
+export const PeerStatus = z.object({
+  cluster: z.string().min(1).max(63),
+  path: PeerPath,
+  endpoint: z.string().max(80).nullable(),
+  rttMs: z.number().nonnegative().nullable(),
+  rxBytes: z.number().int().nonnegative(),
+  txBytes: z.number().int().nonnegative(),
+  lastHandshakeAgeSeconds: z.number().nonnegative().nullable(),
+});
+export type PeerStatus = z.infer<typeof PeerStatus>;
+
+export const ClusterStatus = z.object({
+  phase: ClusterPhase,
+  reason: z.string(),
+  message: z.string(),
+  online: z.boolean(),
+  lastSeen: z.string().nullable(),
+  agentVersion: z.string().nullable(),
+  endpoints: z.array(z.string()),
+  peers: z.array(PeerStatus),
+});
+export type ClusterStatus = z.infer<typeof ClusterStatus>;
+
+// Kubernetes allows a 253-character prefix, "/", and a 63-character name.
+const annotationKey = z.string().min(1).max(317);
+
+export const Annotations = z.record(annotationKey, z.string());
+/** A PATCH of annotations: a null value removes that annotation. */
+export const AnnotationsPatch = z.record(annotationKey, z.string().nullable());
+
+/** GET /api/v1/clusters/:name, and each item of the list. */
+export const Cluster = z.object({
+  name: z.string(),
+  displayName: z.string(),
+  description: z.string(),
+  annotations: z.record(z.string(), z.string()),
+  local: z.boolean(),
+  meshIp: z.string(),
+  createdAt: z.string(),
+  status: ClusterStatus,
+});
+export type Cluster = z.infer<typeof Cluster>;
+
+/** POST /api/v1/clusters; an empty or missing name is generated from the display name. */
+export const CreateClusterRequest = z.object({
+  displayName: z.string().min(1).max(128),
+  name: z
+    .string()
+    .max(MAX_NAME_LENGTH)
+    .refine((n) => n === "" || DNS1123_LABEL.test(n), {
+      message:
+        "must be a DNS-1123 label: lowercase letters, digits and '-', starting and ending alphanumeric",
+    })
+    .optional(),
+  description: z.string().max(4096).optional(),
+  local: z.boolean().optional(),
+  annotations: Annotations.optional(),
+});
+export type CreateClusterRequest = z.infer<typeof CreateClusterRequest>;
+
+/** Ready-to-paste ways to start the agent for one cluster; each embeds the PSK. */
+export const ConnectInstructions = z.object({
+  cli: z.string(),
+  helmValues: z.string(),
+  kubectl: z.string(),
+});
+export type ConnectInstructions = z.infer<typeof ConnectInstructions>;
+
+export const CreateClusterResponse = z.object({
+  cluster: Cluster,
+  psk: z.string(),
+  connect: ConnectInstructions,
+});
+export type CreateClusterResponse = z.infer<typeof CreateClusterResponse>;
+
+/** GET /api/v1/clusters?limit=&cursor= */
+export const ListClustersResponse = z.object({
+  items: z.array(Cluster),
+  nextCursor: z.string().nullable(),
+});
+export type ListClustersResponse = z.infer<typeof ListClustersResponse>;
+
+/** PATCH /api/v1/clusters/:name */
+export const PatchClusterRequest = z.object({
+  displayName: z.string().min(1).max(128).optional(),
+  description: z.string().max(4096).optional(),
+  annotations: AnnotationsPatch.optional(),
+});
+export type PatchClusterRequest = z.infer<typeof PatchClusterRequest>;
+
+/** POST /api/v1/clusters/:name/rotate-psk */
+export const RotatePskResponse = z.object({
+  psk: z.string(),
+  connect: ConnectInstructions,
+});
+export type RotatePskResponse = z.infer<typeof RotatePskResponse>;

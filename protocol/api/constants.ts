@@ -1,0 +1,31 @@
+// Constants and secret shapes of the platform API. No zod here: the web UI's bundle imports this
+// file, and it must not pull a validation library into the page.
+
+export const API_VERSION = "v1";
+export const MESH_PREFIX = "100.64.0.0/10";
+/** Every request body is capped at this size; larger bodies get 413. */
+export const MAX_BODY_BYTES = 256 * 1024;
+/** A cluster is online when its agent sent a heartbeat within this window. */
+export const ONLINE_WINDOW_SECONDS = 60;
+/** Failed registrations per cluster tolerated within REGISTER_FAILURE_WINDOW_SECONDS before 429. */
+export const REGISTER_FAILURE_LIMIT = 5;
+export const REGISTER_FAILURE_WINDOW_SECONDS = 60;
+export const AGENT_VALUES_ANNOTATION = "loft.sh/agent-values";
+
+export const SECRET_PREFIXES = {
+  accessKey: "tak_",
+  agentCredential: "tac_",
+  psk: "tpsk_",
+} as const;
+export type SecretKind = keyof typeof SECRET_PREFIXES;
+
+// 32 random bytes in unpadded base64url are always exactly 43 characters.
+const SECRET_BODY = /^[A-Za-z0-9_-]{43}$/;
+
+/** Which kind of Tether secret a string looks like, judged by its shape alone (null when none). */
+export function secretKind(token: string): SecretKind | null {
+  for (const [kind, prefix] of Object.entries(SECRET_PREFIXES) as [SecretKind, string][]) {
+    if (token.startsWith(prefix) && SECRET_BODY.test(token.slice(prefix.length))) return kind;
+  }
+  return null;
+}

@@ -1,0 +1,53 @@
+// How status values read in tables.
+import type { ClusterStatus, PeerStatus } from "../../../protocol/api.ts";
+import { h } from "./dom.ts";
+
+/** "12 s ago", "3 min ago", … for an ISO time; `now` is the page's clock (epoch ms). */
+export function ago(iso: string | null, now: number = Date.now()): string {
+  if (!iso) return "never";
+  const seconds = Math.max(0, Math.round((now - Date.parse(iso)) / 1000));
+  if (seconds < 60) return `${seconds} s ago`;
+  if (seconds < 3600) return `${Math.floor(seconds / 60)} min ago`;
+  if (seconds < 86400) return `${Math.floor(seconds / 3600)} h ago`;
+  return `${Math.floor(seconds / 86400)} d ago`;
+}
+
+export function timeEl(iso: string | null): HTMLElement {
+  if (!iso) return h("span", { class: "muted" }, "never");
+  return h("time", { datetime: iso, title: new Date(iso).toLocaleString() }, ago(iso));
+}
+
+export function bytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  const units = ["KiB", "MiB", "GiB", "TiB"];
+  let v = n / 1024;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${v.toFixed(1)} ${units[i]}`;
+}
+
+/** "2 direct, 1 relay" from the agent's per-peer report, with each peer in the title. */
+export function pathSummary(peers: readonly PeerStatus[]): { text: string; title: string } {
+  if (peers.length === 0) return { text: "no peers", title: "" };
+  const counts = { direct: 0, relay: 0, none: 0 };
+  for (const p of peers) counts[p.path] += 1;
+  const parts: string[] = [];
+  if (counts.direct) parts.push(`${counts.direct} direct`);
+  if (counts.relay) parts.push(`${counts.relay} relay`);
+  if (counts.none) parts.push(`${counts.none} no path`);
+  const title = peers
+    .map((p) => `${p.cluster}: ${p.path}${p.rttMs === null ? "" : ` (${p.rttMs} ms)`}`)
+    .join("\n");
+  return { text: parts.join(", "), title };
+}
+
+export function onlineBadge(online: boolean): HTMLSpanElement {
+  return h("span", { class: online ? "badge online" : "badge offline" }, online ? "Online" : "Offline");
+}
+
+export function phaseText(status: ClusterStatus): string {
+  return status.phase || "Pending";
+}
