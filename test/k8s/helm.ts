@@ -1,6 +1,6 @@
 /** Runs the real helm (built by test/k8s/tools.sh) with its own config dirs, never the user's. */
 import { execFile } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -16,31 +16,31 @@ export interface HelmResult {
 }
 
 let helmBin: string | undefined;
-let helmHome: string | undefined;
 
-export function helm(args: string[], opts: { kubeconfig?: string } = {}): Promise<HelmResult> {
+/** One helm run, with a fresh HOME and helm dirs that are removed when it ends. */
+export async function helm(args: string[], opts: { kubeconfig?: string } = {}): Promise<HelmResult> {
   helmBin ??= goTool("helm", "helm");
-  helmHome ??= mkdtempSync(join(tmpdir(), "tether-helm-home-"));
+  const bin = helmBin;
+  const home = await mkdtemp(join(tmpdir(), "tether-helm-home-"));
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? "/usr/bin:/bin",
-    HOME: helmHome,
-    HELM_CACHE_HOME: join(helmHome, "cache"),
-    HELM_CONFIG_HOME: join(helmHome, "config"),
-    HELM_DATA_HOME: join(helmHome, "data"),
+    HOME: home,
+    HELM_CACHE_HOME: join(home, "cache"),
+    HELM_CONFIG_HOME: join(home, "config"),
+    HELM_DATA_HOME: join(home, "data"),
     // No cluster unless a test gives one: helm template must not read a kubeconfig by accident.
-    KUBECONFIG: opts.kubeconfig ?? join(helmHome, "no-kubeconfig"),
+    KUBECONFIG: opts.kubeconfig ?? join(home, "no-kubeconfig"),
   };
-  return new Promise((resolve) => {
-    execFile(
-      helmBin!,
-      args,
-      { env, timeout: 120_000, maxBuffer: 16 * 1024 * 1024 },
-      (err, stdout, stderr) => {
+  try {
+    return await new Promise((resolve) => {
+      execFile(bin, args, { env, timeout: 120_000, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
         const code = err ? (typeof err.code === "number" ? err.code : 1) : 0;
         resolve({ code, stdout, stderr: stderr || (err && typeof err.code !== "number" ? err.message : "") });
-      },
-    );
-  });
+      });
+    });
+  } finally {
+    await rm(home, { recursive: true, force: true });
+  }
 }
 
 /** helm, failing the test with helm's own stderr when it exits non-zero. */
