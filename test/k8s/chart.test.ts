@@ -1,3 +1,6 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { CHART_DIR, CONNECT_SETS, helm, helmOk, type K8sObject, parseManifests, pick } from "./helm.ts";
@@ -174,6 +177,21 @@ describe("the tether-agent chart with the real helm", () => {
     expect(spec.affinity).toHaveProperty("nodeAffinity");
     const values = pick(objects, "ConfigMap") as K8sObject & { data: Record<string, string> };
     expect(parse(values.data["values.yaml"]!)).toEqual({ logLevel: "debug" });
+  });
+
+  it("packages with helm package, and the .tgz renders what the directory renders", async () => {
+    const out = await mkdtemp(join(tmpdir(), "tether-chart-package-"));
+    try {
+      const printed = await helmOk(["package", CHART_DIR, "-d", out]);
+      const tgz = join(out, "tether-agent-0.1.0.tgz");
+      expect(printed).toContain(`Successfully packaged chart and saved it to: ${tgz}`);
+      const args = ["-n", "tether", ...CONNECT_SETS];
+      expect(await helmOk(["template", "tether-agent", tgz, ...args])).toBe(
+        await helmOk(["template", "tether-agent", CHART_DIR, ...args]),
+      );
+    } finally {
+      await rm(out, { recursive: true, force: true });
+    }
   });
 
   it("says which value is missing", async () => {
