@@ -6,6 +6,7 @@ import type { AgentState } from "../../agent/control/state-file.ts";
 import { KubeApiError } from "../../agent/kube/api-client.ts";
 import { readClusterUid } from "../../agent/kube/cluster-uid.ts";
 import { detectInCluster, inClusterClient } from "../../agent/kube/in-cluster.ts";
+import { inClusterIdentity } from "../../agent/kube/in-cluster-identity.ts";
 import { kubeSecretStateStore, STATE_SECRET_KEY } from "../../agent/kube/secret-state-store.ts";
 import { type ControlPlane, requestServiceAccountToken, startControlPlane } from "./control-plane.ts";
 import { CHART_DIR, CONNECT_SETS, helmOk } from "./helm.ts";
@@ -215,6 +216,24 @@ describe("the chart on a real API server, and the agent's in-cluster identity", 
       name: "tether-agent-state",
     });
     expect(await again.load()).toEqual(before);
+  });
+
+  it("gives the pod's agent its store and cluster UID in one call, with the chart's env", async () => {
+    const kubeSystem = (await cp.admin.json("GET", "/api/v1/namespaces/kube-system")) as {
+      metadata: { uid: string };
+    };
+    const identity = await inClusterIdentity({
+      env: {
+        KUBERNETES_SERVICE_HOST: "127.0.0.1",
+        KUBERNETES_SERVICE_PORT: new URL(cp.server).port,
+        TETHER_STATE_SECRET: "tether-agent-state",
+      },
+      serviceAccountDir: saDir,
+    });
+    expect(identity?.clusterUid).toBe(kubeSystem.metadata.uid);
+    expect(identity?.namespace).toBe(NS);
+    expect(identity?.store.description).toBe("secret tether/tether-agent-state");
+    expect((await identity?.store.load())?.clusterUid).toBe(kubeSystem.metadata.uid);
   });
 
   it("gives the agent's token 403 on any other Secret, namespace or verb", async () => {
