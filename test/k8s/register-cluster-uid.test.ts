@@ -114,6 +114,8 @@ describe("the cluster UID from a real API server, registered with the platform",
       platform: platform.url,
       cluster: "staging",
       psk: created.psk,
+      // In the work dir: a refused agent never returns a handle that could remove its state.
+      stateDir: join(workDir, "other-cluster-agent"),
       args: ["--cluster-uid", "0b3c1e8e-5d1f-4a8e-9c57-000000000002"],
     });
     const err = await other.then(
