@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { ipv4Packet, type Network, type Node, ofType, pair } from "../../test/wireguard/network.ts";
 import type { Action } from "./actions.ts";
 import { Device } from "./device.ts";
-import { ipv4Packet, type Network, type Node, ofType, pair } from "./test-support/network.ts";
 
 const TICK = 100;
 

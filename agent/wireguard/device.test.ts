@@ -1,9 +1,9 @@
 import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
+import { ipv4Packet, ofType, pair } from "../../test/wireguard/network.ts";
 import { createNobleBackend } from "./crypto/noble.ts";
 import { Device } from "./device.ts";
 import { generatePrivateKey } from "./keys.ts";
-import { ipv4Packet, ofType, pair } from "./test-support/network.ts";
 
 describe.each([
   ["node-crypto", {}],

@@ -3,9 +3,9 @@
  * the device owning the destination endpoint, recursively, with a hop bound.
  * Everything that happens is recorded per device for assertions.
  */
-import type { Action, Endpoint, Millis } from "../actions.ts";
-import { Device, type DeviceConfig, type PeerConfig } from "../device.ts";
-import { generatePrivateKey } from "../keys.ts";
+import type { Action, Endpoint, Millis } from "../../agent/wireguard/actions.ts";
+import { Device, type DeviceConfig, type PeerConfig } from "../../agent/wireguard/device.ts";
+import { generatePrivateKey } from "../../agent/wireguard/keys.ts";
 
 export interface Node {
   name: string;
