@@ -44,20 +44,6 @@ describe("timers (fake clock)", () => {
     }
   });
 
-  it("gives up after 90 s of attempts: queued packets dropped, session-expired", () => {
-    const { net, a } = pair();
-    net.filter = () => false;
-    net.run(a, a.device.encapsulate(aToB(a), 0), 0);
-    net.run(a, a.device.encapsulate(aToB(a), 10), 10);
-    const seen = runClock(net, a, TICK, 120_000);
-    const expired = seen.filter(([, x]) => x.type === "session-expired");
-    expect(expired).toHaveLength(1);
-    expect(expired[0]![0]).toBeGreaterThanOrEqual(90_000);
-    expect(expired[0]![0]).toBeLessThanOrEqual(90_000 + 5_334 + TICK);
-    expect(seen.filter(isInitiation).every(([t]) => t < expired[0]![0])).toBe(true);
-    expect(a.device.drops.get("no-session")).toBe(2);
-  });
-
   it("sends a passive keepalive 10 s after receiving data it did not answer", () => {
     const { net, b } = established();
     const keepalives = times(runClock(net, b, TICK, 25_000).filter(isKeepalive));
