@@ -1,6 +1,12 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { decodeRelayFrame, encodeRelayFrames, MAX_RELAY_FRAME, pairName } from "./relay.ts";
+import {
+  decodeRelayFrame,
+  encodeRelayFrames,
+  MAX_RELAY_DATAGRAM,
+  MAX_RELAY_FRAME,
+  pairName,
+} from "./relay.ts";
 
 describe("relay framing", () => {
   it("names a pair the same way from either side", () => {
@@ -28,6 +34,18 @@ describe("relay framing", () => {
   it("rejects datagrams the wire cannot carry", () => {
     expect(() => encodeRelayFrames([new Uint8Array(0)])).toThrow(/cannot be framed/);
     expect(() => encodeRelayFrames([new Uint8Array(70_000)])).toThrow(/cannot be framed/);
+  });
+
+  it("carries a datagram of MAX_RELAY_DATAGRAM (65,534) bytes in one full frame, and refuses 65,535", () => {
+    expect(MAX_RELAY_DATAGRAM).toBe(65_534);
+    const biggest = new Uint8Array(MAX_RELAY_DATAGRAM).fill(7);
+    const frames = encodeRelayFrames([biggest]);
+    expect(frames.map((f) => f.length)).toEqual([MAX_RELAY_FRAME]);
+    expect(decodeRelayFrame(frames[0]!)).toEqual([biggest]);
+    // 65,535 fits the length prefix but not a 64 KiB frame with it.
+    expect(() => encodeRelayFrames([new Uint8Array(65_535)])).toThrow(
+      "relay datagram of 65535 bytes cannot be framed (1..65534 bytes)",
+    );
   });
 
   it("drops malformed frames whole", () => {

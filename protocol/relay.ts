@@ -28,8 +28,11 @@
 
 /** Largest binary frame the relay accepts (64 KiB). */
 export const MAX_RELAY_FRAME = 64 * 1024;
-/** Largest single datagram that fits the 2-byte length prefix. */
-export const MAX_RELAY_DATAGRAM = 0xffff;
+/**
+ * Largest single datagram: it must fit one frame with its 2-byte length prefix
+ * (65,534), which is tighter than what the prefix itself can express (65,535).
+ */
+export const MAX_RELAY_DATAGRAM = MAX_RELAY_FRAME - 2;
 export const RELAY_PING = "ping";
 export const RELAY_PONG = "pong";
 
@@ -79,7 +82,9 @@ export function encodeRelayFrames(
   };
   for (const d of datagrams) {
     if (d.length === 0 || d.length > MAX_RELAY_DATAGRAM || d.length + 2 > maxFrame) {
-      throw new RangeError(`relay datagram of ${d.length} bytes cannot be framed`);
+      throw new RangeError(
+        `relay datagram of ${d.length} bytes cannot be framed (1..${Math.min(MAX_RELAY_DATAGRAM, maxFrame - 2)} bytes)`,
+      );
     }
     if (size + 2 + d.length > maxFrame) flush();
     batch.push(d);

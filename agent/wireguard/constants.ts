@@ -8,17 +8,25 @@ export const LABEL_COOKIE = text.encode("cookie--");
 
 export const KEY_LENGTH = 32;
 
-export const REKEY_AFTER_MESSAGES = 2 ** 60;
-/** 2^64 - 2^13 - 1, split because it does not fit a double exactly. */
+/**
+ * 64-bit counters travel as two 32-bit halves (a double is exact only to 2^53).
+ * REKEY_AFTER_MESSAGES = 2^60: the high half of 2^60.
+ */
+export const REKEY_AFTER_MESSAGES_HI = 0x10000000;
+/** REJECT_AFTER_MESSAGES = 2^64 - 2^13 - 1: no counter at or above it is sent or accepted. */
 export const REJECT_AFTER_MESSAGES_HI = 0xffffffff;
 export const REJECT_AFTER_MESSAGES_LO = 0xffffdfff;
-/** As a double (rounds up to 2^64); only the sending side uses it, and it never gets near. */
-export const REJECT_AFTER_MESSAGES = 2 ** 64 - 2 ** 13 - 1;
 
 export const REKEY_AFTER_TIME = 120_000;
 export const REJECT_AFTER_TIME = 180_000;
 export const REKEY_ATTEMPT_TIME = 90_000;
 export const REKEY_TIMEOUT = 5_000;
+/**
+ * Retries counted, not timed, as wireguard-go does: after the first initiation and this many
+ * retries (each REKEY_TIMEOUT plus jitter apart), the next expiry gives up. With the first, that is
+ * 20 initiations over 100 to 107 s.
+ */
+export const MAX_HANDSHAKE_RETRIES = REKEY_ATTEMPT_TIME / REKEY_TIMEOUT + 1;
 export const REKEY_TIMEOUT_JITTER_MAX = 334;
 export const KEEPALIVE_TIMEOUT = 10_000;
 export const COOKIE_REFRESH_TIME = 120_000;

@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
+import { ipv4Packet, ofType, pair } from "../../test/wireguard/network.ts";
 import type { Endpoint } from "./actions.ts";
 import { CookieChecker, CookieGenerator } from "./cookie.ts";
 import { createNodeCryptoBackend } from "./crypto/node-crypto.ts";
 import { INITIATION_SIZE } from "./messages.ts";
-import { ipv4Packet, ofType, pair } from "./test-support/network.ts";
 
 const packet = () => ipv4Packet("10.0.0.1", "10.0.0.2", 10);
 

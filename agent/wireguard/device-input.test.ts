@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { ipv4Packet, ofType, pair } from "../../test/wireguard/network.ts";
 import type { Action, Endpoint } from "./actions.ts";
-import { ipv4Packet, ofType, pair } from "./test-support/network.ts";
 
 const ATTACKER: Endpoint = { host: "203.0.113.66", port: 6666 };
 const accepted = (actions: Action[]) =>

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { ipv4Packet, type Network, type Node, ofType, pair } from "../../test/wireguard/network.ts";
 import type { Action } from "./actions.ts";
 import { Device } from "./device.ts";
-import { ipv4Packet, type Network, type Node, ofType, pair } from "./test-support/network.ts";
 
 const TICK = 100;
 
@@ -42,20 +42,6 @@ describe("timers (fake clock)", () => {
       expect(t - prev).toBeLessThanOrEqual(5_000 + 334 + TICK);
       prev = t;
     }
-  });
-
-  it("gives up after 90 s of attempts: queued packets dropped, session-expired", () => {
-    const { net, a } = pair();
-    net.filter = () => false;
-    net.run(a, a.device.encapsulate(aToB(a), 0), 0);
-    net.run(a, a.device.encapsulate(aToB(a), 10), 10);
-    const seen = runClock(net, a, TICK, 120_000);
-    const expired = seen.filter(([, x]) => x.type === "session-expired");
-    expect(expired).toHaveLength(1);
-    expect(expired[0]![0]).toBeGreaterThanOrEqual(90_000);
-    expect(expired[0]![0]).toBeLessThanOrEqual(90_000 + 5_334 + TICK);
-    expect(seen.filter(isInitiation).every(([t]) => t < expired[0]![0])).toBe(true);
-    expect(a.device.drops.get("no-session")).toBe(2);
   });
 
   it("sends a passive keepalive 10 s after receiving data it did not answer", () => {

@@ -1,9 +1,9 @@
 import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
+import { ipv4Packet, ofType, pair } from "../../test/wireguard/network.ts";
 import { createNobleBackend } from "./crypto/noble.ts";
 import { Device } from "./device.ts";
 import { generatePrivateKey } from "./keys.ts";
-import { ipv4Packet, ofType, pair } from "./test-support/network.ts";
 
 describe.each([
   ["node-crypto", {}],
@@ -158,5 +158,29 @@ describe("secret hygiene", () => {
     expect(b.delivered).toHaveLength(1);
     expect(handedOut).toHaveLength(2);
     for (const k of handedOut) expect(k.every((x) => x === 0)).toBe(true);
+  });
+});
+
+describe("padding and the MTU", () => {
+  it("pads to 16 bytes but never past the MTU, and delivers the packet unpadded", () => {
+    const { net, a, b } = pair({ a: { mtu: 1300 } });
+    const sizes = [100, 1297, 1300];
+    for (const [i, size] of sizes.entries()) {
+      const packet = ipv4Packet("10.0.0.1", "10.0.0.2", size - 20);
+      const out = a.device.encapsulate(packet, i);
+      net.run(a, out, i);
+    }
+    // 16-byte header + padded plaintext + 16-byte tag; the first packet rode the handshake.
+    const transports = net.wire.filter((w) => w.from.port === 51001 && w.data[0] === 4 && w.data.length > 32);
+    expect(transports.map((w) => w.data.length - 32)).toEqual([112, 1300, 1300]);
+    expect(b.delivered.map((p) => p.length)).toEqual(sizes);
+  });
+
+  it("refuses an MTU outside 68..65535", () => {
+    const privateKey = generatePrivateKey();
+    expect(() => new Device({ privateKey, mtu: 67 })).toThrow(
+      "mtu must be an integer from 68 to 65535, got 67",
+    );
+    expect(() => new Device({ privateKey, mtu: 1420.5 })).toThrow(/got 1420.5/);
   });
 });

@@ -11,12 +11,13 @@ import {
   HANDSHAKES_PER_SECOND,
   INITIATION_MIN_INTERVAL,
   KEEPALIVE_TIMEOUT,
+  MAX_HANDSHAKE_RETRIES,
   MAX_QUEUED_PACKETS,
-  REJECT_AFTER_MESSAGES,
+  REJECT_AFTER_MESSAGES_HI,
+  REJECT_AFTER_MESSAGES_LO,
   REJECT_AFTER_TIME,
-  REKEY_AFTER_MESSAGES,
+  REKEY_AFTER_MESSAGES_HI,
   REKEY_AFTER_TIME,
-  REKEY_ATTEMPT_TIME,
   REKEY_ON_RECEIVE_AGE,
   REKEY_TIMEOUT,
   REKEY_TIMEOUT_JITTER_MAX,
@@ -45,6 +46,7 @@ import {
   TRANSPORT_HEADER_SIZE,
   writeU32,
 } from "./messages.ts";
+import { paddedLength } from "./padding.ts";
 import { PeerState } from "./peer.ts";
 import { createRandomPool } from "./random-pool.ts";
 import { RateLimiter } from "./rate-limiter.ts";
@@ -73,6 +75,8 @@ export interface DeviceConfig {
   underLoad?: () => boolean;
   /** Wall clock for TAI64N timestamps (ms since the Unix epoch). Default Date.now. */
   wallClock?: () => number;
+  /** The tunnel MTU: padding never takes a packet past it. Default 1420, as wireguard-go. */
+  mtu?: number;
 }
 
 export interface PeerStats {
@@ -90,6 +94,7 @@ const EMPTY = new Uint8Array(0);
 const TWO_32 = 4294967296;
 const TWO_53_HI = 0x200000;
 const MAX_DATAGRAM = 65_535;
+const DEFAULT_MTU = 1420;
 /** Big enough to amortise the allocation over ~40 full-size packets, small enough that one held datagram pins little. */
 const SLAB_BYTES = 64 * 1024;
 
@@ -105,6 +110,7 @@ export class Device {
   private readonly random: (n: number) => Uint8Array;
   private readonly underLoadHook: (() => boolean) | undefined;
   private readonly wallClock: () => number;
+  private readonly mtu: number;
   private readonly local: LocalStatic;
   private readonly peers = new Map<string, PeerState>();
   private readonly peersByKey = new Map<string, PeerState>();
@@ -138,6 +144,9 @@ export class Device {
     this.random = config.random ?? createRandomPool();
     this.underLoadHook = config.underLoad;
     this.wallClock = config.wallClock ?? Date.now;
+    this.mtu = config.mtu ?? DEFAULT_MTU;
+    if (!Number.isInteger(this.mtu) || this.mtu < 68 || this.mtu > MAX_DATAGRAM)
+      throw new Error(`mtu must be an integer from 68 to ${MAX_DATAGRAM}, got ${config.mtu}`);
     const privateKey = new Uint8Array(config.privateKey);
     this.publicKey = this.crypto.x25519PublicKey(privateKey);
     this.local = {
@@ -288,8 +297,11 @@ export class Device {
     for (const peer of this.peers.values()) {
       if (peer.retransmitAt !== null && now >= peer.retransmitAt) {
         peer.retransmitAt = null;
-        if (now - peer.attemptsStartedAt >= REKEY_ATTEMPT_TIME) this.giveUp(peer, actions);
-        else this.sendInitiation(peer, now, true, actions);
+        if (peer.handshakeRetries >= MAX_HANDSHAKE_RETRIES) this.giveUp(peer, now);
+        else {
+          peer.handshakeRetries++;
+          this.sendInitiation(peer, now, true, actions);
+        }
       }
       if (peer.sendKeepaliveAt !== null && now >= peer.sendKeepaliveAt) {
         peer.sendKeepaliveAt = null;
@@ -412,6 +424,10 @@ export class Device {
     peer.rxBytes += datagram.length;
     peer.zeroKeysAt = now + ZERO_KEYS_AFTER;
     this.authenticatedTraversal(peer, now);
+    // An authenticated packet arrived: the "sent data, heard nothing" timer has its answer.
+    peer.newHandshakeAt = null;
+    // Our response is a handshake sent: no initiation of ours within REKEY_TIMEOUT of it.
+    peer.lastSentHandshakeAt = now;
     peer.sendKeepaliveAt = null;
     peer.txBytes += response.message.length;
     actions.push({ type: "send", peer: peer.name, endpoint: from, data: response.message });
@@ -469,7 +485,7 @@ export class Device {
   }
 
   private sendInitiation(peer: PeerState, now: Millis, isRetry: boolean, actions: Action[]): void {
-    if (!isRetry) peer.attemptsStartedAt = now;
+    if (!isRetry) peer.handshakeRetries = 0;
     if (peer.lastSentHandshakeAt !== null && now - peer.lastSentHandshakeAt < REKEY_TIMEOUT) return;
     peer.lastSentHandshakeAt = now;
     const localIndex = this.newIndex();
@@ -510,7 +526,7 @@ export class Device {
 
   private handshakeComplete(peer: PeerState, now: Millis): void {
     peer.retransmitAt = null;
-    peer.attemptsStartedAt = now;
+    peer.handshakeRetries = 0;
     peer.sentLastMinuteHandshake = false;
     peer.lastHandshakeAt = now;
   }
@@ -536,15 +552,23 @@ export class Device {
     }
   }
 
-  private giveUp(peer: PeerState, actions: Action[]): void {
+  /**
+   * Retries exhausted: drop what waits for a session, but keep the keys. A session that is still
+   * valid goes on working when the peer comes back; the 540 s wipe ends it otherwise.
+   */
+  private giveUp(peer: PeerState, now: Millis): void {
     peer.sendKeepaliveAt = null;
+    this.dropQueue(peer);
+    if (peer.zeroKeysAt === null) peer.zeroKeysAt = now + ZERO_KEYS_AFTER;
+  }
+
+  private dropQueue(peer: PeerState): void {
     for (let i = 0; i < peer.queue.length; i++) this.count("no-session");
     peer.queue.length = 0;
-    this.zeroKeys(peer);
-    actions.push({ type: "session-expired", peer: peer.name });
   }
 
   private zeroKeys(peer: PeerState): void {
+    this.dropQueue(peer);
     this.clearPending(peer);
     this.deleteKeypair(peer.previous);
     this.deleteKeypair(peer.current);
@@ -606,7 +630,11 @@ export class Device {
   // ---------------------------------------------------------------- internals: transport
 
   private usable(k: Keypair | null, now: Millis): k is Keypair {
-    return k !== null && now - k.createdAt < REJECT_AFTER_TIME && k.sendCounter < REJECT_AFTER_MESSAGES;
+    return (
+      k !== null &&
+      now - k.createdAt < REJECT_AFTER_TIME &&
+      (k.sendHi !== REJECT_AFTER_MESSAGES_HI || k.sendLo < REJECT_AFTER_MESSAGES_LO)
+    );
   }
 
   private sendData(peer: PeerState, packet: Uint8Array, now: Millis, actions: Action[]): void {
@@ -638,22 +666,29 @@ export class Device {
       this.sendInitiation(peer, now, false, actions);
       return;
     }
-    for (const packet of peer.queue) this.seal(peer, keypair, packet, now, actions);
-    peer.queue.length = 0;
-    this.keepKeyFreshSending(peer, keypair, now, actions);
+    let sent = 0;
+    while (sent < peer.queue.length && this.usable(keypair, now))
+      this.seal(peer, keypair, peer.queue[sent++]!, now, actions);
+    peer.queue.splice(0, sent);
+    // Counters ran out mid-queue: the rest waits for the new session.
+    if (peer.queue.length > 0) this.sendInitiation(peer, now, false, actions);
+    else this.keepKeyFreshSending(peer, keypair, now, actions);
   }
 
+  /** Either side rekeys once the next counter passes 2^60; only the initiator rekeys by age. */
   private keepKeyFreshSending(peer: PeerState, keypair: Keypair, now: Millis, actions: Action[]): void {
+    const hi = keypair.sendHi;
     if (
-      keypair.isInitiator &&
-      (now - keypair.createdAt >= REKEY_AFTER_TIME || keypair.sendCounter >= REKEY_AFTER_MESSAGES)
+      hi > REKEY_AFTER_MESSAGES_HI ||
+      (hi === REKEY_AFTER_MESSAGES_HI && keypair.sendLo > 0) ||
+      (keypair.isInitiator && now - keypair.createdAt >= REKEY_AFTER_TIME)
     )
       this.sendInitiation(peer, now, false, actions);
   }
 
   private seal(peer: PeerState, keypair: Keypair, packet: Uint8Array, now: Millis, actions: Action[]): void {
     const length = packet.length;
-    const padded = (length + 15) & ~15;
+    const padded = paddedLength(length, this.mtu);
     let plaintext = packet;
     if (padded !== length) {
       // Same-size packets are the common case: reuse the last view instead of making one per packet.
@@ -662,7 +697,13 @@ export class Device {
       plaintext.set(packet);
       plaintext.fill(0, length);
     }
-    const counter = keypair.sendCounter++;
+    // The counter is a uint64 in two halves; usable() has already refused the last ones.
+    const lo = keypair.sendLo;
+    const hi = keypair.sendHi;
+    if (lo === 0xffffffff) {
+      keypair.sendLo = 0;
+      keypair.sendHi = hi + 1;
+    } else keypair.sendLo = lo + 1;
     const size = TRANSPORT_HEADER_SIZE + padded + 16;
     const { buffer, byteOffset } = this.carve(size);
     const out = new Uint8Array(buffer, byteOffset, size);
@@ -671,8 +712,9 @@ export class Device {
     out[2] = 0;
     out[3] = 0;
     writeU32(out, 4, keypair.remoteIndex);
-    writeU32(out, 8, counter >>> 0);
-    writeU32(out, 12, Math.floor(counter / TWO_32));
+    writeU32(out, 8, lo);
+    writeU32(out, 12, hi);
+    const counter = hi < TWO_53_HI ? hi * TWO_32 + lo : (BigInt(hi) << 32n) | BigInt(lo);
     const body = new Uint8Array(buffer, byteOffset + TRANSPORT_HEADER_SIZE, size - TRANSPORT_HEADER_SIZE);
     this.crypto.aeadSeal(keypair.sendKey, counter, plaintext, EMPTY, body);
     peer.txBytes += out.length;
@@ -747,6 +789,9 @@ export class Device {
     this.authenticatedTraversal(peer, now);
     peer.newHandshakeAt = null;
     if (plaintext.length === 0) return; // keepalive
+    // Any decrypted data asks for an answer within KEEPALIVE_TIMEOUT, even if it is refused below.
+    if (peer.sendKeepaliveAt === null) peer.sendKeepaliveAt = now + KEEPALIVE_TIMEOUT;
+    else peer.needAnotherKeepalive = true;
 
     if (plaintext.length < IPV4_HEADER_MIN || ipv4Version(plaintext) !== 4) {
       this.drop(actions, "inner-not-ipv4", peer.name);
@@ -762,8 +807,6 @@ export class Device {
       return;
     }
     actions.push({ type: "deliver", peer: peer.name, packet: plaintext.subarray(0, total) });
-    if (peer.sendKeepaliveAt === null) peer.sendKeepaliveAt = now + KEEPALIVE_TIMEOUT;
-    else peer.needAnotherKeepalive = true;
   }
 
   // ---------------------------------------------------------------- internals: misc

@@ -11,8 +11,10 @@
  *   and for the responder when the first transport packet confirms the keys.
  * - `endpoint-changed` fires only after an authenticated packet (handshake or
  *   transport) from a new source, including the first time a responder-only peer is heard from.
- * - `session-expired` fires when keys are zeroed: 540 s after the last
- *   handshake, or when 90 s of handshake attempts fail (queued packets are dropped then).
+ * - `session-expired` fires when keys are zeroed, 540 s after the last session
+ *   began (packets waiting for a session are dropped then too). When handshake
+ *   retries give up (20 initiations, 100 to 107 s) the waiting packets are
+ *   dropped but keys that are still valid stay, as in wireguard-go.
  * - `encapsulateTo(peer, new Uint8Array(0))` sends a keepalive (or starts a
  *   handshake), which is how a path can be probed with an authenticated packet.
  * - TAI64N timestamps come from `DeviceConfig.wallClock` (default Date.now) and

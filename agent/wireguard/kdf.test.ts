@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
+import { hex, loadVector, toHex } from "../../test/wireguard/vectors.ts";
 import { createNobleBackend } from "./crypto/noble.ts";
 import { createNodeCryptoBackend } from "./crypto/node-crypto.ts";
 import { kdf1, kdf2, kdf3 } from "./kdf.ts";
-import { hex, loadVector, toHex } from "./test-support/vectors.ts";
 
 interface KdfCase {
   key: string;

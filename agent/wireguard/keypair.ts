@@ -3,8 +3,12 @@ import { ReplayWindow } from "./replay-window.ts";
 
 /** One direction pair of transport keys from a completed handshake. */
 export class Keypair {
-  /** Next counter to send; a double is exact far beyond REKEY_AFTER_MESSAGES' practical reach. */
-  sendCounter = 0;
+  /**
+   * Next counter to send, as the high and low 32-bit halves of a uint64: a double stops counting
+   * at 2^53, short of the 2^60 and 2^64 - 2^13 limits, and would repeat a nonce there.
+   */
+  sendHi = 0;
+  sendLo = 0;
   readonly replay = new ReplayWindow();
 
   constructor(

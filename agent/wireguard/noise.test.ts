@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { hex, loadVector, toHex } from "../../test/wireguard/vectors.ts";
 import type { CryptoBackend } from "./crypto/backend.ts";
 import { createNobleBackend } from "./crypto/noble.ts";
 import { createNodeCryptoBackend } from "./crypto/node-crypto.ts";
@@ -14,7 +15,6 @@ import {
   writeInitiation,
   writeResponse,
 } from "./noise.ts";
-import { hex, loadVector, toHex } from "./test-support/vectors.ts";
 
 interface NoiseVector {
   protocol_name: string;

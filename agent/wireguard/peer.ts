@@ -28,8 +28,8 @@ export class PeerState {
   lastTimestamp: Uint8Array = new Uint8Array(12);
   lastInitiationConsumedAt: Millis | null = null;
   lastSentHandshakeAt: Millis | null = null;
-  /** When the current run of handshake attempts began (reset by any non-retry attempt). */
-  attemptsStartedAt: Millis = 0;
+  /** Retries in the current run of handshake attempts (reset by any non-retry attempt). */
+  handshakeRetries = 0;
   sentLastMinuteHandshake = false;
   needAnotherKeepalive = false;
   /** Set when persistent keepalive is switched on: the next updateTimers sends one at once. */

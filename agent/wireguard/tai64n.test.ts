@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { toHex } from "../../test/wireguard/vectors.ts";
 import { compareTai64n, encodeTai64n, nextTai64n } from "./tai64n.ts";
-import { toHex } from "./test-support/vectors.ts";
 
 describe("TAI64N", () => {
   it("encodes seconds as 2^62 + 10 + unix seconds, big-endian, with whitened nanoseconds", () => {

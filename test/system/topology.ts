@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { JsonLinesChild } from "./json-lines.ts";
-import { type Netns, NetnsLab, pollUntil } from "./netns.ts";
+import { type Netns, NetnsLab, pollUntil, stopChild } from "./netns.ts";
 
 export const WG_UNDERLAY = "10.77.0.1";
 export const TS_UNDERLAY = "10.77.0.2";
@@ -68,6 +68,8 @@ export interface Topology {
   wgLatestHandshake(): Promise<number>;
   /** Starts the UDP tool inside the wg namespace. */
   startUdpTool(): JsonLinesChild;
+  /** Stops wireguard-go (its interface and sessions go with it) and starts a fresh one, configured the same. */
+  restartWireguardGo(): Promise<void>;
   teardown(): Promise<void>;
 }
 
@@ -109,7 +111,7 @@ export async function buildTopology(opts: TopologyOptions): Promise<Topology> {
     const wgKeys = wgKeyPair();
     const tsKeys = wgKeyPair();
     const wgIf = lab.ifname("wgt");
-    await startWireguardGo(lab, wgNs, wgIf);
+    let wgProc = await startWireguardGo(lab, wgNs, wgIf);
 
     const privFile = join(keyDir, "wg.key");
     writeFileSync(privFile, `${wgKeys.privateKey}\n`, { mode: 0o600 });
@@ -131,9 +133,12 @@ export async function buildTopology(opts: TopologyOptions): Promise<Topology> {
       setArgs.push("preshared-key", pskFile);
     }
     if (opts.wgKnowsEndpoint) setArgs.push("endpoint", `${TS_UNDERLAY}:${opts.wgEndpointPort ?? TS_PORT}`);
-    await wgNs.run("wg", setArgs);
-    await wgNs.run("ip", ["addr", "add", `${WG_TUNNEL}/24`, "dev", wgIf]);
-    await wgNs.run("ip", ["link", "set", wgIf, "mtu", String(MTU), "up"]);
+    const configureWg = async () => {
+      await wgNs.run("wg", setArgs);
+      await wgNs.run("ip", ["addr", "add", `${WG_TUNNEL}/24`, "dev", wgIf]);
+      await wgNs.run("ip", ["link", "set", wgIf, "mtu", String(MTU), "up"]);
+    };
+    await configureWg();
 
     // The TS peer reads a wg-quick file (mode 0600) so no private key shows up in argv.
     const tsConf = [
@@ -179,6 +184,16 @@ export async function buildTopology(opts: TopologyOptions): Promise<Topology> {
         return new JsonLinesChild(
           wgNs.spawn("node", ["--import", "tsx", "test/system/udp-tool.ts"], { cwd: REPO_ROOT }),
         );
+      },
+      async restartWireguardGo() {
+        await stopChild(wgProc);
+        await pollUntil(
+          `wireguard-go interface ${wgIf} gone`,
+          async () => (await wgNs.exec("wg", ["show", wgIf])).code !== 0,
+          { tries: 100, intervalMs: 100 },
+        );
+        wgProc = await startWireguardGo(lab, wgNs, wgIf);
+        await configureWg();
       },
       async teardown() {
         rmSync(keyDir, { recursive: true, force: true });

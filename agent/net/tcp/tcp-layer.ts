@@ -22,6 +22,7 @@ import {
   type TcpSegment,
 } from "./segment.ts";
 import { seqAdd } from "./seq.ts";
+import { SynBacklog } from "./syn-backlog.ts";
 
 export interface TcpLayerOptions {
   /** Our IPv4 address (uint32), the source of connections we open. */
@@ -49,8 +50,10 @@ export interface TcpLayerStats {
   badDataOffset: number;
   badOptions: number;
   resetsSent: number;
-  /** SYNs ignored because a listener already had maxSynBacklog half-open connections. */
+  /** SYNs ignored because a listener's backlog was full and their source already held its share. */
   synBacklogFull: number;
+  /** Half-open connections reset to make room for a SYN from a source holding fewer (syn-backlog.ts). */
+  synBacklogEvicted: number;
   connectionsOpened: number;
   connectionsAccepted: number;
 }
@@ -59,14 +62,22 @@ export type AcceptHandler = (conn: TcpConnection) => void;
 
 export class TcpListener {
   readonly state = "LISTEN" as const;
-  halfOpen = 0;
+  readonly backlog: SynBacklog<TcpConnection>;
   private open = true;
 
   constructor(
     readonly port: number,
     readonly onAccept: AcceptHandler,
     private readonly unregister: (l: TcpListener) => void,
-  ) {}
+    maxSynBacklog: number,
+  ) {
+    this.backlog = new SynBacklog(maxSynBacklog);
+  }
+
+  /** Connections in SYN-RECEIVED, not yet handed to onAccept. */
+  get halfOpen(): number {
+    return this.backlog.size;
+  }
 
   get isOpen(): boolean {
     return this.open;
@@ -101,6 +112,7 @@ export class TcpLayer {
     badOptions: 0,
     resetsSent: 0,
     synBacklogFull: 0,
+    synBacklogEvicted: 0,
     connectionsOpened: 0,
     connectionsAccepted: 0,
   };
@@ -169,9 +181,14 @@ export class TcpLayer {
   listen(port: number, onAccept: AcceptHandler): TcpListener {
     checkPort(port);
     if (this.listeners.has(port)) throw new Error(`tcp port ${port} is already listening`);
-    const l = new TcpListener(port, onAccept, (x) => {
-      if (this.listeners.get(x.port) === x) this.listeners.delete(x.port);
-    });
+    const l = new TcpListener(
+      port,
+      onAccept,
+      (x) => {
+        if (this.listeners.get(x.port) === x) this.listeners.delete(x.port);
+      },
+      this.config.maxSynBacklog,
+    );
     this.listeners.set(port, l);
     return l;
   }
@@ -265,12 +282,17 @@ export class TcpLayer {
       return;
     }
     if (!(f & TCP_SYN)) return;
-    if (listener.halfOpen >= this.config.maxSynBacklog) {
+    const admission = listener.backlog.admit(h.src);
+    if (admission.kind === "refuse") {
       this.stats.synBacklogFull++;
       return;
     }
-    listener.halfOpen++;
+    if (admission.kind === "evict") {
+      this.stats.synBacklogEvicted++;
+      admission.victim.abort(); // released() takes it out of the backlog
+    }
     const conn = this.create(h.dst, seg.dstPort, h.src, seg.srcPort, listener);
+    listener.backlog.add(h.src, conn);
     conn.openPassive(seg, now);
   }
 
@@ -288,7 +310,7 @@ export class TcpLayer {
       established: (c) => {
         if (!pendingAccept || listener === undefined) return;
         pendingAccept = false;
-        listener.halfOpen--;
+        listener.backlog.remove(remoteIp, c);
         this.stats.connectionsAccepted++;
         // A listener closed during the handshake no longer wants the connection.
         if (listener.isOpen) listener.onAccept(c);
@@ -299,7 +321,7 @@ export class TcpLayer {
       released: (c) => {
         if (pendingAccept && listener !== undefined) {
           pendingAccept = false;
-          listener.halfOpen--;
+          listener.backlog.remove(remoteIp, c);
         }
         this.remove(c);
       },

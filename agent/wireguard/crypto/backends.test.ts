@@ -3,7 +3,7 @@ import { chacha20poly1305 } from "@noble/ciphers/chacha.js";
 import { blake2s } from "@noble/hashes/blake2.js";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { hex, toHex } from "../test-support/vectors.ts";
+import { hex, toHex } from "../../../test/wireguard/vectors.ts";
 import type { CryptoBackend } from "./backend.ts";
 import { createNobleBackend } from "./noble.ts";
 import { createNodeCryptoBackend } from "./node-crypto.ts";

@@ -2,7 +2,7 @@ import { createHash, createHmac } from "node:crypto";
 import { blake2s } from "@noble/hashes/blake2.js";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { toHex } from "../test-support/vectors.ts";
+import { toHex } from "../../../test/wireguard/vectors.ts";
 import { blake2s256, blake2sKeyed, hkdfBlake2s, hmacBlake2s } from "./blake2s.ts";
 
 const text = new TextEncoder();

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { hex, toHex } from "../test-support/vectors.ts";
+import { hex, toHex } from "../../../test/wireguard/vectors.ts";
 import {
   instantiateWasmAead,
   WASM_AEAD_MAX_MESSAGE,

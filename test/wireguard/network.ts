@@ -3,9 +3,10 @@
  * the device owning the destination endpoint, recursively, with a hop bound.
  * Everything that happens is recorded per device for assertions.
  */
-import type { Action, Endpoint, Millis } from "../actions.ts";
-import { Device, type DeviceConfig, type PeerConfig } from "../device.ts";
-import { generatePrivateKey } from "../keys.ts";
+import type { Action, Endpoint, Millis } from "../../agent/wireguard/actions.ts";
+import { Device, type DeviceConfig, type PeerConfig } from "../../agent/wireguard/device.ts";
+import { generatePrivateKey } from "../../agent/wireguard/keys.ts";
+import type { PeerState } from "../../agent/wireguard/peer.ts";
 
 export interface Node {
   name: string;
@@ -97,4 +98,19 @@ export function ipv4Packet(src: string, dst: string, payload: Uint8Array | numbe
 
 export function ofType<T extends Action["type"]>(actions: Action[], type: T): Extract<Action, { type: T }>[] {
   return actions.filter((a): a is Extract<Action, { type: T }> => a.type === type);
+}
+
+/**
+ * A device's internal state for one peer. Only tests use this, to set up states that would take
+ * too long to reach by traffic (a send counter near 2^64, say).
+ */
+export function peerStateOf(device: Device, name: string): PeerState {
+  const peer = (device as unknown as { peers: Map<string, PeerState> }).peers.get(name);
+  if (peer === undefined) throw new Error(`no peer "${name}"`);
+  return peer;
+}
+
+/** The 64-bit counter of a transport message, as a BigInt. */
+export function transportCounter(data: Uint8Array): bigint {
+  return new DataView(data.buffer, data.byteOffset, data.byteLength).getBigUint64(8, true);
 }

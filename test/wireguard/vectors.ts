@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
-/** Shared test vectors live beside the clone: <repo>/../shared/vectors. */
-const vectorsDir = fileURLToPath(new URL("../../../../shared/vectors/", import.meta.url));
+/** Published test vectors (each file names its source), kept in the repo so tests run in any checkout. */
+const vectorsDir = fileURLToPath(new URL("./vectors/", import.meta.url));
 
 export function loadVector(name: string): unknown {
   return JSON.parse(readFileSync(vectorsDir + name, "utf8"));
