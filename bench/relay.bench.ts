@@ -20,7 +20,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Agent } from "../agent/daemon/agent.ts";
-import { createLogger } from "../agent/daemon/logger.ts";
+import { createLogger } from "../agent/util/logger.ts";
 import { ipFromString } from "../agent/net/ipv4.ts";
 import { generatePrivateKey, keyToBase64, publicKeyFrom } from "../agent/wireguard/index.ts";
 import type { CreateClusterResponse } from "../protocol/api.ts";

@@ -9,28 +9,28 @@ import type {
   RegisterRequest,
   RegisterResponse,
 } from "../../protocol/api.ts";
-import { ApiError } from "../cli/errors.ts";
-import { PlatformClient } from "../cli/http.ts";
+import { PlatformClient } from "../control/platform-client.ts";
+import { ApiError } from "../control/platform-errors.ts";
 import { type AgentState, readState, writeState } from "../control/state-file.ts";
 import { ipFromString, ipToString } from "../net/ipv4.ts";
 import { NetStack } from "../net/stack.ts";
 import { Udp, udpEcho } from "../net/udp.ts";
 import { buildCallMeMaybe, parseCallMeMaybe } from "../paths/call-me-maybe.ts";
+import { localAddressesKey, localEndpoints, parseEndpoint } from "../paths/local-endpoints.ts";
 import { PeerPaths, type ProbeRequest } from "../paths/path-manager.ts";
 import { buildProbePacket, parseProbePacket } from "../paths/probe.ts";
 import { encodeBindingRequest, isStunMessage, parseBindingSuccess } from "../paths/stun.ts";
 import { RelayClient } from "../relay/relay-client.ts";
+import { type AgentSettings, DEFAULT_SETTINGS, parseSettings } from "../settings/agent-settings.ts";
 import { ExposeService } from "../tunnel/expose.ts";
 import { type ForwardInfo, ForwardService, type ForwardSpec } from "../tunnel/forward.ts";
 import { Socks5Server } from "../tunnel/socks5-server.ts";
 import type { Destination } from "../tunnel/socks5-wire.ts";
 import { TcpDriver } from "../tunnel/tcp-driver.ts";
+import { createLogger, type Logger } from "../util/logger.ts";
 import type { Action, Endpoint } from "../wireguard/actions.ts";
 import { Device, generatePrivateKey, keyFromBase64, keyToBase64, publicKeyFrom } from "../wireguard/index.ts";
-import { localAddressesKey, localEndpoints, parseEndpoint } from "./local-endpoints.ts";
-import { createLogger, type Logger } from "./logger.ts";
 import { type PingReport, type PingRequest, ping } from "./ping.ts";
-import { type AgentSettings, DEFAULT_SETTINGS, parseSettings } from "./settings.ts";
 
 /**
  * The running agent: one WireGuard device on one UDP socket, a relay client

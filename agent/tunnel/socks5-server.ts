@@ -6,7 +6,7 @@
  * way out to the internet.
  */
 import { createServer, type Server, type Socket } from "node:net";
-import type { Logger } from "../daemon/logger.ts";
+import type { Logger } from "../util/logger.ts";
 import type { TcpConnection } from "../net/tcp/connection.ts";
 import { bridge } from "./socket-bridge.ts";
 import {
