@@ -4,8 +4,8 @@
  * Takes about two and a half minutes.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { pollUntil } from "./netns.ts";
-import { buildTopology, pingFromWg, type Topology } from "./topology.ts";
+import { pollUntil } from "../helpers/netns.ts";
+import { buildTopology, pingFromWg, type Topology } from "../helpers/topology.ts";
 
 describe("rekey across 120 s against wireguard-go", () => {
   let t: Topology;
