@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { HeartbeatResponse, Netmap } from "../../protocol/api.ts";
 import { FakeClock } from "../../test/helpers/fake-clock.ts";
+import { until } from "../../test/helpers/until.ts";
 import { createLogger } from "../util/logger.ts";
 import { ControlClient, type ControlClientOptions } from "./control-client.ts";
 import { fileStateStore } from "./state-store.ts";
@@ -100,15 +101,6 @@ class ScriptedPlatform {
     const text = Buffer.concat(chunks).toString("utf8");
     return text ? JSON.parse(text) : null;
   }
-}
-
-/** Waits (in real time, bounded) for the client's HTTP round trips to land. */
-async function until(what: string, cond: () => boolean): Promise<void> {
-  for (let i = 0; i < 400; i++) {
-    if (cond()) return;
-    await new Promise((r) => setTimeout(r, 5));
-  }
-  throw new Error(`timed out waiting for ${what}`);
 }
 
 describe("ControlClient", () => {

@@ -2,19 +2,12 @@ import { createSocket, type Socket } from "node:dgram";
 import { afterEach, describe, expect, it } from "vitest";
 import { FakeClock } from "../../test/helpers/fake-clock.ts";
 import { type StunServer, startStunServer } from "../../test/helpers/stun-server.ts";
+import { until } from "../../test/helpers/until.ts";
 import { createLogger } from "../util/logger.ts";
 import type { Endpoint } from "../wireguard/actions.ts";
 import { Conn, type ConnOptions, NETWORK_CHECK_MS, STUN_REFRESH_MS, STUN_RETRY_MS } from "./conn.ts";
 
 /** Conn's decisions with a fake clock; its socket, and the STUN server, are real and on loopback. */
-
-async function until(what: string, cond: () => boolean): Promise<void> {
-  for (let i = 0; i < 400; i++) {
-    if (cond()) return;
-    await new Promise((r) => setTimeout(r, 5));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 describe("Conn", () => {
   const cleanups: (() => Promise<void> | void)[] = [];
