@@ -261,10 +261,7 @@ export class Agent extends EventEmitter<AgentEvents> {
     const prev = this.settings;
     this.settings = next;
     this.log.level = next.logLevel;
-    const peers = this.peers?.endpoints() ?? [];
-    if (prev.persistentKeepaliveSeconds !== next.persistentKeepaliveSeconds)
-      for (const e of peers) e.keepaliveChanged(next.persistentKeepaliveSeconds);
-    if (prev.relayMode !== next.relayMode) for (const e of peers) e.restartRelay();
+    for (const e of this.peers?.endpoints() ?? []) e.settingsChanged(prev);
     if (prev.mtu !== next.mtu) this.engine?.setMtu(next.mtu);
     if (prev.stunServers.join() !== next.stunServers.join()) this.conn.setStunServers(next.stunServers);
     this.services?.apply(next);

@@ -148,4 +148,17 @@ describe("PeerEndpoint", () => {
     link.flush();
     expect(link.b.counters.callMeMaybeSent).toBe(sentBefore + 1);
   });
+
+  it("closes the relay when relayMode turns to never, and reopens it when it turns back", () => {
+    const clock = new FakeClock();
+    const link = new PathLink(clock);
+    link.openRelay(link.a);
+    link.a.settings.relayMode = "never";
+    link.a.endpoint.settingsChanged({ relayMode: "auto", persistentKeepaliveSeconds: 0 });
+    expect(link.a.relayState).toBe("off");
+    link.a.settings.relayMode = "auto";
+    link.a.endpoint.settingsChanged({ relayMode: "never", persistentKeepaliveSeconds: 0 });
+    expect(link.a.relayState).toBe("connecting");
+    expect(link.a.relayHandlers).not.toBeNull();
+  });
 });

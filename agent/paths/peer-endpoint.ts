@@ -327,9 +327,16 @@ export class PeerEndpoint {
     this.notePath(this.paths.snapshot(now).path);
   }
 
-  /** A new keepalive interval from agent values; applied now only if already armed. */
-  keepaliveChanged(seconds: number): void {
-    if (this.keepaliveArmed) this.o.core.setPersistentKeepalive(this.name, seconds);
+  /**
+   * Agent values changed (settings() already returns the new ones): a new
+   * keepalive interval applies now if keepalive is armed, and a new relayMode
+   * reopens the relay or leaves it closed.
+   */
+  settingsChanged(prev: { relayMode: RelayMode; persistentKeepaliveSeconds: number }): void {
+    const next = this.o.settings();
+    if (prev.persistentKeepaliveSeconds !== next.persistentKeepaliveSeconds && this.keepaliveArmed)
+      this.o.core.setPersistentKeepalive(this.name, next.persistentKeepaliveSeconds);
+    if (prev.relayMode !== next.relayMode) this.restartRelay();
   }
 
   private notePath(path: "direct" | "relay" | "none"): void {
