@@ -44,10 +44,10 @@ import { promisify } from "node:util";
 import type { CreateClusterResponse } from "../protocol/api.ts";
 import { type AgentProcess, agentForward, startAgent, waitFor } from "../test/helpers/agent-process.ts";
 import { freePort } from "../test/helpers/free-port.ts";
+import { JsonLinesChild, type JsonObject } from "../test/helpers/json-lines.ts";
+import { type ExecResult, type Netns, NetnsLab, pollUntil, stopChild } from "../test/helpers/netns.ts";
 import { type Platform, startPlatform } from "../test/helpers/platform.ts";
-import { JsonLinesChild, type JsonObject } from "../test/system/json-lines.ts";
-import { type ExecResult, type Netns, NetnsLab, pollUntil, stopChild } from "../test/system/netns.ts";
-import { MTU, REPO_ROOT, startWireguardGo, wgKeyPair } from "../test/system/topology.ts";
+import { MTU, REPO_ROOT, startWireguardGo, wgKeyPair } from "../test/helpers/topology.ts";
 
 const IPERF_SECONDS = 5;
 const IDLE_CONNECTIONS = 1000;

@@ -5,7 +5,7 @@ import type * as schema from "./db/schema.ts";
 
 export interface Bindings {
   DB: D1Database;
-  /** One Durable Object per pair of agents (DESIGN.md §4); reached only through /relay/<peer>. */
+  /** One Durable Object per pair of agents (docs/architecture.md, "Platform and relay"); reached only through /relay/<peer>. */
   RELAY: DurableObjectNamespace<PairRelay>;
   /** Always accepted as an admin access key (bootstrap). */
   ADMIN_ACCESS_KEY?: string;

@@ -2,8 +2,9 @@
  * What a command needs from the outside world. Passed in (rather than using
  * process.* directly) so the whole CLI can run inside a test process too.
  */
+
+import { PlatformClient } from "../control/platform-client.ts";
 import { UsageError } from "./errors.ts";
-import { PlatformClient } from "./http.ts";
 
 export interface CliIo {
   stdout(text: string): void;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { ApiError, describeError, NetworkError, UsageError } from "./errors.ts";
+import { ApiError, NetworkError } from "../control/platform-errors.ts";
+import { describeError, UsageError } from "./errors.ts";
 
 describe("describeError", () => {
   it("formats API errors with status and code, exit 1", () => {

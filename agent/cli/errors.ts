@@ -1,28 +1,8 @@
 /**
- * Every failure the CLI reports ends up as one of these, so `main.ts` can print
+ * Every failure the CLI reports ends up as a UsageError or a platform error, so `main.ts` can print
  * exactly one line and choose the exit code without inspecting messages.
  */
-
-/** The platform answered with its JSON error envelope (or at least a non-2xx status). */
-export class ApiError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-    readonly details?: Record<string, unknown>,
-  ) {
-    super(message);
-    this.name = "ApiError";
-  }
-}
-
-/** The platform could not be reached or did not answer in time. */
-export class NetworkError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "NetworkError";
-  }
-}
+import { ApiError } from "../control/platform-errors.ts";
 
 /** The user asked for something the CLI cannot do as asked (exit code 2, like commander's own errors). */
 export class UsageError extends Error {

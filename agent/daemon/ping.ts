@@ -13,10 +13,10 @@
  */
 import { randomBytes, randomInt } from "node:crypto";
 import { z } from "zod";
+import { UDP_ECHO_PORT } from "../engine/engine.ts";
 import type { NetStack } from "../net/stack.ts";
 import type { Udp } from "../net/udp.ts";
 
-export const UDP_ECHO_PORT = 7;
 /** Bytes of a UDP probe that carry its sequence number; the rest is random. */
 const UDP_SEQ_BYTES = 4;
 

@@ -1,10 +1,10 @@
 import { chmod, rm } from "node:fs/promises";
 import http from "node:http";
 import { join } from "node:path";
+import { parseForwardRule } from "../settings/agent-settings.ts";
 import { ForwardError } from "../tunnel/forward.ts";
 import type { Agent } from "./agent.ts";
 import { PingError, PingRequestSchema } from "./ping.ts";
-import { parseForwardRule } from "./settings.ts";
 
 /**
  * The running agent answers `tether agent status|ping` on a Unix socket inside

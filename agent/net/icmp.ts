@@ -6,7 +6,6 @@
  */
 import { finishChecksum, onesComplementSum } from "./checksum.ts";
 import { type Ipv4Header, PROTO_ICMP } from "./ipv4.ts";
-import type { NetStack, ProtocolHandler } from "./stack.ts";
 
 export const ICMP_ECHO_REPLY = 0;
 export const ICMP_DEST_UNREACHABLE = 3;
@@ -35,10 +34,27 @@ export interface IcmpCounters {
   ignored: number;
 }
 
+/**
+ * The part of the IP stack ICMP sends through. Declared here rather than
+ * importing NetStack, because NetStack creates the Icmp: an import back would
+ * be a cycle. NetStack satisfies it as it is, and registers Icmp as its ICMP
+ * protocol handler (the shape is checked there).
+ */
+export interface IcmpOutput {
+  readonly mtu: number;
+  readonly maxPayload: number;
+  outputWith(
+    protocol: number,
+    dst: number,
+    payloadLength: number,
+    write: (buf: Uint8Array, offset: number) => void,
+  ): void;
+}
+
 /** Called with each echo reply whose identifier a pinger claimed; `data` is a copy. */
 export type EchoReplyListener = (src: number, sequence: number, data: Uint8Array, now: number) => void;
 
-export class Icmp implements ProtocolHandler {
+export class Icmp {
   readonly counters: IcmpCounters = {
     echoRequests: 0,
     echoReplies: 0,
@@ -57,7 +73,7 @@ export class Icmp implements ProtocolHandler {
   private errorTokens = ICMP_ERROR_BURST;
   private tokensAt: number | null = null;
 
-  constructor(private readonly stack: NetStack) {}
+  constructor(private readonly stack: IcmpOutput) {}
 
   input(h: Ipv4Header, payload: Uint8Array, now: number): void {
     this.counters.received++;

@@ -6,7 +6,7 @@ import type { Endpoint } from "../wireguard/actions.ts";
  * happened (authenticated packets, probe replies, traffic, relay state) and
  * asks what to do (which path now, which probes are due).
  *
- * The rules (DESIGN.md §5 "Paths"):
+ * The rules (docs/architecture.md, "Paths in brief"):
  * - A path is proven only by an authenticated WireGuard packet arriving on it;
  *   a UDP datagram from the right address proves nothing by itself.
  * - A proven direct path is preferred.

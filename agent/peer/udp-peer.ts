@@ -1,23 +1,21 @@
 /**
- * The WireGuard core bound to one UDP socket, with the user-space IPv4 stack on
- * the inside. This is the glue the agent reuses: the core stays sans-I/O, and
- * everything that touches a socket or a timer lives here.
+ * The runnable peer: the engine (the same one the daemon runs) on one UDP
+ * socket, configured from a static PeerConfig, with no platform, relay or path
+ * choice: every datagram goes to the endpoint the core names.
  */
-import { createSocket, type RemoteInfo, type Socket } from "node:dgram";
+import type { RemoteInfo } from "node:dgram";
 import { lookup } from "node:dns/promises";
 import { isIP } from "node:net";
-import type { Logger } from "../daemon/logger.ts";
+import { Engine } from "../engine/engine.ts";
 import { ipToString, parseInterfaceAddress } from "../net/ipv4.ts";
-import { NetStack } from "../net/stack.ts";
-import { Udp, udpEcho } from "../net/udp.ts";
-import { ExposeService } from "../tunnel/expose.ts";
-import { TcpDriver } from "../tunnel/tcp-driver.ts";
-import type { Action, DropReason, Endpoint } from "../wireguard/actions.ts";
-import { Device, keyFromBase64, keyToBase64, publicKeyFrom } from "../wireguard/index.ts";
+import type { NetStack } from "../net/stack.ts";
+import type { Udp } from "../net/udp.ts";
+import { bindUdpSocket } from "../transport/udp-socket.ts";
+import { monotonicClock } from "../util/clock.ts";
+import type { Logger } from "../util/logger.ts";
+import type { DropReason, Endpoint } from "../wireguard/actions.ts";
+import { type Device, keyFromBase64, keyToBase64, publicKeyFrom } from "../wireguard/index.ts";
 import type { PeerConfig } from "./config.ts";
-
-export const TIMER_INTERVAL_MS = 100;
-const SOCKET_BUFFER_BYTES = 4 * 1024 * 1024;
 
 export type PeerEvent =
   | { event: "handshake-complete"; peer: string; role: "initiator" | "responder" }
@@ -101,10 +99,32 @@ export async function startPeer(config: PeerConfig, options: StartPeerOptions = 
   const emit = options.onEvent ?? (() => {});
   const privateKey = keyFromBase64(config.privateKey);
   const publicKey = keyToBase64(publicKeyFrom(privateKey));
+  const driver = { datagramsIn: 0, datagramsOut: 0, sendErrors: 0 };
+  const onSendDone = (err: Error | null) => {
+    if (err) driver.sendErrors++;
+  };
+  const socket = await bindUdpSocket(config.listenPort, options.bindAddress);
+  const { address } = parseInterfaceAddress(config.address);
   // The core's timers want a clock that never steps; its TAI64N timestamps use the wall clock separately.
-  const now = () => performance.now();
-
-  const device = new Device({ privateKey });
+  const engine = new Engine<null>({
+    privateKey,
+    address,
+    mtu: config.mtu,
+    clock: monotonicClock,
+    log: peerLogger(emit),
+    transmit: (a) => {
+      driver.datagramsOut++;
+      socket.send(a.data, a.endpoint.port, a.endpoint.host, onSendDone);
+    },
+    onEvent: (a) => {
+      if (a.type === "handshake-complete") emit({ event: "handshake-complete", peer: a.peer, role: a.role });
+      else if (a.type === "endpoint-changed")
+        emit({ event: "endpoint-changed", peer: a.peer, endpoint: endpointToString(a.endpoint) });
+      else if (a.type === "session-expired") emit({ event: "session-expired", peer: a.peer });
+      // Drops: the core already counts them per reason in device.drops.
+    },
+  });
+  const { device, stack, udp, tcp, expose } = engine;
   for (const p of config.peers) {
     const endpoint = p.endpoint ? await resolveEndpoint(p.endpoint) : undefined;
     device.addPeer({
@@ -116,68 +136,6 @@ export async function startPeer(config: PeerConfig, options: StartPeerOptions = 
       ...(p.persistentKeepaliveSeconds ? { persistentKeepaliveSeconds: p.persistentKeepaliveSeconds } : {}),
     });
   }
-
-  const driver = { datagramsIn: 0, datagramsOut: 0, sendErrors: 0, coreErrors: 0 };
-  const socket: Socket = createSocket({
-    type: "udp4",
-    recvBufferSize: SOCKET_BUFFER_BYTES,
-    sendBufferSize: SOCKET_BUFFER_BYTES,
-  });
-
-  const onSendDone = (err: Error | null) => {
-    if (err) driver.sendErrors++;
-  };
-
-  const perform = (actions: readonly Action[]) => {
-    for (const a of actions) {
-      switch (a.type) {
-        case "send":
-          driver.datagramsOut++;
-          socket.send(a.data, a.endpoint.port, a.endpoint.host, onSendDone);
-          break;
-        case "deliver":
-          stack.input(a.packet, now(), true);
-          break;
-        case "handshake-complete":
-          emit({ event: "handshake-complete", peer: a.peer, role: a.role });
-          break;
-        case "endpoint-changed":
-          emit({ event: "endpoint-changed", peer: a.peer, endpoint: endpointToString(a.endpoint) });
-          break;
-        case "session-expired":
-          emit({ event: "session-expired", peer: a.peer });
-          break;
-        case "drop":
-          // The core already counts drops per reason in device.drops.
-          break;
-      }
-    }
-  };
-
-  /** Runs one core entry point; a throw is a core bug, counted rather than allowed to kill the process. */
-  const guarded = (fn: () => readonly Action[]) => {
-    let actions: readonly Action[];
-    try {
-      actions = fn();
-    } catch (err) {
-      driver.coreErrors++;
-      emit({ event: "error", message: `wireguard core: ${(err as Error).message}` });
-      return;
-    }
-    perform(actions);
-  };
-
-  const { address } = parseInterfaceAddress(config.address);
-  const stack: NetStack = new NetStack({
-    address,
-    mtu: config.mtu,
-    send: (packet) => guarded(() => device.encapsulate(packet, now())),
-  });
-  const udp = new Udp(stack);
-  udpEcho(udp, 7);
-  // TCP rides the same clock as everything else here (performance.now), see TcpDriver.
-  const tcp = new TcpDriver(stack, config.mtu - 40, now);
-  const expose = new ExposeService(tcp, peerLogger(emit));
   expose.apply(config.expose);
   for (const port of config.udpListen) {
     udp.bind(port, (srcIp, srcPort, data) =>
@@ -188,31 +146,11 @@ export async function startPeer(config: PeerConfig, options: StartPeerOptions = 
   socket.on("message", (msg: Buffer, rinfo: RemoteInfo) => {
     driver.datagramsIn++;
     const data = new Uint8Array(msg.buffer, msg.byteOffset, msg.byteLength);
-    guarded(() => device.decapsulate(data, { host: rinfo.address, port: rinfo.port }, now()));
+    engine.input(data, { host: rinfo.address, port: rinfo.port }, null);
   });
   socket.on("error", (err) => emit({ event: "error", message: `udp socket: ${err.message}` }));
-
-  await new Promise<void>((resolve, reject) => {
-    const onError = (err: Error) => {
-      socket.close();
-      reject(err);
-    };
-    socket.once("error", onError);
-    socket.bind(
-      { port: config.listenPort, ...(options.bindAddress ? { address: options.bindAddress } : {}) },
-      () => {
-        socket.off("error", onError);
-        resolve();
-      },
-    );
-  });
   const listenPort = socket.address().port;
-
-  const timer = setInterval(() => {
-    const t = now();
-    guarded(() => device.updateTimers(t));
-    stack.tick(t);
-  }, TIMER_INTERVAL_MS);
+  engine.start();
 
   let closed = false;
   return {
@@ -225,7 +163,7 @@ export async function startPeer(config: PeerConfig, options: StartPeerOptions = 
       const name = peerName ?? config.peers[0]?.name;
       if (name === undefined) throw new Error("no peer configured");
       if (!config.peers.some((p) => p.name === name)) throw new Error(`unknown peer "${name}"`);
-      guarded(() => device.initiateHandshake(name, now()));
+      engine.initiateHandshake(name);
     },
     udpSend(srcPort, dstIp, dstPort, data) {
       udp.sendTo(srcPort, dstIp, dstPort, data);
@@ -254,15 +192,13 @@ export async function startPeer(config: PeerConfig, options: StartPeerOptions = 
         icmp: { ...stack.icmp.counters },
         udp: { ...udp.counters },
         tcp: { ...tcp.tcp.stats, connections: tcp.tcp.connectionCount, ...expose.counters },
-        driver: { ...driver },
+        driver: { ...driver, coreErrors: engine.coreErrors },
       };
     },
     async close() {
       if (closed) return;
       closed = true;
-      clearInterval(timer);
-      expose.stop();
-      tcp.stop();
+      engine.stop();
       await new Promise<void>((resolve) => socket.close(() => resolve()));
     },
   };

@@ -5,9 +5,9 @@
  * layer, because only these ports have listeners.
  */
 import { connect } from "node:net";
-import type { Logger } from "../daemon/logger.ts";
-import type { ExposeRule } from "../daemon/settings.ts";
 import type { TcpListener } from "../net/tcp/tcp-layer.ts";
+import type { ExposeRule } from "../settings/agent-settings.ts";
+import type { Logger } from "../util/logger.ts";
 import { bridge } from "./socket-bridge.ts";
 import type { TcpDriver } from "./tcp-driver.ts";
 

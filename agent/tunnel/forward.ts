@@ -4,7 +4,7 @@
  * carried through the tunnel to a peer's exposed port.
  */
 import { createServer, type Server } from "node:net";
-import type { Logger } from "../daemon/logger.ts";
+import type { Logger } from "../util/logger.ts";
 import { bridge } from "./socket-bridge.ts";
 import type { TcpDriver } from "./tcp-driver.ts";
 

@@ -6,8 +6,8 @@
  * way out to the internet.
  */
 import { createServer, type Server, type Socket } from "node:net";
-import type { Logger } from "../daemon/logger.ts";
 import type { TcpConnection } from "../net/tcp/connection.ts";
+import type { Logger } from "../util/logger.ts";
 import { bridge } from "./socket-bridge.ts";
 import {
   type Destination,

@@ -4,8 +4,8 @@
  */
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { JsonLinesChild, JsonObject } from "./json-lines.ts";
-import { pollUntil } from "./netns.ts";
+import type { JsonLinesChild, JsonObject } from "../helpers/json-lines.ts";
+import { pollUntil } from "../helpers/netns.ts";
 import {
   buildTopology,
   pingFromWg,
@@ -16,7 +16,7 @@ import {
   WG_TUNNEL,
   wgKeyPair,
   wgPsk,
-} from "./topology.ts";
+} from "../helpers/topology.ts";
 
 const SIZES = [1, 100, 512, 1000, 1392];
 const TS_LISTEN_PORT = 5000;

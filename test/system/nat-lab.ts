@@ -33,10 +33,10 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { type AgentProcess, type AgentProcessOptions, startAgent } from "../helpers/agent-process.ts";
+import { JsonLinesChild, type JsonObject } from "../helpers/json-lines.ts";
+import { type Netns, NetnsLab, stopChild } from "../helpers/netns.ts";
 import { type Platform, startPlatform } from "../helpers/platform.ts";
-import { JsonLinesChild, type JsonObject } from "./json-lines.ts";
-import { type Netns, NetnsLab, stopChild } from "./netns.ts";
-import { REPO_ROOT } from "./topology.ts";
+import { REPO_ROOT } from "../helpers/topology.ts";
 
 const execFileAsync = promisify(execFile);
 

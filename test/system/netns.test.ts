@@ -1,7 +1,7 @@
 /** The harness itself: namespaces and veths appear, carry traffic, and vanish on cleanup. */
 import { execFileSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
-import { NetnsLab, pollUntil, stopChild } from "./netns.ts";
+import { NetnsLab, pollUntil, stopChild } from "../helpers/netns.ts";
 
 function namespaces(): string[] {
   return execFileSync("ip", ["netns", "list"], { encoding: "utf8" })

@@ -12,9 +12,9 @@
  *     answered and traffic resumes.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { JsonObject } from "./json-lines.ts";
-import { pollUntil } from "./netns.ts";
-import { buildTopology, pingFromWg, type Topology, WG_PORT } from "./topology.ts";
+import type { JsonObject } from "../helpers/json-lines.ts";
+import { pollUntil } from "../helpers/netns.ts";
+import { buildTopology, pingFromWg, type Topology, WG_PORT } from "../helpers/topology.ts";
 
 /** IPv4 (20) + UDP (8) + a 148-byte handshake initiation. */
 const INITIATION_IP_LENGTH = 176;

@@ -6,11 +6,18 @@
  * this test creates.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { JsonLinesChild, type JsonObject } from "./json-lines.ts";
-import { pollUntil, stopChild } from "./netns.ts";
+import { JsonLinesChild, type JsonObject } from "../helpers/json-lines.ts";
+import { pollUntil, stopChild } from "../helpers/netns.ts";
+import {
+  buildTopology,
+  REPO_ROOT,
+  type Topology,
+  TS_PORT,
+  TS_TUNNEL,
+  TS_UNDERLAY,
+} from "../helpers/topology.ts";
 import { HTTP_PORT, SINK_PORT, SOURCE_PORT } from "./tcp-services.ts";
 import { streamSha256 } from "./tcp-stream.ts";
-import { buildTopology, REPO_ROOT, type Topology, TS_PORT, TS_TUNNEL, TS_UNDERLAY } from "./topology.ts";
 
 const EXPOSED_HTTP = 8080;
 const EXPOSED_SINK = 7000;

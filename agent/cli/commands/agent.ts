@@ -2,10 +2,10 @@
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { Agent, type AgentStatus } from "../../daemon/agent.ts";
-import { createLogger, LOG_LEVELS, type LogLevel } from "../../daemon/logger.ts";
 import type { PingReport } from "../../daemon/ping.ts";
 import { requestAgent, startStatusServer } from "../../daemon/status-server.ts";
 import type { ForwardInfo } from "../../tunnel/forward.ts";
+import { createLogger, LOG_LEVELS, type LogLevel } from "../../util/logger.ts";
 import type { CommandContext } from "../context.ts";
 import { UsageError } from "../errors.ts";
 

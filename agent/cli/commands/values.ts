@@ -1,4 +1,4 @@
-/** `tether values get|set`: the values endpoints (DESIGN.md §2) and the two places values are written. */
+/** `tether values get|set`: the values endpoints (docs/architecture.md, "Platform and relay"; README, "Agent values") and the two places values are written. */
 import { readFile } from "node:fs/promises";
 import { parse as parseYaml } from "yaml";
 import {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { DEFAULT_SETTINGS, parseSettings } from "./settings.ts";
+import { DEFAULT_SETTINGS, parseSettings } from "./agent-settings.ts";
 
 describe("agent settings from values", () => {
   it("reads every recognised key", () => {

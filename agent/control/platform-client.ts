@@ -1,9 +1,10 @@
 /**
- * The CLI's HTTP client for the platform API. Small on purpose: one request
+ * The HTTP client for the platform API, shared by the CLI and the agent's
+ * control client. Small on purpose: one request
  * function that adds auth, enforces a timeout, and turns every failure into an
  * ApiError or NetworkError with a message fit for one terminal line.
  */
-import { ApiError, NetworkError } from "./errors.ts";
+import { ApiError, NetworkError } from "./platform-errors.ts";
 
 export interface PlatformClientOptions {
   /** Platform origin, e.g. http://127.0.0.1:8787 (a trailing slash is tolerated). */

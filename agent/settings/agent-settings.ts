@@ -1,5 +1,5 @@
 import { parse } from "yaml";
-import { LOG_LEVELS, type LogLevel } from "./logger.ts";
+import { LOG_LEVELS, type LogLevel } from "../util/logger.ts";
 
 /**
  * The part of a cluster's effective agent values that the agent applies while

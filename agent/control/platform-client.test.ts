@@ -1,8 +1,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ApiError, NetworkError } from "./errors.ts";
-import { PlatformClient } from "./http.ts";
+import { PlatformClient } from "./platform-client.ts";
+import { ApiError, NetworkError } from "./platform-errors.ts";
 
 // A loopback server that echoes what it received, or misbehaves on purpose, so
 // the client's edge cases (which the real platform never produces) get exercised.

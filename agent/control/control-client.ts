@@ -1,0 +1,280 @@
+/**
+ * The agent's conversation with the platform (tailscale's controlclient, in
+ * small): register with the PSK or reuse the stored identity, heartbeat on an
+ * interval (shorter while the platform asks for it), fetch the netmap and the
+ * agent values when their versions move, and register again when the
+ * credential is refused. It knows nothing of peers or sockets: it emits
+ * `netmap`, `values` and `fatal`, and asks for the agent's status through the
+ * `status` function each heartbeat carries.
+ */
+import { randomUUID } from "node:crypto";
+import { EventEmitter } from "node:events";
+import type {
+  HeartbeatRequest,
+  HeartbeatResponse,
+  Netmap,
+  RegisterRequest,
+  RegisterResponse,
+} from "../../protocol/api.ts";
+import type { Clock } from "../util/clock.ts";
+import type { Logger } from "../util/logger.ts";
+import { generatePrivateKey, keyFromBase64, keyToBase64, publicKeyFrom } from "../wireguard/index.ts";
+import { PlatformClient } from "./platform-client.ts";
+import { ApiError } from "./platform-errors.ts";
+import type { AgentState, StateStore } from "./state-store.ts";
+
+export const DEFAULT_HEARTBEAT_MS = 5_000;
+/** An early netmap fetch (a stranger's handshake) happens at most this often. */
+export const EARLY_NETMAP_MIN_MS = 1_000;
+const API_TIMEOUT_MS = 10_000;
+const REGISTER_TIMEOUT_MS = 15_000;
+
+export interface ControlClientOptions {
+  platform: string;
+  cluster: string;
+  /** Needed only the first time (or after the credential was revoked). */
+  psk?: string | undefined;
+  /** Sent at registration; a random one is made (and stored) when neither this nor the state has one. */
+  clusterUid?: string | undefined;
+  store: StateStore;
+  clock: Clock;
+  log: Logger;
+  /** Our own heartbeat interval; the platform may ask for a shorter one for a while. */
+  heartbeatMs?: number | undefined;
+  version: string;
+  /** What each heartbeat reports: our endpoints, our peers' paths, our UDP port. */
+  status(): Omit<HeartbeatRequest, "version">;
+}
+
+export interface ControlClientEvents {
+  /** A netmap newer than the last one. */
+  netmap: [netmap: Netmap];
+  /** The agent values (YAML) after their version moved. */
+  values: [yaml: string];
+  /** The address the platform saw us at (paired with our port), or null. */
+  "observed-endpoint": [endpoint: string | null];
+  /** The credential was refused and registration with the PSK gave a new one. */
+  reregistered: [state: AgentState];
+  /** The platform refused us for good: the agent must stop. */
+  fatal: [error: Error];
+}
+
+export class ControlClient extends EventEmitter<ControlClientEvents> {
+  private current: AgentState | null = null;
+  private api: PlatformClient | null = null;
+  private netmapVersion = "";
+  private valuesVersion = "";
+  /** The interval the platform last asked for (HeartbeatResponse.heartbeatSeconds), or Infinity. */
+  private platformHeartbeatMs = Number.POSITIVE_INFINITY;
+  private running: Promise<void> | null = null;
+  private again = false;
+  private cancelTimer: (() => void) | null = null;
+  private netmapSyncing = false;
+  private lastEarlyNetmapAt = Number.NEGATIVE_INFINITY;
+  private stopped = false;
+  platformReachable = false;
+  /** Clock time of the last heartbeat the platform answered. */
+  lastHeartbeatAt: number | null = null;
+  /** Clock time of the last successful heartbeat or netmap fetch. */
+  lastOkAt: number | null = null;
+
+  constructor(private readonly o: ControlClientOptions) {
+    super();
+  }
+
+  get state(): AgentState {
+    if (!this.current) throw new Error("control client not started");
+    return this.current;
+  }
+
+  /** Loads the stored identity, or registers with the PSK; returns it. Throws when neither works. */
+  async start(): Promise<AgentState> {
+    const existing = await this.o.store.load();
+    if (existing && existing.cluster === this.o.cluster && existing.platform === normalise(this.o.platform)) {
+      this.current = existing;
+    } else {
+      if (existing) {
+        this.o.log.warn("state file belongs to another cluster or platform; registering again", {
+          stateCluster: existing.cluster,
+        });
+      }
+      this.current = await this.register(existing?.privateKey, existing?.clusterUid);
+    }
+    this.api = this.clientFor(this.current);
+    return this.current;
+  }
+
+  /** Heartbeats every interval from now on. */
+  run(): void {
+    if (this.stopped || this.cancelTimer) return;
+    const every = Math.min(this.o.heartbeatMs ?? DEFAULT_HEARTBEAT_MS, this.platformHeartbeatMs);
+    this.cancelTimer = this.o.clock.schedule(every, () => {
+      void this.heartbeat().finally(() => {
+        this.cancelTimer = null;
+        this.run();
+      });
+    });
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.cancelTimer?.();
+    this.cancelTimer = null;
+  }
+
+  /** One heartbeat, then netmap and values if their versions moved. Never throws; never two at once. */
+  heartbeat(): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    if (this.running) return this.running;
+    this.running = this.heartbeatOnce().finally(() => {
+      this.running = null;
+      if (this.again) {
+        this.again = false;
+        this.heartbeatSoon();
+      }
+    });
+    return this.running;
+  }
+
+  /**
+   * A heartbeat now (our endpoints changed): the platform's netmap, and through
+   * it every peer that is not reachable in-tunnel, learns of it without waiting
+   * for the interval. One asked for during a heartbeat runs right after it.
+   */
+  heartbeatSoon(): void {
+    if (this.stopped) return;
+    if (this.running) this.again = true;
+    else void this.heartbeat();
+  }
+
+  /**
+   * A valid handshake from a key we do not know yet is almost always a peer that
+   * registered since our last heartbeat. Fetch the netmap now instead of waiting
+   * for the next heartbeat, so a new peer gets its first packet through in well
+   * under a second. At most once a second, so a stranger cannot make us hammer
+   * the platform.
+   */
+  syncNetmapSoon(): void {
+    const now = this.o.clock.now();
+    if (this.stopped || this.netmapSyncing || now - this.lastEarlyNetmapAt < EARLY_NETMAP_MIN_MS) return;
+    this.lastEarlyNetmapAt = now;
+    this.netmapSyncing = true;
+    this.syncNetmap()
+      .catch((e: Error) => this.o.log.warn("netmap fetch failed", { error: e.message }))
+      .finally(() => {
+        this.netmapSyncing = false;
+      });
+  }
+
+  private async heartbeatOnce(): Promise<void> {
+    try {
+      const body: HeartbeatRequest = { version: this.o.version, ...this.o.status() };
+      const res = await this.client().json<HeartbeatResponse>("/api/v1/agent/heartbeat", {
+        method: "POST",
+        body,
+      });
+      this.emit("observed-endpoint", typeof res.observedEndpoint === "string" ? res.observedEndpoint : null);
+      // The platform asks for quicker heartbeats while a new peer is awaited (never below 1 s).
+      this.platformHeartbeatMs =
+        typeof res.heartbeatSeconds === "number" && res.heartbeatSeconds >= 1
+          ? res.heartbeatSeconds * 1000
+          : Number.POSITIVE_INFINITY;
+      this.platformReachable = true;
+      this.lastHeartbeatAt = this.o.clock.now();
+      this.lastOkAt = this.lastHeartbeatAt;
+      if (res.netmapVersion !== this.netmapVersion) await this.syncNetmap();
+      if (res.valuesVersion !== this.valuesVersion) await this.syncValues(res.valuesVersion);
+    } catch (e) {
+      this.platformReachable = false;
+      if (e instanceof ApiError && e.status === 401) {
+        await this.onCredentialRejected(e);
+        return;
+      }
+      this.o.log.warn("heartbeat failed; direct paths keep working", { error: (e as Error).message });
+    }
+  }
+
+  private async syncNetmap(): Promise<void> {
+    const nm = await this.client().json<Netmap>("/api/v1/agent/netmap");
+    this.netmapVersion = nm.version;
+    this.lastOkAt = this.o.clock.now();
+    this.emit("netmap", nm);
+  }
+
+  private async syncValues(version: string): Promise<void> {
+    const res = await this.client().request("/api/v1/agent/values", { accept: "application/yaml" });
+    this.valuesVersion = version;
+    this.emit("values", res.text);
+  }
+
+  private async onCredentialRejected(e: ApiError): Promise<void> {
+    if (!this.o.psk) {
+      this.fail(
+        new Error(`platform refused the agent credential (${e.message}); the cluster was deleted or revoked`),
+      );
+      return;
+    }
+    try {
+      this.o.log.warn("platform refused the agent credential; registering again with the PSK");
+      this.current = await this.register(this.state.privateKey, this.state.clusterUid);
+      this.api = this.clientFor(this.current);
+      this.emit("reregistered", this.current);
+    } catch (e2) {
+      this.fail(new Error(`agent credential refused and re-registration failed: ${(e2 as Error).message}`));
+    }
+  }
+
+  private fail(e: Error): void {
+    this.o.log.error(e.message);
+    this.emit("fatal", e);
+  }
+
+  private async register(privateKeyB64?: string, clusterUid?: string): Promise<AgentState> {
+    if (!this.o.psk) {
+      throw new Error(
+        `no agent state in ${this.o.store.description} and no --psk given; pass the PSK from "cluster add"`,
+      );
+    }
+    const privateKey = privateKeyB64 ? keyFromBase64(privateKeyB64) : generatePrivateKey();
+    const uid = this.o.clusterUid ?? clusterUid ?? randomUUID();
+    const client = new PlatformClient({ baseUrl: this.o.platform, timeoutMs: REGISTER_TIMEOUT_MS });
+    const body: RegisterRequest = {
+      cluster: this.o.cluster,
+      psk: this.o.psk,
+      publicKey: keyToBase64(publicKeyFrom(privateKey)),
+      clusterUid: uid,
+      version: this.o.version,
+    };
+    const res = await client.json<RegisterResponse>("/api/v1/agent/register", { method: "POST", body });
+    const state: AgentState = {
+      version: 1,
+      platform: normalise(this.o.platform),
+      cluster: res.cluster,
+      privateKey: keyToBase64(privateKey),
+      credential: res.credential,
+      meshIp: res.meshIp,
+      meshPrefix: res.meshPrefix,
+      clusterUid: uid,
+    };
+    await this.o.store.save(state);
+    this.o.log.info("registered with the platform", { cluster: res.cluster, meshIp: res.meshIp });
+    return state;
+  }
+
+  private client(): PlatformClient {
+    if (!this.api) throw new Error("control client not started");
+    return this.api;
+  }
+
+  private clientFor(state: AgentState): PlatformClient {
+    return new PlatformClient({
+      baseUrl: state.platform,
+      accessKey: state.credential,
+      timeoutMs: API_TIMEOUT_MS,
+    });
+  }
+}
+
+function normalise(u: string): string {
+  return u.replace(/\/+$/, "");
+}

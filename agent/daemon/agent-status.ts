@@ -1,0 +1,42 @@
+/** What `tether agent status` shows, as the status socket serves it. */
+import type { PeerStatus } from "../../protocol/api.ts";
+import type { AgentSettings } from "../settings/agent-settings.ts";
+import type { ForwardInfo } from "../tunnel/forward.ts";
+
+export interface AgentPeerStatus extends PeerStatus {
+  meshIp: string;
+  relay: "connecting" | "open" | "closed" | "off";
+  /** Reconnect attempts the relay made after its socket closed (deploys, resets). */
+  relayReconnects: number;
+  switches: number;
+  online: boolean;
+}
+
+export interface AgentStatus {
+  cluster: string;
+  platform: string;
+  version: string;
+  meshIp: string;
+  publicKey: string;
+  listenPort: number;
+  endpoints: string[];
+  platformReachable: boolean;
+  lastHeartbeatAt: string | null;
+  settings: AgentSettings;
+  peers: AgentPeerStatus[];
+  drops: Record<string, number>;
+  counters: Record<string, number>;
+  tcp: { connections: number; resetsSent: number; badChecksum: number };
+  expose: { port: number; target: string }[];
+  forwards: ForwardInfo[];
+  socks5: string | null;
+}
+
+/** For orchestrators (liveness and readiness probes). */
+export interface AgentHealth {
+  /** Clock time of the engine's last tick: a stuck event loop shows here first. */
+  lastTickAt: number;
+  registered: boolean;
+  /** Clock time of the last successful heartbeat or netmap fetch, or null before the first. */
+  lastControlOkAt: number | null;
+}
