@@ -82,7 +82,8 @@ export class Engine<Via> {
   constructor(private readonly opts: EngineOptions<Via>) {
     this.clock = opts.clock;
     this.lastTickAt = opts.clock.now();
-    this.device = new Device({ privateKey: opts.privateKey });
+    // The core pads to 16 bytes but never past the tunnel MTU, as wireguard-go does.
+    this.device = new Device({ privateKey: opts.privateKey, mtu: opts.mtu });
     this.stack = new NetStack({
       address: opts.address,
       mtu: opts.mtu,
@@ -137,6 +138,7 @@ export class Engine<Via> {
    * keep their MSS, new ones use the new one.
    */
   setMtu(mtu: number): void {
+    this.device.setMtu(mtu);
     (this.stack as unknown as { mtu: number }).mtu = mtu;
   }
 

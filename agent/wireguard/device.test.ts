@@ -176,6 +176,18 @@ describe("padding and the MTU", () => {
     expect(b.delivered.map((p) => p.length)).toEqual(sizes);
   });
 
+  it("follows an MTU lowered while running (agent values change it live)", () => {
+    const { net, a, b } = pair();
+    net.run(a, a.device.encapsulate(ipv4Packet("10.0.0.1", "10.0.0.2", 80), 0), 0);
+    a.device.setMtu(1300);
+    expect(() => a.device.setMtu(67)).toThrow("mtu must be an integer from 68 to 65535, got 67");
+    net.run(a, a.device.encapsulate(ipv4Packet("10.0.0.1", "10.0.0.2", 1297 - 20), 1), 1);
+    const transports = net.wire.filter((w) => w.from.port === 51001 && w.data[0] === 4 && w.data.length > 32);
+    // Without the new MTU the 1297-byte packet would be padded to 1312.
+    expect(transports.at(-1)?.data.length).toBe(1300 + 32);
+    expect(b.delivered.at(-1)?.length).toBe(1297);
+  });
+
   it("refuses an MTU outside 68..65535", () => {
     const privateKey = generatePrivateKey();
     expect(() => new Device({ privateKey, mtu: 67 })).toThrow(

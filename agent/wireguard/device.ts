@@ -110,7 +110,7 @@ export class Device {
   private readonly random: (n: number) => Uint8Array;
   private readonly underLoadHook: (() => boolean) | undefined;
   private readonly wallClock: () => number;
-  private readonly mtu: number;
+  private mtu: number;
   private readonly local: LocalStatic;
   private readonly peers = new Map<string, PeerState>();
   private readonly peersByKey = new Map<string, PeerState>();
@@ -144,9 +144,7 @@ export class Device {
     this.random = config.random ?? createRandomPool();
     this.underLoadHook = config.underLoad;
     this.wallClock = config.wallClock ?? Date.now;
-    this.mtu = config.mtu ?? DEFAULT_MTU;
-    if (!Number.isInteger(this.mtu) || this.mtu < 68 || this.mtu > MAX_DATAGRAM)
-      throw new Error(`mtu must be an integer from 68 to ${MAX_DATAGRAM}, got ${config.mtu}`);
+    this.mtu = checkedMtu(config.mtu ?? DEFAULT_MTU);
     const privateKey = new Uint8Array(config.privateKey);
     this.publicKey = this.crypto.x25519PublicKey(privateKey);
     this.local = {
@@ -162,6 +160,11 @@ export class Device {
   }
 
   // ---------------------------------------------------------------- peers
+
+  /** A new tunnel MTU (agent values change it live): later packets are padded up to it at most. */
+  setMtu(mtu: number): void {
+    this.mtu = checkedMtu(mtu);
+  }
 
   addPeer(p: PeerConfig): void {
     if (this.peers.has(p.name)) throw new Error(`peer "${p.name}" already exists`);
@@ -841,4 +844,10 @@ export class Device {
 
 function keyIdOf(key: Uint8Array): string {
   return Buffer.from(key).toString("base64");
+}
+
+function checkedMtu(mtu: number): number {
+  if (!Number.isInteger(mtu) || mtu < 68 || mtu > MAX_DATAGRAM)
+    throw new Error(`mtu must be an integer from 68 to ${MAX_DATAGRAM}, got ${mtu}`);
+  return mtu;
 }
