@@ -14,6 +14,7 @@ const AGENT_LAYERS = [
   ["tunnel", 3],
   ["control", 3],
   ["paths", 4],
+  ["kube", 4],
   ["engine", 4],
   ["daemon", 5],
   ["peer", 5],

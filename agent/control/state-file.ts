@@ -53,20 +53,27 @@ export async function readState(dir: string): Promise<AgentState | null> {
   } catch {
     throw new StateFileError(`${path} is not valid JSON; move it away to register again`);
   }
-  const s = parsed as Partial<AgentState>;
-  const strings = [
-    "platform",
-    "cluster",
-    "privateKey",
-    "credential",
-    "meshIp",
-    "meshPrefix",
-    "clusterUid",
-  ] as const;
-  if (s.version !== 1 || strings.some((k) => typeof s[k] !== "string" || s[k] === "")) {
+  if (!isAgentState(parsed)) {
     throw new StateFileError(`${path} is missing fields; move it away to register again`);
   }
-  return s as AgentState;
+  return parsed;
+}
+
+const STATE_STRING_FIELDS = [
+  "platform",
+  "cluster",
+  "privateKey",
+  "credential",
+  "meshIp",
+  "meshPrefix",
+  "clusterUid",
+] as const;
+
+/** Whether a parsed JSON value is a whole identity, wherever it was stored (a file or a Secret). */
+export function isAgentState(value: unknown): value is AgentState {
+  if (value === null || typeof value !== "object") return false;
+  const s = value as Partial<AgentState>;
+  return s.version === 1 && STATE_STRING_FIELDS.every((k) => typeof s[k] === "string" && s[k] !== "");
 }
 
 export async function writeState(dir: string, state: AgentState): Promise<void> {

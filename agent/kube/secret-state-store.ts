@@ -1,15 +1,8 @@
-import type { AgentState } from "../control/state-file.ts";
+import { type AgentState, isAgentState } from "../control/state-file.ts";
+import type { StateStore } from "../control/state-store.ts";
 import { type KubeApiClient, KubeApiError, type KubeResponse, kubeError } from "./api-client.ts";
 
-/**
- * Where the agent keeps its identity. The daemon's own declaration lives with the state file; this
- * copy is the same shape so the Secret store can be built and tested on its own.
- */
-export interface StateStore {
-  readonly description: string;
-  load(): Promise<AgentState | null>;
-  save(state: AgentState): Promise<void>;
-}
+export type { StateStore } from "../control/state-store.ts";
 
 export interface SecretStateStoreOptions {
   client: KubeApiClient;
@@ -20,16 +13,6 @@ export interface SecretStateStoreOptions {
 
 /** The key inside the Secret's data; the same file name the state directory uses. */
 export const STATE_SECRET_KEY = "agent-state.json";
-
-const STRING_FIELDS = [
-  "platform",
-  "cluster",
-  "privateKey",
-  "credential",
-  "meshIp",
-  "meshPrefix",
-  "clusterUid",
-] as const;
 
 /** Reads the identity out of a Secret's data; null when the Secret holds none yet. */
 export function stateFromSecretData(
@@ -44,16 +27,10 @@ export function stateFromSecretData(
   } catch {
     throw new Error(`${where} key ${STATE_SECRET_KEY} is not valid JSON; delete that key to register again`);
   }
-  const s = parsed as Partial<AgentState> | null;
-  if (
-    s === null ||
-    typeof s !== "object" ||
-    s.version !== 1 ||
-    STRING_FIELDS.some((k) => typeof s[k] !== "string" || s[k] === "")
-  ) {
+  if (!isAgentState(parsed)) {
     throw new Error(`${where} key ${STATE_SECRET_KEY} is missing fields; delete that key to register again`);
   }
-  return s as AgentState;
+  return parsed;
 }
 
 interface SecretObject {
