@@ -6,9 +6,10 @@
  */
 import type { ChildProcess } from "node:child_process";
 import { join } from "node:path";
+import { checkoutRoot } from "./checkout.ts";
 import type { CliIo } from "./context.ts";
 import { ensureDevVars } from "./dev-vars.ts";
-import { PROJECT_ROOT, runWrangler, spawnWrangler, wranglerEnv } from "./wrangler.ts";
+import { runWrangler, spawnWrangler, wranglerEnv } from "./wrangler.ts";
 
 export interface DevOptions {
   port: number;
@@ -24,7 +25,8 @@ export interface DevOptions {
 const DEFAULT_READY_TIMEOUT_MS = 120_000;
 
 export async function runDev(opts: DevOptions, io: CliIo): Promise<number> {
-  const varsPath = opts.varsFile ?? join(PROJECT_ROOT, ".dev.vars");
+  const root = checkoutRoot();
+  const varsPath = opts.varsFile ?? join(root, ".dev.vars");
   const persist = opts.persistTo ? ["--persist-to", opts.persistTo] : [];
 
   io.stderr(`[1/3] admin access key: checking ${varsPath}\n`);
