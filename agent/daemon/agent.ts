@@ -27,6 +27,7 @@ import type { Destination } from "../tunnel/socks5-wire.ts";
 import { TcpDriver } from "../tunnel/tcp-driver.ts";
 import type { Action, Endpoint } from "../wireguard/actions.ts";
 import { Device, generatePrivateKey, keyFromBase64, keyToBase64, publicKeyFrom } from "../wireguard/index.ts";
+import type { AgentHealth } from "./health-server.ts";
 import { localAddressesKey, localEndpoints, parseEndpoint } from "./local-endpoints.ts";
 import { createLogger, type Logger } from "./logger.ts";
 import { type PingReport, type PingRequest, ping } from "./ping.ts";
@@ -196,6 +197,7 @@ export class Agent extends EventEmitter<AgentEvents> {
   private netmapVersion = "";
   private valuesVersion = "";
   private lastHeartbeatAt: number | null = null;
+  private lastTickAt = Date.now();
   private platformReachable = false;
   /** STUN server -> the reflexive endpoint it last reported for our socket. */
   private readonly stunMapped = new Map<string, string>();
@@ -288,6 +290,15 @@ export class Agent extends EventEmitter<AgentEvents> {
     });
   }
 
+  /** For the health endpoint (health-server.ts): loop liveness, registration, last platform contact. */
+  health(): AgentHealth {
+    return {
+      lastTickAt: this.lastTickAt,
+      registered: this.state !== undefined,
+      lastControlOkAt: this.lastHeartbeatAt,
+    };
+  }
+
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
@@ -297,7 +308,8 @@ export class Agent extends EventEmitter<AgentEvents> {
     this.expose?.stop();
     this.socks?.close();
     await this.forwards?.stop();
-    for (const p of this.peers.values()) p.relay?.stop();
+    // A WebSocket close, not a dropped socket: the relay sees this side leave at once.
+    await Promise.all([...this.peers.values()].map((p) => p.relay?.close()));
     this.peers.clear();
     await new Promise<void>((r) => {
       try {
@@ -821,6 +833,7 @@ export class Agent extends EventEmitter<AgentEvents> {
 
   private onTick(): void {
     const now = Date.now();
+    this.lastTickAt = now;
     try {
       this.perform(this.device.updateTimers(now), null);
       this.stack.tick(now);
