@@ -32,6 +32,11 @@ export interface AgentProcessOptions {
   command?: string[];
   /** Working directory (default: the repository). */
   cwd?: string;
+  /**
+   * The `--state` path as the agent sees it, when it runs in a chroot where `stateDir` is mounted
+   * elsewhere; `stateDir` stays the path this process uses for the status socket.
+   */
+  stateArg?: string;
   /** Run the agent inside this network namespace (system tests). */
   netns?: string;
   /**
@@ -76,7 +81,7 @@ export async function startAgent(opts: AgentProcessOptions): Promise<AgentProces
     "--psk",
     opts.psk,
     "--state",
-    stateDir,
+    opts.stateArg ?? stateDir,
     "--heartbeat-interval",
     String(opts.heartbeatSeconds ?? 1),
     "--log-level",
