@@ -6,6 +6,7 @@
 import { execFileSync } from "node:child_process";
 import { chmod, chown, copyFile, mkdir, realpath, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 
 /** The user the agent runs as (the distroless "nonroot" convention). */
 export const IMAGE_UID = 65532;
@@ -69,4 +70,16 @@ export async function assembleRootfs(rootfs: string, inputs: RootfsInputs): Prom
   await mkdir(join(rootfs, STATE_DIR), { recursive: true });
   await chown(join(rootfs, STATE_DIR), IMAGE_UID, IMAGE_UID);
   await chmod(join(rootfs, STATE_DIR), 0o700);
+}
+
+// `node --import tsx scripts/image/rootfs.ts OUTDIR`: the same root filesystem for the Dockerfile.
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const out = process.argv[2];
+  if (!out) {
+    console.error("usage: rootfs.ts OUTDIR   (after npm run build)");
+    process.exit(2);
+  }
+  await assembleRootfs(out, {
+    bundle: join(dirname(fileURLToPath(import.meta.url)), "..", "..", "dist", "tether.mjs"),
+  });
 }

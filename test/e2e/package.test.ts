@@ -5,8 +5,10 @@
  * health endpoint: alive and ready, a wedged (stopped) process fails /healthz, a lost platform fails
  * /readyz while /healthz stays up, and SIGTERM ends the agent with exit code 0.
  */
+import { execFile } from "node:child_process";
 import { readdir, readFile, rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
+import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { HealthReportSchema } from "../../protocol/health.ts";
 import { createCluster, getCluster } from "../helpers/admin-api.ts";
@@ -15,6 +17,7 @@ import { freePort } from "../helpers/free-port.ts";
 import { type InstalledPackage, packAndInstall } from "../helpers/package-install.ts";
 import { type Platform, startPlatform } from "../helpers/platform.ts";
 
+const run = promisify(execFile);
 let platform: Platform;
 let pkg: InstalledPackage;
 let hub: AgentProcess;
@@ -97,6 +100,24 @@ describe("the npm package", () => {
     );
     expect(ping.probes[0]!.ok).toBe(true);
     expect((await getCluster(platform, "edge")).status.agentVersion).toBe("0.1.0");
+
+    // The installed CLI as an admin and against its own running agent.
+    const tether = async (...args: string[]) =>
+      JSON.parse(
+        (
+          await run(
+            pkg.bin,
+            ["--platform", platform.url, "--access-key", platform.adminKey, "--json", ...args],
+            {
+              cwd: pkg.dir,
+              env: { PATH: `${dirname(process.execPath)}:/usr/bin:/bin` },
+            },
+          )
+        ).stdout,
+      );
+    expect(await tether("cluster", "get", "edge")).toMatchObject({ name: "edge", status: { online: true } });
+    const status = await tether("agent", "status", "--state", spoke.stateDir);
+    expect(status.peers.map((p: { cluster: string }) => p.cluster)).toEqual(["hub"]);
   });
 
   it("serves /healthz and /readyz, and a stopped (wedged) process fails /healthz", async () => {
