@@ -10,6 +10,7 @@ import { readdir, readFile, rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { NO_CHECKOUT_MESSAGE } from "../../agent/cli/checkout.ts";
 import { HealthReportSchema } from "../../protocol/health.ts";
 import { createCluster, getCluster } from "../helpers/admin-api.ts";
 import { type AgentProcess, startAgent, waitFor } from "../helpers/agent-process.ts";
@@ -61,6 +62,12 @@ describe("the npm package", () => {
       "dist/tether.mjs",
       "package.json",
     ]);
+  });
+
+  it("its tether dev says it needs a checkout (no wrangler or Worker sources in the package)", async () => {
+    const r = await run(pkg.bin, ["dev"], { cwd: pkg.dir }).catch((e: { code: number; stderr: string }) => e);
+    expect(r).toMatchObject({ code: 1 });
+    expect((r as { stderr: string }).stderr).toBe(`tether: ${NO_CHECKOUT_MESSAGE}\n`);
   });
 
   it("its tether agent up connects a cluster to the local platform", async () => {
