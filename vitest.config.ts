@@ -30,6 +30,8 @@ export default defineConfig({
           name: "e2e",
           environment: "node",
           include: ["test/e2e/**/*.test.ts"],
+          // TETHER_USE_DIST=1: the tests run the bundle, built fresh here.
+          globalSetup: ["test/e2e/global-setup.ts"],
           fileParallelism: false,
           testTimeout: 60_000,
           hookTimeout: 120_000,

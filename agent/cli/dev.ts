@@ -12,11 +12,12 @@
  * wrangler is pinned in package.json, so the "unstable" API cannot shift under us.
  */
 import { join } from "node:path";
+import { checkoutRoot } from "./checkout.ts";
 import type { CliIo } from "./context.ts";
 import { ensureDevVars } from "./dev-vars.ts";
 import { UsageError } from "./errors.ts";
 import { tightenTree } from "./private-files.ts";
-import { PROJECT_ROOT, runWrangler, wranglerEnv } from "./wrangler.ts";
+import { loadWrangler, runWrangler, wranglerEnv } from "./wrangler.ts";
 
 export interface DevOptions {
   port: number;
@@ -38,8 +39,9 @@ export async function runDev(opts: DevOptions, io: CliIo): Promise<number> {
   if (opts.inspectorPort !== undefined && !opts.inspect) {
     throw new UsageError("--inspector-port needs --inspect (the inspector is off by default)");
   }
-  const varsPath = opts.varsFile ?? join(PROJECT_ROOT, ".dev.vars");
-  const persistDir = opts.persistTo ?? join(PROJECT_ROOT, DEFAULT_PERSIST_DIR);
+  const root = checkoutRoot();
+  const varsPath = opts.varsFile ?? join(root, ".dev.vars");
+  const persistDir = opts.persistTo ?? join(root, DEFAULT_PERSIST_DIR);
   const persist = ["--persist-to", persistDir];
 
   // The local D1 and Durable Object files hold hashed secrets and every cluster's
@@ -77,9 +79,9 @@ export async function runDev(opts: DevOptions, io: CliIo): Promise<number> {
   }
   // wrangler reads these from the environment; the local platform has no use for Request.cf.
   Object.assign(process.env, wranglerEnv());
-  const { unstable_startWorker } = await import("wrangler");
+  const { unstable_startWorker } = await loadWrangler();
   const worker = await unstable_startWorker({
-    config: join(PROJECT_ROOT, "wrangler.toml"),
+    config: join(root, "wrangler.toml"),
     ...(opts.varsFile ? { envFiles: [opts.varsFile] } : {}),
     dev: {
       server: { hostname: opts.ip, port: opts.port },

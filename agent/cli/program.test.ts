@@ -44,6 +44,14 @@ describe("runCli usage errors", () => {
     });
   });
 
+  it("refuses a bad --health-listen before starting the agent", async () => {
+    const r = await run(["agent", "up", "--cluster", "x", "--health-listen", "8080"]);
+    expect(r).toMatchObject({
+      code: 2,
+      stderr: 'tether: --health-listen takes HOST:PORT, [IPv6]:PORT or :PORT (got "8080")\n',
+    });
+  });
+
   it("validates --limit", async () => {
     const r = await run(["cluster", "list", "--limit", "101", "--access-key", "k"]);
     expect(r.code).toBe(2);

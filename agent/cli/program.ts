@@ -118,6 +118,12 @@ export function buildProgram(io: CliIo, onExitCode: (code: number) => void): Com
       "comma-separated IPv4 addresses to offer peers instead of this host's interface addresses",
     )
     .option("--socks5 <host:port>", "run a SOCKS5 proxy into the mesh (<cluster>.tether names and mesh IPs)")
+    .addOption(
+      new Option(
+        "--health-listen <addr>",
+        "serve /healthz and /readyz for probes on HOST:PORT or :PORT (off by default)",
+      ).env("TETHER_HEALTH_LISTEN"),
+    )
     .action((opts, cmd: Command) => agentUp(ctx(cmd), opts));
   agent
     .command("status")

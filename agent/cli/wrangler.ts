@@ -2,13 +2,21 @@
 import { type ChildProcess, type SpawnOptions, spawn } from "node:child_process";
 import { createRequire } from "node:module";
 import { basename, dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { pathToFileURL } from "node:url";
+import { checkoutRoot } from "./checkout.ts";
 
-/** The directory holding package.json and wrangler.toml. */
-export const PROJECT_ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+/**
+ * The checkout's wrangler as a module (for `unstable_startWorker`). Resolved from
+ * the checkout rather than imported by name, so the bundled CLI never carries
+ * wrangler inside it and always uses the pinned one.
+ */
+export async function loadWrangler(): Promise<typeof import("wrangler")> {
+  const require = createRequire(join(checkoutRoot(), "package.json"));
+  return (await import(pathToFileURL(require.resolve("wrangler")).href)) as typeof import("wrangler");
+}
 
 export function wranglerBin(): string {
-  const require = createRequire(join(PROJECT_ROOT, "package.json"));
+  const require = createRequire(join(checkoutRoot(), "package.json"));
   // wrangler's exports map hides package.json, so resolve its main and walk to bin/.
   const main = require.resolve("wrangler");
   let dir = dirname(main);
@@ -28,7 +36,7 @@ export function wranglerEnv(extra: Record<string, string> = {}): NodeJS.ProcessE
 
 export function spawnWrangler(args: readonly string[], options: SpawnOptions = {}): ChildProcess {
   return spawn(process.execPath, [wranglerBin(), ...args], {
-    cwd: PROJECT_ROOT,
+    cwd: checkoutRoot(),
     env: wranglerEnv(),
     ...options,
   });

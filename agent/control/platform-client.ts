@@ -4,6 +4,7 @@
  * function that adds auth, enforces a timeout, and turns every failure into an
  * ApiError or NetworkError with a message fit for one terminal line.
  */
+import { type HttpResponse, httpRequest } from "../transport/http-request.ts";
 import { ApiError, NetworkError } from "./platform-errors.ts";
 
 export interface PlatformClientOptions {
@@ -60,21 +61,22 @@ export class PlatformClient {
       }
     }
 
-    let response: Response;
-    let text: string;
+    // node:http rather than fetch: it honours HTTPS_PROXY/NO_PROXY (http-request.ts), and a
+    // long-running agent does not load undici for its heartbeats.
+    let response: HttpResponse;
     try {
-      response = await fetch(url, {
+      response = await httpRequest(url, {
         method: options.method ?? "GET",
         headers,
         body,
-        signal: AbortSignal.timeout(this.timeoutMs),
+        timeoutMs: this.timeoutMs,
       });
-      text = await response.text();
     } catch (err) {
       throw this.networkError(err);
     }
-    if (!response.ok) throw toApiError(response.status, text);
-    return { status: response.status, contentType: response.headers.get("content-type") ?? "", text };
+    const { status, text } = response;
+    if (status < 200 || status > 299) throw toApiError(status, text);
+    return { status, contentType: String(response.headers["content-type"] ?? ""), text };
   }
 
   /** Like request(), but parses a JSON body (an empty body, e.g. 204, gives undefined). */
@@ -119,7 +121,7 @@ function normaliseBaseUrl(raw: string): string {
   return url.href.replace(/\/+$/, "");
 }
 
-// undici hides the useful part (ECONNREFUSED, ENOTFOUND, "bad port"...) in err.cause.
+// The useful part (ECONNREFUSED, ENOTFOUND, ...) is the error's code, sometimes on its cause.
 function networkReason(err: unknown): string {
   let current: unknown = err;
   let deepest = err instanceof Error ? err.message : String(err);

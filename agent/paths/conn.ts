@@ -107,8 +107,10 @@ export class Conn {
   }
 
   async close(): Promise<void> {
-    for (const relay of this.relays.values()) relay.stop();
+    // A WebSocket close (1000), not a dropped socket: the relay sees this side leave at once.
+    const relays = [...this.relays.values()];
     this.relays.clear();
+    await Promise.all(relays.map((relay) => relay.close()));
     const socket = this.socket;
     this.socket = null;
     if (!socket) return;

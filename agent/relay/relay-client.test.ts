@@ -91,6 +91,38 @@ describe("RelayClient", () => {
     expect(c.receivedDatagrams).toBe(3);
   });
 
+  it("close() ends with a WebSocket close 1000 the relay sees, and never reconnects", async () => {
+    const relay = await fakeRelay();
+    cleanups.push(relay.close);
+    const c = new RelayClient({
+      platformUrl: relay.url,
+      peer: "hub",
+      credential: "tac_x",
+      onDatagram: () => {},
+    });
+    c.start();
+    await until(() => c.state === "open", "open");
+    const seen = new Promise<[number, string]>((resolve) => {
+      for (const ws of relay.wss.clients)
+        ws.once("close", (code, reason) => resolve([code, reason.toString()]));
+    });
+    await c.close();
+    expect(await seen).toEqual([1000, "agent stopping"]);
+    expect(c.state).toBe("closed");
+    await new Promise((r) => setTimeout(r, 300));
+    expect(relay.auth).toHaveLength(1);
+    // Closing again, or a client that never connected, is a no-op.
+    await c.close();
+    const idle = new RelayClient({
+      platformUrl: relay.url,
+      peer: "hub",
+      credential: "tac_x",
+      onDatagram: () => {},
+    });
+    await idle.close();
+    expect(idle.state).toBe("closed");
+  });
+
   it("drops instead of queueing while down, and reconnects after the server drops it", async () => {
     const relay = await fakeRelay();
     cleanups.push(relay.close);

@@ -85,6 +85,33 @@ export class RelayClient extends EventEmitter<RelayClientEvents> {
     }
   }
 
+  /**
+   * Stops for good with a WebSocket close (1000), so the relay sees this side leave instead of a
+   * dropped connection; waits for the relay's answering close up to `timeoutMs`, then drops it.
+   */
+  async close(timeoutMs = 1_000): Promise<void> {
+    const ws = this.ws;
+    if (!ws || ws.readyState !== WebSocket.OPEN) {
+      this.stop();
+      return;
+    }
+    this.ws = null;
+    this.stop();
+    ws.removeAllListeners();
+    ws.on("error", () => {});
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        ws.terminate();
+        resolve();
+      }, timeoutMs);
+      ws.once("close", () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      ws.close(1000, "agent stopping");
+    });
+  }
+
   /** Drops the current socket and reconnects (used by tests and when the network changed). */
   reconnectNow(): void {
     if (this.stopped) return;

@@ -25,6 +25,18 @@ export interface AgentProcessOptions {
   args?: string[];
   /** Flags for node itself, e.g. ["--cpu-prof"] (node refuses those in NODE_OPTIONS). */
   nodeArgs?: string[];
+  /**
+   * The `tether` program to run instead of `node bin/tether.js` (e.g. an installed package's bin or the
+   * image's entrypoint in a chroot); the `agent up` arguments follow it.
+   */
+  command?: string[];
+  /** Working directory (default: the repository). */
+  cwd?: string;
+  /**
+   * The `--state` path as the agent sees it, when it runs in a chroot where `stateDir` is mounted
+   * elsewhere; `stateDir` stays the path this process uses for the status socket.
+   */
+  stateArg?: string;
   /** Run the agent inside this network namespace (system tests). */
   netns?: string;
   /**
@@ -40,6 +52,8 @@ export interface AgentProcess {
   meshIp: string;
   listenPort: number;
   child: ChildProcess;
+  /** host:port of the health endpoint, when `--health-listen` was given. */
+  health: string | null;
   /** Everything the agent logged so far (JSON lines on stderr). */
   log(): string;
   /** Resolves with the exit code when the process ends. */
@@ -54,8 +68,9 @@ export interface AgentProcess {
 export async function startAgent(opts: AgentProcessOptions): Promise<AgentProcess> {
   const stateDir = opts.stateDir ?? (await mkdtemp(join(tmpdir(), `tether-agent-${opts.cluster}-`)));
   const advertise = opts.advertise === undefined ? ["127.0.0.1"] : (opts.advertise ?? []);
+  const program = opts.command ?? [process.execPath, ...(opts.nodeArgs ?? []), TETHER_BIN];
   const args = [
-    TETHER_BIN,
+    ...program,
     "--platform",
     opts.platform,
     "--json",
@@ -66,7 +81,7 @@ export async function startAgent(opts: AgentProcessOptions): Promise<AgentProces
     "--psk",
     opts.psk,
     "--state",
-    stateDir,
+    opts.stateArg ?? stateDir,
     "--heartbeat-interval",
     String(opts.heartbeatSeconds ?? 1),
     "--log-level",
@@ -76,11 +91,9 @@ export async function startAgent(opts: AgentProcessOptions): Promise<AgentProces
     ...(advertise.length > 0 ? ["--advertise", advertise.join(",")] : []),
     ...(opts.args ?? []),
   ];
-  const [cmd, argv] = opts.netns
-    ? ["ip", ["netns", "exec", opts.netns, process.execPath, ...(opts.nodeArgs ?? []), ...args]]
-    : [process.execPath, [...(opts.nodeArgs ?? []), ...args]];
-  const child = spawn(cmd as string, argv as string[], {
-    cwd: PROJECT_ROOT,
+  const [cmd, ...argv] = opts.netns ? ["ip", "netns", "exec", opts.netns, ...args] : args;
+  const child = spawn(cmd!, argv, {
+    cwd: opts.cwd ?? PROJECT_ROOT,
     stdio: ["ignore", "pipe", "pipe"],
     env: { ...process.env, TETHER_FAULT_INJECTION: "1", ...opts.env },
   });
@@ -90,7 +103,7 @@ export async function startAgent(opts: AgentProcessOptions): Promise<AgentProces
     stderr += c.toString("utf8");
   });
   const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-  const up = await new Promise<{ meshIp: string; listenPort: number }>((resolve, reject) => {
+  const up = await new Promise<{ meshIp: string; listenPort: number; health?: string }>((resolve, reject) => {
     const timer = setTimeout(
       () => reject(new Error(`agent ${opts.cluster} not up in 30 s:\n${stderr}`)),
       30_000,
@@ -107,7 +120,7 @@ export async function startAgent(opts: AgentProcessOptions): Promise<AgentProces
       }
       if (line) {
         clearTimeout(timer);
-        resolve(JSON.parse(line) as { meshIp: string; listenPort: number });
+        resolve(JSON.parse(line) as { meshIp: string; listenPort: number; health?: string });
       }
     });
     void exited.then((code) => {
@@ -123,6 +136,7 @@ export async function startAgent(opts: AgentProcessOptions): Promise<AgentProces
     stateDir,
     meshIp: up.meshIp,
     listenPort: up.listenPort,
+    health: up.health ?? null,
     child,
     log: () => stderr,
     exited,

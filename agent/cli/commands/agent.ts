@@ -2,9 +2,12 @@
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { Agent, type AgentStatus } from "../../daemon/agent.ts";
+import { parseHealthListen, startHealthServer } from "../../daemon/health-server.ts";
 import type { PingReport } from "../../daemon/ping.ts";
 import { requestAgent, startStatusServer } from "../../daemon/status-server.ts";
+import { inClusterIdentity } from "../../kube/in-cluster-identity.ts";
 import type { ForwardInfo } from "../../tunnel/forward.ts";
+import { systemClock } from "../../util/clock.ts";
 import { createLogger, LOG_LEVELS, type LogLevel } from "../../util/logger.ts";
 import type { CommandContext } from "../context.ts";
 import { UsageError } from "../errors.ts";
@@ -22,7 +25,13 @@ export interface AgentUpOptions {
   logJson?: boolean;
   advertise?: string;
   socks5?: string;
+  healthListen?: string;
 }
+
+/** /healthz fails after this long without a tick of the agent's loop (it ticks every 50 ms). */
+const HEALTH_TICK_STALE_MS = 5_000;
+/** /readyz fails after this many heartbeat intervals without an answer from the platform. */
+const HEALTH_MISSED_HEARTBEATS = 3;
 
 export async function agentUp(ctx: CommandContext, opts: AgentUpOptions): Promise<void> {
   const level = (opts.logLevel ?? "info") as LogLevel;
@@ -34,14 +43,31 @@ export async function agentUp(ctx: CommandContext, opts: AgentUpOptions): Promis
   const advertise = opts.advertise?.split(",").map((a) => a.trim());
   if (advertise?.some((a) => !/^\d{1,3}(\.\d{1,3}){3}$/.test(a) || a.split(".").some((o) => Number(o) > 255)))
     throw new UsageError("--advertise takes comma-separated IPv4 addresses");
+  if (opts.healthListen !== undefined) {
+    try {
+      parseHealthListen(opts.healthListen);
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
+  }
   const logger = createLogger(level, (l) => ctx.io.stderr(`${l}\n`), opts.logJson === true);
+  // In a pod (service-account token and KUBERNETES_SERVICE_HOST), the identity lives in the
+  // chart's Secret and the cluster UID is kube-system's uid; elsewhere, a state file and a random UID.
+  const inCluster = await inClusterIdentity({ env: ctx.io.env });
+  if (inCluster) {
+    logger.info("running in a Kubernetes pod", {
+      identity: inCluster.store.description,
+      clusterUid: inCluster.clusterUid,
+    });
+  }
   const agent = new Agent({
     platform: ctx.platform,
     cluster: opts.cluster,
     psk: opts.psk ?? ctx.io.env.TETHER_PSK,
     stateDir,
     listenPort: opts.listenPort ?? 0,
-    clusterUid: opts.clusterUid,
+    clusterUid: opts.clusterUid ?? inCluster?.clusterUid,
+    ...(inCluster ? { stateStore: inCluster.store } : {}),
     advertiseAddresses: advertise,
     socks5: opts.socks5,
     heartbeatMs: (opts.heartbeatInterval ?? 5) * 1000,
@@ -51,9 +77,26 @@ export async function agentUp(ctx: CommandContext, opts: AgentUpOptions): Promis
   ctx.io.stderr(`Connecting cluster "${opts.cluster}" to ${ctx.platform} ...\n`);
   await agent.start();
   const status = await startStatusServer(agent, stateDir);
+  const health =
+    opts.healthListen === undefined
+      ? null
+      : await startHealthServer(opts.healthListen, {
+          health: () => agent.health(),
+          // The agent's own clock (wall time): lastTickAt and lastControlOkAt are read on it.
+          clock: () => systemClock.now(),
+          tickStaleMs: HEALTH_TICK_STALE_MS,
+          controlStaleMs: HEALTH_MISSED_HEARTBEATS * (opts.heartbeatInterval ?? 5) * 1000,
+        });
+  if (health) logger.info("health endpoint up", { address: health.address });
   const s = agent.status();
   if (ctx.json)
-    ctx.printJson({ event: "up", cluster: s.cluster, meshIp: s.meshIp, listenPort: s.listenPort });
+    ctx.printJson({
+      event: "up",
+      cluster: s.cluster,
+      meshIp: s.meshIp,
+      listenPort: s.listenPort,
+      ...(health ? { health: health.address } : {}),
+    });
   else ctx.io.stdout(`Agent up: cluster ${s.cluster}, mesh IP ${s.meshIp}, UDP port ${s.listenPort}\n`);
 
   await new Promise<void>((resolve, reject) => {
@@ -62,6 +105,7 @@ export async function agentUp(ctx: CommandContext, opts: AgentUpOptions): Promis
     process.once("SIGTERM", stop);
     agent.once("fatal", (e) => reject(e));
   }).finally(async () => {
+    await health?.close();
     await status.close();
     await agent.stop();
   });
