@@ -72,8 +72,6 @@ export const clusterRoutes = new Hono<AppEnv>()
 
     const psk = newSecret("psk");
     const pskHash = await hashSecret(psk);
-    // Bound to the cluster by name when inserted (the name may still be generated below).
-    const valuesKey = await newClusterValuesKey("", now);
     for (let attempt = 0; attempt < INSERT_ATTEMPTS; attempt++) {
       const row = {
         name: explicitName ?? generateName(input.displayName),
@@ -87,12 +85,14 @@ export const clusterRoutes = new Hono<AppEnv>()
         message: "",
         createdAt: now,
       };
+      // Per attempt: the key is bound to this attempt's (possibly generated) name.
+      const valuesKey = await newClusterValuesKey(row.name, now);
       try {
         // One batch is one transaction in D1: a cluster never exists without its PSK and values key.
         await db.batch([
           db.insert(clusters).values(row),
           db.insert(psks).values({ cluster: row.name, pskHash, rotatedAt: now }),
-          insertBoundKey(db, { ...valuesKey.row, name: `connect ${row.name}`, cluster: row.name }),
+          insertBoundKey(db, { ...valuesKey.row, cluster: row.name }),
         ]);
       } catch (err) {
         if (isUniqueViolation(err, "clusters.local")) {
