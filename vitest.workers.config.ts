@@ -1,6 +1,7 @@
 import path from "node:path";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
+import { buildChart } from "./scripts/build-chart.ts";
 import { buildUi } from "./scripts/build-ui.ts";
 
 // The admin bootstrap key the Worker tests authenticate with. Only ever a
@@ -11,6 +12,8 @@ export default defineConfig(async () => {
   // The Worker serves the bundled web UI script; build it here too, so the workerd tests run on a
   // fresh clone without a separate step.
   await buildUi();
+  // Likewise the packaged Helm chart served at /charts.
+  await buildChart();
   const migrations = await readD1Migrations(path.join(import.meta.dirname, "migrations"));
   return {
     plugins: [

@@ -1,4 +1,5 @@
 import { Hono } from "hono";
+import { chartRoutes } from "./charts/routes.ts";
 import { createDb } from "./db/client.ts";
 import type { AppEnv } from "./env.ts";
 import { onError, onNotFound } from "./http/errors.ts";
@@ -47,6 +48,7 @@ export function createApp(options: AppOptions = {}): Hono<AppEnv> {
   app.route("/api/v1/config", configRoutes);
   app.route("/api/v1/agent", agentRoutes);
   app.route("/clusters", valuesRoutes);
+  app.route("/charts", chartRoutes);
   app.route("/relay", relayRoutes);
   app.route("/ui", uiRoutes);
   // A browser pointed at the platform itself lands in the web UI.

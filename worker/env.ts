@@ -23,6 +23,8 @@ export interface AccessKeyPrincipal {
   /** null for the ADMIN_ACCESS_KEY bootstrap key, which has no row. */
   id: string | null;
   scope: AccessKeyScope;
+  /** The one cluster a cluster-values:read key may read; null for the other scopes. */
+  cluster: string | null;
 }
 
 export interface AgentPrincipal {

@@ -68,17 +68,31 @@ export const CreateClusterRequest = z.object({
 });
 export type CreateClusterRequest = z.infer<typeof CreateClusterRequest>;
 
-/** Ready-to-paste ways to start the agent for one cluster; each embeds the PSK. */
+/**
+ * Ready-to-paste ways to start the agent for one cluster, each for a POSIX shell and each embedding
+ * the PSK; the Kubernetes forms also carry the cluster's values key (see valuesKey).
+ */
 export const ConnectInstructions = z.object({
-  cli: z.string(),
-  helmValues: z.string(),
+  /** `helm upgrade --install` of the chart the platform serves, layering the cluster's values URL. */
+  helm: z.string(),
+  /** The same chart rendered by `helm template` and applied by `kubectl` (namespace created first). */
   kubectl: z.string(),
+  /** The installed CLI, with the PSK in the environment rather than on the command line. */
+  cli: z.string(),
+  /** The chart values the commands set (platform.url, cluster.name, cluster.psk), as YAML. */
+  helmValues: z.string(),
+  /** The packaged chart: GET /charts/NAME-VERSION.tgz on the platform. */
+  chartUrl: z.string(),
+  /** The cluster's effective agent values, readable with the values key in ?token=. */
+  valuesUrl: z.string(),
 });
 export type ConnectInstructions = z.infer<typeof ConnectInstructions>;
 
 export const CreateClusterResponse = z.object({
   cluster: Cluster,
   psk: z.string(),
+  /** A new cluster-values:read access key for this cluster alone; shown once, like the PSK. */
+  valuesKey: z.string(),
   connect: ConnectInstructions,
 });
 export type CreateClusterResponse = z.infer<typeof CreateClusterResponse>;
@@ -101,6 +115,8 @@ export type PatchClusterRequest = z.infer<typeof PatchClusterRequest>;
 /** POST /api/v1/clusters/:name/rotate-psk */
 export const RotatePskResponse = z.object({
   psk: z.string(),
+  /** A new cluster-values:read key; the cluster's earlier ones are revoked with the old PSK. */
+  valuesKey: z.string(),
   connect: ConnectInstructions,
 });
 export type RotatePskResponse = z.infer<typeof RotatePskResponse>;

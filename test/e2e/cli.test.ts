@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 import { freePort } from "../helpers/free-port.ts";
 import { type Platform, startPlatform } from "../helpers/platform.ts";
+import { recordPrintedCommand } from "../helpers/printed-command.ts";
 import { type CliResult, type RunCliOptions, runTether } from "../helpers/run-cli.ts";
 
 const DNS_1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -52,12 +53,70 @@ async function writeTemp(name: string, text: string): Promise<string> {
   return path;
 }
 
-/** The secret and the paste-ready command out of `cluster add` / `rotate-psk` human output. */
-function parseSecretOutput(stdout: string): { psk: string; connect: string } {
+interface SecretOutput {
+  psk: string;
+  valuesKey: string;
+  helm: string;
+  kubectl: string[];
+  cli: string;
+}
+
+/** The secrets and the paste-ready commands out of `cluster add` / `rotate-psk` human output. */
+function parseSecretOutput(stdout: string): SecretOutput {
   const psk = /^ {2}(tpsk_\S+)$/m.exec(stdout)?.[1];
-  const connect = /^ {2}(npx tether agent up .*)$/m.exec(stdout)?.[1];
-  if (!psk || !connect) throw new Error(`unexpected output:\n${stdout}`);
-  return { psk, connect };
+  const valuesKey = /^Values key .*\n {2}(tak_\S+)$/m.exec(stdout)?.[1];
+  const helm = /^ {2}(helm upgrade --install .*)$/m.exec(stdout)?.[1];
+  const kubectl = [/^ {2}(kubectl create namespace .*)$/m, /^ {2}(helm template .*)$/m].map(
+    (re) => re.exec(stdout)?.[1] ?? "",
+  );
+  const cli = /^ {2}(TETHER_PSK=\S+ tether agent up .*)$/m.exec(stdout)?.[1];
+  if (!psk || !valuesKey || !helm || kubectl.includes("") || !cli)
+    throw new Error(`unexpected output:\n${stdout}`);
+  return { psk, valuesKey, helm, kubectl, cli };
+}
+
+/** The arguments a printed Helm command gives helm, after the release and chart. */
+function helmSets(url: string, cluster: string, psk: string, valuesKey: string): string[] {
+  return [
+    "--set",
+    `platform.url=${url}`,
+    "--set",
+    `cluster.name=${cluster}`,
+    "--set",
+    `cluster.psk=${psk}`,
+    "--values",
+    `${url}/clusters/agent-values/${cluster}?token=${valuesKey}`,
+  ];
+}
+
+/** Runs the three printed forms through /bin/sh and checks what helm, kubectl and tether would get. */
+async function expectCommandsMean(out: SecretOutput, cluster: string): Promise<void> {
+  const chart = `${platform.url}/charts/tether-agent-0.1.0.tgz`;
+  const sets = helmSets(platform.url, cluster, out.psk, out.valuesKey);
+  expect(await recordPrintedCommand(out.helm, ["helm"])).toEqual([
+    {
+      program: "helm",
+      argv: ["upgrade", "--install", "tether-agent", chart, "-n", "tether", "--create-namespace", ...sets],
+      tetherPsk: null,
+    },
+  ]);
+  expect(await recordPrintedCommand(out.kubectl.join("\n"), ["helm", "kubectl"])).toEqual([
+    { program: "helm", argv: ["template", "tether-agent", chart, "-n", "tether", ...sets], tetherPsk: null },
+    { program: "kubectl", argv: ["apply", "-f", "-"], tetherPsk: null },
+    { program: "kubectl", argv: ["apply", "-n", "tether", "-f", "-"], tetherPsk: null },
+    {
+      program: "kubectl",
+      argv: ["create", "namespace", "tether", "--dry-run=client", "-o", "yaml"],
+      tetherPsk: null,
+    },
+  ]);
+  expect(await recordPrintedCommand(out.cli, ["tether"])).toEqual([
+    {
+      program: "tether",
+      argv: ["agent", "up", "--platform", platform.url, "--cluster", cluster],
+      tetherPsk: out.psk,
+    },
+  ]);
 }
 
 describe("tether CLI against a local platform", () => {
@@ -70,11 +129,14 @@ describe("tether CLI against a local platform", () => {
     expect(generatedName).toMatch(/^my-staging-cluster-[a-z0-9]{5}$/);
     expect(generatedName).toMatch(DNS_1123_LABEL);
     expect(r.stdout).toMatch(/shown only once/);
-    const { psk, connect } = parseSecretOutput(r.stdout);
-    expect(psk).toMatch(/^tpsk_[A-Za-z0-9_-]{43,}$/);
-    expect(connect).toBe(
-      `npx tether agent up --platform ${platform.url} --cluster ${generatedName} --psk ${psk}`,
-    );
+    const out = parseSecretOutput(r.stdout);
+    expect(out.psk).toMatch(/^tpsk_[A-Za-z0-9_-]{43,}$/);
+    expect(out.valuesKey).toMatch(/^tak_[A-Za-z0-9_-]{43}$/);
+    expect(r.stdout).not.toContain("npx");
+    // Helm first, then the kubectl form, then the CLI.
+    expect(r.stdout.indexOf(out.helm)).toBeLessThan(r.stdout.indexOf(out.kubectl[0] ?? ""));
+    expect(r.stdout.indexOf(out.kubectl[1] ?? "")).toBeLessThan(r.stdout.indexOf(out.cli));
+    await expectCommandsMean(out, generatedName);
   });
 
   it("cluster add NAME --json returns the cluster, the PSK and all connect forms", async () => {
@@ -93,7 +155,15 @@ describe("tether CLI against a local platform", () => {
     const created = JSON.parse(r.stdout) as {
       cluster: { name: string; displayName: string; description: string; meshIp: string };
       psk: string;
-      connect: { cli: string; helmValues: string; kubectl: string };
+      valuesKey: string;
+      connect: {
+        helm: string;
+        kubectl: string;
+        cli: string;
+        helmValues: string;
+        chartUrl: string;
+        valuesUrl: string;
+      };
     };
     expect(created.cluster).toMatchObject({
       name: "staging",
@@ -102,13 +172,31 @@ describe("tether CLI against a local platform", () => {
     });
     expect(created.cluster.meshIp).toMatch(/^100\.(6[4-9]|[7-9]\d|1[01]\d|12[0-7])\.\d+\.\d+$/);
     expect(created.connect.cli).toBe(
-      `npx tether agent up --platform ${platform.url} --cluster staging --psk ${created.psk}`,
+      `TETHER_PSK=${created.psk} tether agent up --platform ${platform.url} --cluster staging`,
     );
+    expect(created.connect.chartUrl).toBe(`${platform.url}/charts/tether-agent-0.1.0.tgz`);
+    expect(created.connect.valuesUrl).toBe(
+      `${platform.url}/clusters/agent-values/staging?token=${created.valuesKey}`,
+    );
+    await expectCommandsMean(
+      {
+        psk: created.psk,
+        valuesKey: created.valuesKey,
+        helm: created.connect.helm,
+        kubectl: created.connect.kubectl.split("\n"),
+        cli: created.connect.cli,
+      },
+      "staging",
+    );
+    // The values URL in the command reads this cluster with its key, and only this cluster.
+    expect((await fetch(created.connect.valuesUrl)).status).toBe(200);
+    const other = await fetch(`${platform.url}/clusters/${generatedName}?token=${created.valuesKey}`);
+    expect(other.status).toBe(403);
+    await other.body?.cancel();
     expect(parseYaml(created.connect.helmValues)).toMatchObject({
       platform: { url: platform.url },
       cluster: { name: "staging", psk: created.psk },
     });
-    expect(created.connect.kubectl).toContain("kubectl");
     stagingPsk = created.psk;
   });
 
@@ -250,9 +338,9 @@ describe("tether CLI against a local platform", () => {
 
   it("cluster rotate-psk prints a different PSK in a working connect command", async () => {
     const r = expectOk(await tether(["cluster", "rotate-psk", "staging"]));
-    const { psk, connect } = parseSecretOutput(r.stdout);
-    expect(psk).not.toBe(stagingPsk);
-    expect(connect).toBe(`npx tether agent up --platform ${platform.url} --cluster staging --psk ${psk}`);
+    const out = parseSecretOutput(r.stdout);
+    expect(out.psk).not.toBe(stagingPsk);
+    await expectCommandsMean(out, "staging");
   });
 
   it("cluster delete --yes removes it; get then fails with not found", async () => {

@@ -5,54 +5,60 @@ export interface ConnectInput {
   platformUrl: string;
   cluster: string;
   psk: string;
+  /** The cluster-values:read key for the values URL. */
+  valuesKey: string;
+  /** GET /charts/NAME-VERSION.tgz on this platform. */
+  chartUrl: string;
 }
 
-// Cluster names and PSKs are [a-z0-9-] and base64url by construction; the URL is
-// admin-configurable, so it is the one part that may need quoting for a shell.
-function shellWord(word: string): string {
+/** Where the chart is installed; the commands create it when missing. */
+export const AGENT_NAMESPACE = "tether";
+export const RELEASE_NAME = "tether-agent";
+
+// Cluster names and secrets are [a-z0-9-] and base64url by construction; the URLs are
+// admin-configurable (and the values URL has "?" and "&"), so they may need quoting for a shell.
+export function shellWord(word: string): string {
   return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, "'\\''")}'`;
 }
 
-export function connectInstructions({ platformUrl, cluster, psk }: ConnectInput): ConnectInstructions {
-  const cli = `npx tether agent up --platform ${shellWord(platformUrl)} --cluster ${cluster} --psk ${psk}`;
-  const helmValues = stringify({ platform: { url: platformUrl }, cluster: { name: cluster, psk } });
-  const manifest = [
-    "apiVersion: v1",
-    "kind: Namespace",
-    "metadata:",
-    "  name: tether",
-    "---",
-    "apiVersion: v1",
-    "kind: Secret",
-    "metadata:",
-    "  name: tether-agent",
-    "  namespace: tether",
-    "stringData:",
-    `  TETHER_PLATFORM: ${JSON.stringify(platformUrl)}`,
-    `  TETHER_CLUSTER: ${JSON.stringify(cluster)}`,
-    `  TETHER_PSK: ${JSON.stringify(psk)}`,
-    "---",
-    "apiVersion: apps/v1",
-    "kind: Deployment",
-    "metadata:",
-    "  name: tether-agent",
-    "  namespace: tether",
-    "spec:",
-    "  replicas: 1",
-    "  selector:",
-    "    matchLabels: {app: tether-agent}",
-    "  template:",
-    "    metadata:",
-    "      labels: {app: tether-agent}",
-    "    spec:",
-    "      containers:",
-    "        - name: agent",
-    "          image: node:20-slim",
-    '          command: ["sh", "-c", "npx --yes tether agent up --platform \\"$TETHER_PLATFORM\\" --cluster \\"$TETHER_CLUSTER\\" --psk \\"$TETHER_PSK\\""]',
-    "          envFrom:",
-    "            - secretRef: {name: tether-agent}",
+// helm --set reads "," as a separator and "\" as an escape, and turns numbers and booleans into
+// non-strings (which the chart's schema refuses for these string values): escape, or force a string.
+function helmSet(key: string, value: string): string[] {
+  const escaped = value.replace(/\\/g, "\\\\").replace(/,/g, "\\,");
+  const typed = /^(true|false|null|[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?)$/i.test(value);
+  return [typed ? "--set-string" : "--set", shellWord(`${key}=${escaped}`)];
+}
+
+export function valuesUrl(platformUrl: string, cluster: string, valuesKey: string): string {
+  const base = platformUrl.replace(/\/+$/, "");
+  return `${base}/clusters/agent-values/${cluster}?token=${encodeURIComponent(valuesKey)}`;
+}
+
+/** A word in double quotes, as the product's docs show URLs; single quotes when it has shell specials. */
+function quotedUrl(url: string): string {
+  return /^[^$`"\\!]*$/.test(url) ? `"${url}"` : `'${url.replace(/'/g, "'\\''")}'`;
+}
+
+export function connectInstructions(input: ConnectInput): ConnectInstructions {
+  const { platformUrl, cluster, psk, chartUrl } = input;
+  const values = valuesUrl(platformUrl, cluster, input.valuesKey);
+  // helm gives --set precedence over --values whatever the order, so the platform's values can never
+  // change which platform, cluster or PSK the release is for.
+  const sets = [
+    ...helmSet("platform.url", platformUrl),
+    ...helmSet("cluster.name", cluster),
+    ...helmSet("cluster.psk", psk),
+    "--values",
+    quotedUrl(values),
+  ].join(" ");
+  const chart = shellWord(chartUrl);
+  const helm = `helm upgrade --install ${RELEASE_NAME} ${chart} -n ${AGENT_NAMESPACE} --create-namespace ${sets}`;
+  // kubectl has no --create-namespace; the dry-run + apply idiom creates it and is a no-op when it exists.
+  const kubectl = [
+    `kubectl create namespace ${AGENT_NAMESPACE} --dry-run=client -o yaml | kubectl apply -f -`,
+    `helm template ${RELEASE_NAME} ${chart} -n ${AGENT_NAMESPACE} ${sets} | kubectl apply -n ${AGENT_NAMESPACE} -f -`,
   ].join("\n");
-  // Quoted delimiter: the shell must not expand anything inside the manifest.
-  const kubectl = `kubectl apply -f - <<'EOF'\n${manifest}\nEOF`;
-  return { cli, helmValues, kubectl };
+  const cli = `TETHER_PSK=${psk} tether agent up --platform ${shellWord(platformUrl)} --cluster ${cluster}`;
+  const helmValues = stringify({ platform: { url: platformUrl }, cluster: { name: cluster, psk } });
+  return { helm, kubectl, cli, helmValues, chartUrl, valuesUrl: values };
 }

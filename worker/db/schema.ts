@@ -9,14 +9,25 @@ export const accessKeys = sqliteTable(
   {
     id: text("id").primaryKey(),
     name: text("name").notNull(),
-    scope: text("scope", { enum: ["admin", "values:read"] }).notNull(),
+    scope: text("scope", { enum: ["admin", "values:read", "cluster-values:read"] }).notNull(),
+    // The one cluster a cluster-values:read key may read; null for every other scope. No foreign
+    // key: deleting a cluster deletes its keys in the same batch (routes/clusters.ts).
+    cluster: text("cluster"),
     keyHash: text("key_hash").notNull().unique(),
     createdAt: integer("created_at").notNull(),
     expiresAt: integer("expires_at"),
     lastUsedAt: integer("last_used_at"),
     disabled: integer("disabled", { mode: "boolean" }).notNull().default(false),
   },
-  (t) => [check("access_keys_scope_check", sql`${t.scope} in ('admin', 'values:read')`)],
+  (t) => [
+    check("access_keys_scope_check", sql`${t.scope} in ('admin', 'values:read', 'cluster-values:read')`),
+    // A cluster-bound scope without its cluster would be a key that reads nothing (or, by a bug, everything).
+    check(
+      "access_keys_cluster_check",
+      sql`(${t.scope} = 'cluster-values:read') = (${t.cluster} is not null)`,
+    ),
+    index("access_keys_cluster").on(t.cluster),
+  ],
 );
 
 export const clusters = sqliteTable(

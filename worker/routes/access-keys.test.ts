@@ -13,6 +13,7 @@ describe("POST /api/v1/access-keys", () => {
       id: expect.stringMatching(/^ak_/),
       name: "ci",
       scope: "admin",
+      cluster: null,
       createdAt: expect.any(String),
       expiresAt: null,
       lastUsedAt: null,
@@ -82,7 +83,7 @@ describe("GET /api/v1/access-keys", () => {
     expect(listed?.scope).toBe("values:read");
     for (const item of body.items) {
       expect(Object.keys(item).sort()).toEqual(
-        ["createdAt", "disabled", "expiresAt", "id", "lastUsedAt", "name", "scope"].sort(),
+        ["cluster", "createdAt", "disabled", "expiresAt", "id", "lastUsedAt", "name", "scope"].sort(),
       );
     }
     const text = JSON.stringify(body);

@@ -1,54 +1,36 @@
 import { asc, eq } from "drizzle-orm";
 import { Hono } from "hono";
 import {
-  type AccessKey,
   CreateAccessKeyRequest,
   type CreateAccessKeyResponse,
   type ListAccessKeysResponse,
 } from "../../protocol/api.ts";
+import { insertBoundKey, newAccessKey, accessKeyJson as toJson } from "../access-keys/rows.ts";
 import { accessKeys } from "../db/schema.ts";
 import type { AppEnv } from "../env.ts";
 import { HttpError } from "../http/errors.ts";
 import { validatedJson } from "../http/request-body.ts";
 import { requireAccessKey } from "../middleware/auth/access-key.ts";
-import { hashSecret, newSecret, randomToken } from "../secrets.ts";
-
-type AccessKeyRow = typeof accessKeys.$inferSelect;
-
-function iso(ms: number | null): string | null {
-  return ms === null ? null : new Date(ms).toISOString();
-}
-
-// Deliberately field by field: the hash must never reach a response.
-function toJson(row: AccessKeyRow): AccessKey {
-  return {
-    id: row.id,
-    name: row.name,
-    scope: row.scope,
-    createdAt: new Date(row.createdAt).toISOString(),
-    expiresAt: iso(row.expiresAt),
-    lastUsedAt: iso(row.lastUsedAt),
-    disabled: row.disabled,
-  };
-}
 
 export const accessKeyRoutes = new Hono<AppEnv>()
   .use("*", requireAccessKey())
   .post("/", async (c) => {
     const input = validatedJson(c, CreateAccessKeyRequest);
-    const key = newSecret("accessKey");
+    const cluster = input.cluster ?? null;
     const now = c.var.now;
-    const row: AccessKeyRow = {
-      id: `ak_${randomToken(9)}`,
-      name: input.name,
-      scope: input.scope,
-      keyHash: await hashSecret(key),
-      createdAt: now,
-      expiresAt: input.expiresInSeconds === undefined ? null : now + input.expiresInSeconds * 1000,
-      lastUsedAt: null,
-      disabled: false,
-    };
-    await c.var.db.insert(accessKeys).values(row);
+    const { row, key } = await newAccessKey(
+      {
+        name: input.name,
+        scope: input.scope,
+        cluster,
+        expiresAt: input.expiresInSeconds === undefined ? null : now + input.expiresInSeconds * 1000,
+      },
+      now,
+    );
+    if (row.cluster === null) await c.var.db.insert(accessKeys).values(row);
+    else if ((await insertBoundKey(c.var.db, { ...row, cluster: row.cluster })).meta.changes === 0) {
+      throw new HttpError(404, "not_found", `No cluster named "${row.cluster}".`);
+    }
     const body: CreateAccessKeyResponse = { accessKey: toJson(row), key };
     return c.json(body, 201);
   })

@@ -48,10 +48,13 @@ describe("POST /api/v1/clusters", () => {
     });
     expect(body.psk).toMatch(/^tpsk_[A-Za-z0-9_-]{43}$/);
     expect(body.connect.cli).toBe(
-      `npx tether agent up --platform http://platform.test --cluster ${name} --psk ${body.psk}`,
+      `TETHER_PSK=${body.psk} tether agent up --platform http://platform.test --cluster ${name}`,
     );
     expect(body.connect.helmValues).toContain(`psk: ${body.psk}`);
     expect(body.connect.kubectl).toContain(body.psk);
+    expect(body.valuesKey).toMatch(/^tak_/);
+    expect(body.connect.helm).toContain(`--set cluster.psk=${body.psk} `);
+    expect(body.connect.helm).toContain(`/clusters/agent-values/${name}?token=${body.valuesKey}"`);
   });
 
   it.each([undefined, ""])(
@@ -253,7 +256,7 @@ describe("POST /api/v1/clusters/:name/rotate-psk", () => {
     expect(rotated.psk).toMatch(/^tpsk_/);
     expect(rotated.psk).not.toBe(created.psk);
     expect(rotated.connect.cli).toBe(
-      `npx tether agent up --platform http://platform.test --cluster ${name} --psk ${rotated.psk}`,
+      `TETHER_PSK=${rotated.psk} tether agent up --platform http://platform.test --cluster ${name}`,
     );
 
     const register = (psk: string) =>

@@ -7,13 +7,15 @@ import {
   PatchClusterRequest,
   type RotatePskResponse,
 } from "../../protocol/api.ts";
+import { insertBoundKey, newClusterValuesKey } from "../access-keys/rows.ts";
+import { chartUrl } from "../charts/routes.ts";
 import { applyAnnotationPatch, assertValidAnnotations } from "../clusters/annotations.ts";
 import { connectInstructions } from "../clusters/connect.ts";
 import { decodeCursor, encodeCursor } from "../clusters/cursor.ts";
 import { type ClusterRecord, findClusterRecord, listClusterRecords } from "../clusters/records.ts";
 import { clusterAnnotations, toClusterJson } from "../clusters/to-json.ts";
 import { isUniqueViolation } from "../db/errors.ts";
-import { agents, clusters, psks, registerFailures } from "../db/schema.ts";
+import { accessKeys, agents, clusters, psks, registerFailures } from "../db/schema.ts";
 import type { AppEnv } from "../env.ts";
 import { HttpError } from "../http/errors.ts";
 import { validatedJson } from "../http/request-body.ts";
@@ -42,6 +44,11 @@ async function requireCluster(c: Context<AppEnv>, name: string): Promise<Cluster
 
 async function platformUrlFor(c: Context<AppEnv>): Promise<string> {
   return (await loadConfig(c.var.db)).platformUrl ?? new URL(c.req.url).origin;
+}
+
+async function connectFor(c: Context<AppEnv>, cluster: string, psk: string, valuesKey: string) {
+  const platformUrl = await platformUrlFor(c);
+  return connectInstructions({ platformUrl, cluster, psk, valuesKey, chartUrl: chartUrl(platformUrl) });
 }
 
 function parseLimit(raw: string | undefined): number {
@@ -78,11 +85,14 @@ export const clusterRoutes = new Hono<AppEnv>()
         message: "",
         createdAt: now,
       };
+      // Per attempt: the key is bound to this attempt's (possibly generated) name.
+      const valuesKey = await newClusterValuesKey(row.name, now);
       try {
-        // One batch is one transaction in D1: a cluster never exists without its PSK.
+        // One batch is one transaction in D1: a cluster never exists without its PSK and values key.
         await db.batch([
           db.insert(clusters).values(row),
           db.insert(psks).values({ cluster: row.name, pskHash, rotatedAt: now }),
+          insertBoundKey(db, { ...valuesKey.row, cluster: row.name }),
         ]);
       } catch (err) {
         if (isUniqueViolation(err, "clusters.local")) {
@@ -100,7 +110,8 @@ export const clusterRoutes = new Hono<AppEnv>()
       const body: CreateClusterResponse = {
         cluster: toClusterJson({ cluster: row, agent: null }, now),
         psk,
-        connect: connectInstructions({ platformUrl: await platformUrlFor(c), cluster: row.name, psk }),
+        valuesKey: valuesKey.key,
+        connect: await connectFor(c, row.name, psk, valuesKey.key),
       };
       return c.json(body, 201);
     }
@@ -149,9 +160,11 @@ export const clusterRoutes = new Hono<AppEnv>()
     const name = c.req.param("name");
     await requireCluster(c, name);
     const { db } = c.var;
-    // Agents first: their credentials must stop working in the same transaction the cluster disappears in.
+    // Agents and keys first: their credentials must stop working in the same transaction the cluster
+    // disappears in (a later cluster of the same name must not inherit a values key).
     await db.batch([
       db.delete(agents).where(eq(agents.cluster, name)),
+      db.delete(accessKeys).where(eq(accessKeys.cluster, name)),
       db.delete(psks).where(eq(psks.cluster, name)),
       db.delete(registerFailures).where(eq(registerFailures.cluster, name)),
       db.delete(clusters).where(eq(clusters.name, name)),
@@ -163,16 +176,24 @@ export const clusterRoutes = new Hono<AppEnv>()
     const name = c.req.param("name");
     await requireCluster(c, name);
     const psk = newSecret("psk");
-    await c.var.db
-      .insert(psks)
-      .values({ cluster: name, pskHash: await hashSecret(psk), rotatedAt: c.var.now })
-      .onConflictDoUpdate({
-        target: psks.cluster,
-        set: { pskHash: await hashSecret(psk), rotatedAt: c.var.now },
-      });
+    const pskHash = await hashSecret(psk);
+    const { db, now } = c.var;
+    const valuesKey = await newClusterValuesKey(name, now);
+    // A rotation answers a leaked connect command, which carried the values key too: the cluster's
+    // earlier values keys go with the old PSK, in the same transaction the new ones appear.
+    const [, , inserted] = await db.batch([
+      db
+        .insert(psks)
+        .values({ cluster: name, pskHash, rotatedAt: now })
+        .onConflictDoUpdate({ target: psks.cluster, set: { pskHash, rotatedAt: now } }),
+      db.delete(accessKeys).where(eq(accessKeys.cluster, name)),
+      insertBoundKey(db, { ...valuesKey.row, cluster: name }),
+    ]);
+    if (inserted.meta.changes === 0) throw notFound(name); // deleted while rotating
     const body: RotatePskResponse = {
       psk,
-      connect: connectInstructions({ platformUrl: await platformUrlFor(c), cluster: name, psk }),
+      valuesKey: valuesKey.key,
+      connect: await connectFor(c, name, psk, valuesKey.key),
     };
     return c.json(body);
   });

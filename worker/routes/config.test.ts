@@ -156,7 +156,11 @@ deep: ${"[".repeat(800)}${"]".repeat(800)}
     });
     const body = await json<CreateClusterResponse>(res);
     expect(body.connect.cli).toBe(
-      `npx tether agent up --platform https://tether.example.com --cluster ${body.cluster.name} --psk ${body.psk}`,
+      `TETHER_PSK=${body.psk} tether agent up --platform https://tether.example.com --cluster ${body.cluster.name}`,
+    );
+    expect(body.connect.chartUrl).toMatch(/^https:\/\/tether\.example\.com\/charts\/tether-agent-\S+\.tgz$/);
+    expect(body.connect.valuesUrl).toBe(
+      `https://tether.example.com/clusters/agent-values/${body.cluster.name}?token=${body.valuesKey}`,
     );
   });
 });

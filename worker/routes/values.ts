@@ -7,6 +7,7 @@ import {
   type AccessKeyOptions,
   accessKeyRowQuery,
   admitAccessKey,
+  assertKeyMayReadCluster,
   presentedKey,
 } from "../middleware/auth/access-key.ts";
 import { isDns1123Label } from "../names.ts";
@@ -34,7 +35,10 @@ function parseSource(raw: string | undefined): ValuesSource | null {
   return source.data;
 }
 
-const AUTH = { scopes: ["values:read"], allowQueryToken: true } satisfies AccessKeyOptions;
+const AUTH = {
+  scopes: ["values:read", "cluster-values:read"],
+  allowQueryToken: true,
+} satisfies AccessKeyOptions;
 
 /**
  * Helm-ready YAML for one cluster: effective values, or one of the layers that
@@ -47,7 +51,8 @@ async function serveValues(c: Context<AppEnv>, name: string): Promise<Response> 
   const keyHash = presented.bootstrap === null ? presented.hash : null;
   const clusterName = isDns1123Label(name) ? name : "";
   const inputs = valuesCache.lookup(keyHash, clusterName) ?? (await readInputs(c, keyHash, clusterName));
-  await admitAccessKey(c, presented, inputs.keyRow, AUTH);
+  // The binding is checked on every request, cached key row or not: the row carries its cluster.
+  assertKeyMayReadCluster(await admitAccessKey(c, presented, inputs.keyRow, AUTH), name);
   const source = parseSource(c.req.query("source"));
   const cluster = inputs.cluster;
   if (cluster === undefined) throw new HttpError(404, "not_found", `No cluster named "${name}".`);

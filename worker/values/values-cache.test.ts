@@ -8,6 +8,7 @@ const KEY: AccessKeyRow = {
   id: "ak_1",
   name: "k",
   scope: "values:read",
+  cluster: null,
   keyHash: "h1",
   createdAt: 0,
   expiresAt: null,

@@ -30,7 +30,7 @@ export async function addCluster(ctx: CommandContext, name: string | undefined, 
   ctx.io.stdout(
     `Cluster "${c.name}" created (display name "${c.displayName}", mesh IP ${c.meshIp}${c.local ? ", local" : ""}).\n\n`,
   );
-  ctx.io.stdout(renderSecretAndConnect(created.psk, created.connect));
+  ctx.io.stdout(renderSecretAndConnect(created));
 }
 
 export async function listClusters(ctx: CommandContext, opts: { limit?: number }) {
@@ -78,26 +78,35 @@ export async function rotatePsk(ctx: CommandContext, name: string) {
     .json<RotatePskResponse>(`${clusterPath(name)}/rotate-psk`, { method: "POST" });
   if (ctx.json) return ctx.printJson(rotated);
   ctx.io.stdout(`New PSK for cluster "${name}"; the old one no longer works.\n\n`);
-  ctx.io.stdout(renderSecretAndConnect(rotated.psk, rotated.connect));
+  ctx.io.stdout(renderSecretAndConnect(rotated));
 }
 
 export function clusterPath(name: string): string {
   return `/api/v1/clusters/${encodeURIComponent(name)}`;
 }
 
-function renderSecretAndConnect(psk: string, connect: ConnectInstructions): string {
+/** The secrets, shown once, then the ways to connect: Helm first, the same chart through kubectl, the CLI. */
+function renderSecretAndConnect(secrets: {
+  psk: string;
+  valuesKey: string;
+  connect: ConnectInstructions;
+}): string {
+  const { connect } = secrets;
   return [
     "Pre-shared key (shown only once; store it now, it cannot be read back):",
-    `  ${psk}`,
+    `  ${secrets.psk}`,
     "",
-    "Connect an agent from any machine:",
-    `  ${connect.cli}`,
+    "Values key (reads this cluster's agent values and nothing else; also shown only once):",
+    `  ${secrets.valuesKey}`,
     "",
-    "Helm values:",
-    indent(connect.helmValues),
+    "Install the agent in the cluster with Helm (the chart is served by the platform):",
+    indent(connect.helm),
     "",
-    "kubectl:",
+    "Or render the same chart and apply it with kubectl:",
     indent(connect.kubectl),
+    "",
+    "Or run the agent on any machine with the tether CLI:",
+    indent(connect.cli),
     "",
   ].join("\n");
 }

@@ -42,7 +42,7 @@ export async function presentedKey(c: Context<AppEnv>, options: AccessKeyOptions
   const hash = await hashSecret(token);
   const bootstrapHash = await bootstrapKeyHash(c.env.ADMIN_ACCESS_KEY);
   if (bootstrapHash !== null && constantTimeEqual(hash, bootstrapHash)) {
-    return { hash, bootstrap: { kind: "access-key", id: null, scope: "admin" } };
+    return { hash, bootstrap: { kind: "access-key", id: null, scope: "admin", cluster: null } };
   }
   return { hash, bootstrap: null };
 }
@@ -98,7 +98,7 @@ function admitRow(
     row.lastUsedAt = now;
     recordLastUse(c, c.var.db.update(accessKeys).set({ lastUsedAt: now }).where(eq(accessKeys.id, row.id)));
   }
-  return { kind: "access-key", id: row.id, scope: row.scope };
+  return { kind: "access-key", id: row.id, scope: row.scope, cluster: row.cluster };
 }
 
 /**
@@ -116,6 +116,21 @@ function recordLastUse(c: Context<AppEnv>, write: PromiseLike<unknown>): void {
     c.executionCtx.waitUntil(done);
   } catch {
     // No ExecutionContext: nothing to extend; the write still runs.
+  }
+}
+
+/**
+ * For a route that serves one cluster: a cluster-bound key (cluster-values:read) passes only for
+ * its own cluster. Checked before the cluster is looked up, so such a key cannot even learn which
+ * other clusters exist (403 whether or not they do).
+ */
+export function assertKeyMayReadCluster(principal: AccessKeyPrincipal, cluster: string): void {
+  if (principal.scope === "cluster-values:read" && principal.cluster !== cluster) {
+    throw new HttpError(
+      403,
+      "insufficient_scope",
+      `This access key may read only the values of cluster "${principal.cluster}".`,
+    );
   }
 }
 

@@ -12,6 +12,7 @@ import type {
 } from "../../../protocol/api.ts";
 import { api, clusterPath, messageOf } from "./api.ts";
 import { confirmDialog } from "./confirm-dialog.ts";
+import { connectCommands } from "./connect-commands.ts";
 import { copyable, h } from "./dom.ts";
 import { storedValuesKey, storeValuesKey } from "./session.ts";
 import { yamlEditor } from "./yaml-editor.ts";
@@ -128,8 +129,12 @@ export function agentPanel(root: HTMLElement, cluster: Cluster): void {
         try {
           const res = await api<RotatePskResponse>("POST", `${clusterPath(name)}/rotate-psk`);
           rotateResult.replaceChildren(
-            h("p", { class: "warning", role: "status" }, "New PSK created. It is shown only this once:"),
-            copyable("connect command", res.connect.cli, { codeClass: "connect-command", words: true }),
+            h(
+              "p",
+              { class: "warning", role: "status" },
+              "New PSK and values key created; the old ones no longer work. They are shown only this once:",
+            ),
+            ...connectCommands(res.connect),
           );
         } catch (err) {
           rotateResult.replaceChildren(

@@ -3,7 +3,8 @@
 import type { Cluster, CreateClusterRequest, CreateClusterResponse } from "../../../protocol/api.ts";
 import { clusterNameProblem } from "../../../protocol/cluster-name.ts";
 import { ApiError, api, clusterPath, messageOf } from "./api.ts";
-import { copyable, field, h, uniqueId } from "./dom.ts";
+import { connectCommands } from "./connect-commands.ts";
+import { field, h, uniqueId } from "./dom.ts";
 import { openDrawer } from "./drawer.ts";
 import { clusterPagePath, navigate, REFRESH_MS, UI_BASE } from "./navigation.ts";
 import { poll } from "./poll.ts";
@@ -107,7 +108,7 @@ export function openConnectDrawer(opener: HTMLElement, onDone: () => void): void
         "Open ",
         h("a", { href: clusterPagePath(cluster.name) }, cluster.displayName),
         " to set its Extra Agent Values (for example an expose list), or run ",
-        h("code", null, "npx tether agent status"),
+        h("code", null, "tether agent status"),
         " next to the agent to see its peers and paths.",
       ),
     );
@@ -124,21 +125,13 @@ export function openConnectDrawer(opener: HTMLElement, onDone: () => void): void
         h("strong", null, cluster.displayName),
         " (",
         h("code", null, cluster.name),
-        ") is created. Run this where its agent should run:",
+        ") is created. Install its agent in the cluster:",
       ),
-      copyable("connect command", created.connect.cli, { codeClass: "connect-command", words: true }),
+      ...connectCommands(created.connect),
       h(
         "p",
         { class: "warning" },
-        "The command carries the cluster's pre-shared key (PSK). It is shown only this once; rotate the PSK from the cluster's Agent tab if it is lost.",
-      ),
-      h(
-        "details",
-        null,
-        h("summary", null, "Run it in Kubernetes instead"),
-        copyable("kubectl manifest", created.connect.kubectl),
-        h("p", { class: "hint" }, "Or as Helm values:"),
-        copyable("Helm values", created.connect.helmValues),
+        "The commands carry the cluster's pre-shared key (PSK) and a key that reads this cluster's agent values. They are shown only this once; rotate the PSK from the cluster's Agent tab if they are lost.",
       ),
       status,
       hint,
