@@ -1,17 +1,16 @@
-import { execFile } from "node:child_process";
-import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 import type { CreateClusterResponse } from "../../protocol/api.ts";
-import { goTool } from "../helpers/go-tools.ts";
 import { type Platform, startPlatform } from "../helpers/platform.ts";
 import { runTether } from "../helpers/run-cli.ts";
 import { applyObjects } from "./apply.ts";
 import { type ControlPlane, startControlPlane } from "./control-plane.ts";
 import { helmOk, type K8sObject, parseManifests } from "./helm.ts";
 import { kubectlGet } from "./kubectl-get.ts";
+import { runPrinted as runPrintedCommand } from "./run-printed.ts";
 
 const NS = "tether";
 const SELECTOR = "app.kubernetes.io/name=tether-agent";
@@ -42,28 +41,7 @@ describe("the printed connect commands, run as printed", () => {
   let workDir: string;
   let created: CreateClusterResponse;
 
-  /** Runs a printed command line in /bin/sh with the real helm first on PATH; its stdout. */
-  async function runPrinted(command: string): Promise<string> {
-    const home = await mkdtemp(join(workDir, "home-"));
-    const env = {
-      PATH: `${join(workDir, "bin")}:/usr/bin:/bin`,
-      HOME: home,
-      HELM_CACHE_HOME: join(home, "cache"),
-      HELM_CONFIG_HOME: join(home, "config"),
-      HELM_DATA_HOME: join(home, "data"),
-      KUBECONFIG: cp.kubeconfig,
-    };
-    return new Promise((resolve, reject) => {
-      const child = execFile(
-        "/bin/sh",
-        ["-c", command],
-        { env, timeout: 120_000, maxBuffer: 16 * 1024 * 1024 },
-        (err, stdout, stderr) =>
-          err ? reject(new Error(`${command}\nfailed: ${err.message}\n${stderr}`)) : resolve(stdout),
-      );
-      child.stdin?.end();
-    });
-  }
+  const runPrinted = (command: string) => runPrintedCommand(command, { workDir, kubeconfig: cp.kubeconfig });
 
   async function platformGet(path: string, token: string): Promise<{ status: number; text: string }> {
     const res = await fetch(`${platform.url}${path}`, { headers: { authorization: `Bearer ${token}` } });
@@ -72,8 +50,6 @@ describe("the printed connect commands, run as printed", () => {
 
   beforeAll(async () => {
     workDir = await mkdtemp(join(tmpdir(), "tether-k8s-connect-"));
-    await mkdir(join(workDir, "bin"));
-    await symlink(goTool("helm", "helm"), join(workDir, "bin", "helm"));
     cp = await startControlPlane();
     platform = await startPlatform();
   }, 900_000);

@@ -1,7 +1,8 @@
 /**
  * The agent as the chart's pod runs it, against a real kube-apiserver and a local platform:
  *
- * - the chart is installed by the real helm with the values the platform printed;
+ * - the chart is installed by the Helm command `tether cluster add --json` printed, run as printed
+ *   with the real helm (the chart and the values come from the platform's URLs);
  * - the agent runs the bundle (dist/tether.mjs, what the image carries) with exactly the container
  *   args and env of the installed Deployment (the PSK from the chart's Secret), inside a mount
  *   namespace where /var/run/secrets/kubernetes.io/serviceaccount holds a token of the chart's
@@ -18,9 +19,11 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Cluster, CreateClusterResponse } from "../../protocol/api.ts";
 import { type Platform, PROJECT_ROOT, startPlatform } from "../helpers/platform.ts";
+import { runTether } from "../helpers/run-cli.ts";
 import { type ControlPlane, requestServiceAccountToken, startControlPlane } from "./control-plane.ts";
-import { CHART_DIR, helmOk } from "./helm.ts";
+
 import { kubectlGet } from "./kubectl-get.ts";
+import { runPrinted } from "./run-printed.ts";
 
 const NS = "tether";
 const SA_MOUNT = "/var/run/secrets/kubernetes.io/serviceaccount";
@@ -149,28 +152,21 @@ describe("the agent in a pod, against a real API server", () => {
     if (workDir) await rm(workDir, { recursive: true, force: true });
   }, 60_000);
 
-  it("installs the chart with the values the platform printed", async () => {
-    created = await api<CreateClusterResponse>("POST", "/api/v1/clusters", {
-      displayName: "Edge",
-      name: "edge",
-    });
-    const valuesFile = join(workDir, "connect-values.yaml");
-    await writeFile(valuesFile, created.connect.helmValues);
-    const out = await helmOk(
-      [
-        "upgrade",
-        "--install",
-        "tether-agent",
-        CHART_DIR,
-        "-n",
-        NS,
-        "--create-namespace",
-        "--values",
-        valuesFile,
-      ],
-      { kubeconfig: cp.kubeconfig },
-    );
+  it("installs the chart with the Helm command that `tether cluster add --json` printed", async () => {
+    const add = await runTether([
+      ...["--platform", platform.url, "--access-key", platform.adminKey],
+      "--json",
+      "cluster",
+      "add",
+      "edge",
+      "--display-name",
+      "Edge",
+    ]);
+    expect(add.code, add.stderr).toBe(0);
+    created = JSON.parse(add.stdout) as CreateClusterResponse;
+    const out = await runPrinted(created.connect.helm, { workDir, kubeconfig: cp.kubeconfig });
     expect(out).toContain("STATUS: deployed");
+    expect(out).toContain(`kubectl get pods -n ${NS} -l app.kubernetes.io/name=tether-agent`);
 
     const deployment = (await cp.admin.json(
       "GET",
