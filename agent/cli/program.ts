@@ -118,6 +118,10 @@ export function buildProgram(io: CliIo, onExitCode: (code: number) => void): Com
       "comma-separated IPv4 addresses to offer peers instead of this host's interface addresses",
     )
     .option("--socks5 <host:port>", "run a SOCKS5 proxy into the mesh (<cluster>.tether names and mesh IPs)")
+    .option(
+      "--allow-forward-listen <cidrs>",
+      "let agent values open forward listeners on these IPv4 CIDRs too (default: loopback only)",
+    )
     .addOption(
       new Option(
         "--health-listen <addr>",

@@ -10,6 +10,7 @@ import { ControlClient } from "../control/control-client.ts";
 import type { AgentState } from "../control/state-file.ts";
 import { fileStateStore, type StateStore } from "../control/state-store.ts";
 import { Engine } from "../engine/engine.ts";
+import type { Cidr } from "../net/ipv4.ts";
 import { ipFromString } from "../net/ipv4.ts";
 import type { Udp } from "../net/udp.ts";
 import { Conn } from "../paths/conn.ts";
@@ -50,6 +51,8 @@ export interface AgentOptions {
   advertiseAddresses?: readonly string[] | undefined;
   /** "host:port" for a SOCKS5 proxy into the mesh (`--socks5`); none when omitted. */
   socks5?: string | undefined;
+  /** Where agent values may open forward listeners besides loopback (`--allow-forward-listen`). */
+  allowForwardListen?: readonly Cidr[] | undefined;
   /** Enables `setUdpBlocked` (a test fault switch); never on by default. */
   allowFaultInjection?: boolean;
 }
@@ -202,7 +205,12 @@ export class Agent extends EventEmitter<AgentEvents> {
         this.emit("path-changed", peer, path);
       },
     });
-    this.services = new LocalServices(engine, (target) => this.peerIpOf(target), this.log);
+    this.services = new LocalServices(
+      engine,
+      (target) => this.peerIpOf(target),
+      this.log,
+      this.opts.allowForwardListen,
+    );
     if (this.opts.socks5) await this.services.startSocks5(this.opts.socks5);
     await this.conn.bind();
     engine.start();

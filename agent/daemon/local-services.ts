@@ -4,9 +4,11 @@
  * mesh. They run on the engine's TCP and follow agent values.
  */
 import type { Engine } from "../engine/engine.ts";
+import type { Cidr } from "../net/ipv4.ts";
 import { ipToString } from "../net/ipv4.ts";
 import type { AgentSettings } from "../settings/agent-settings.ts";
 import { type ForwardInfo, ForwardService, type ForwardSpec } from "../tunnel/forward.ts";
+import { valuesMayListenOn } from "../tunnel/listen-policy.ts";
 import { Socks5Server } from "../tunnel/socks5-server.ts";
 import type { Destination } from "../tunnel/socks5-wire.ts";
 import type { Logger } from "../util/logger.ts";
@@ -22,6 +24,8 @@ export class LocalServices {
     /** A peer's mesh IP by cluster name or dotted mesh IP; null when it is not in the netmap. */
     private readonly peerIpOf: (target: string) => number | null,
     private readonly log: Logger,
+    /** Where values may listen besides loopback (`--allow-forward-listen`); see listen-policy.ts. */
+    private readonly allowForwardListen: readonly Cidr[] = [],
   ) {
     this.forwards = new ForwardService(engine.tcp, peerIpOf, log);
   }
@@ -36,7 +40,17 @@ export class LocalServices {
   /** The expose and forward entries of agent values. */
   apply(settings: AgentSettings): void {
     this.engine.expose.apply(settings.expose);
-    const specs: ForwardSpec[] = settings.forward.map((f) => ({ ...f }));
+    const specs: ForwardSpec[] = [];
+    for (const f of settings.forward) {
+      if (valuesMayListenOn(f.listenHost, this.allowForwardListen)) {
+        specs.push({ ...f });
+        continue;
+      }
+      this.log.warn("agent values: a forward may not listen there", {
+        listen: `${f.listenHost}:${f.listenPort}`,
+        problem: "values may listen on loopback only; the agent's --allow-forward-listen CIDR allows more",
+      });
+    }
     void this.forwards.sync(specs, this.valueForwards).then((problems) => {
       for (const p of problems) this.log.warn("agent values: a forward could not start", { problem: p });
     });

@@ -6,7 +6,9 @@ import { parseHealthListen, startHealthServer } from "../../daemon/health-server
 import type { PingReport } from "../../daemon/ping.ts";
 import { requestAgent, startStatusServer } from "../../daemon/status-server.ts";
 import { inClusterIdentity } from "../../kube/in-cluster-identity.ts";
+import type { Cidr } from "../../net/ipv4.ts";
 import type { ForwardInfo } from "../../tunnel/forward.ts";
+import { parseListenAllowList } from "../../tunnel/listen-policy.ts";
 import { systemClock } from "../../util/clock.ts";
 import { createLogger, LOG_LEVELS, type LogLevel } from "../../util/logger.ts";
 import type { CommandContext } from "../context.ts";
@@ -26,6 +28,7 @@ export interface AgentUpOptions {
   advertise?: string;
   socks5?: string;
   healthListen?: string;
+  allowForwardListen?: string;
 }
 
 /** /healthz fails after this long without a tick of the agent's loop (it ticks every 50 ms). */
@@ -43,6 +46,13 @@ export async function agentUp(ctx: CommandContext, opts: AgentUpOptions): Promis
   const advertise = opts.advertise?.split(",").map((a) => a.trim());
   if (advertise?.some((a) => !/^\d{1,3}(\.\d{1,3}){3}$/.test(a) || a.split(".").some((o) => Number(o) > 255)))
     throw new UsageError("--advertise takes comma-separated IPv4 addresses");
+  let allowForwardListen: Cidr[] = [];
+  try {
+    if (opts.allowForwardListen !== undefined)
+      allowForwardListen = parseListenAllowList(opts.allowForwardListen);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
   if (opts.healthListen !== undefined) {
     try {
       parseHealthListen(opts.healthListen);
@@ -70,6 +80,7 @@ export async function agentUp(ctx: CommandContext, opts: AgentUpOptions): Promis
     ...(inCluster ? { stateStore: inCluster.store } : {}),
     advertiseAddresses: advertise,
     socks5: opts.socks5,
+    allowForwardListen,
     heartbeatMs: (opts.heartbeatInterval ?? 5) * 1000,
     logger,
     allowFaultInjection: ctx.io.env.TETHER_FAULT_INJECTION === "1",
