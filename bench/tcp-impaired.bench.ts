@@ -1,0 +1,137 @@
+/**
+ * TCP under an impaired link (issue 21): three stacks as sender and as receiver, on the same
+ * link model and the same bytes, in one run:
+ *   ours   - the agent's user-space TCP (agent/peer/main.ts, sink/source behind --expose);
+ *   linux  - Linux's TCP through wireguard-go;
+ *   gvisor - wireguard-go's own user-space netstack (gVisor), test/tools/gvisor-peer.
+ * The far end is always Linux's TCP through wireguard-go (tcp-client.ts in the other namespace),
+ * so "sends" means the stack under test sends to Linux and "receives" means Linux sends to it.
+ * The link is test/system/udp-impair.ts in front of the peer's WireGuard port, under four
+ * conditions (test/system/impaired-link.ts): clean, 1% loss, 5% loss with 25% reordering and
+ * 5 ms delay, 50 ms delay each way with 1% loss. Every transfer is checked byte-exact (SHA-256).
+ *
+ * Also: VmRSS per idle connection of our peer process and of the gVisor peer (IDLE_CONNECTIONS
+ * connections held open on the clean link).
+ *
+ * One transfer per cell, so the figures carry the noise of one run; the loss is random per run.
+ * Bytes per cell scale with TETHER_IMPAIRED_SCALE (default 1). Needs root, wireguard-go, wg, Go.
+ *
+ *   npm run bench -- tcp-impaired
+ */
+import { readFileSync } from "node:fs";
+import {
+  type ImpairedPeer,
+  LINK_CONDITIONS,
+  PEER_SINK,
+  PEER_TUNNEL,
+  type PeerStack,
+  startImpairedPeer,
+} from "../test/system/impaired-link.ts";
+import { JsonLinesChild } from "../test/system/json-lines.ts";
+import { stopChild } from "../test/system/netns.ts";
+import { streamSha256 } from "../test/system/tcp-stream.ts";
+import { REPO_ROOT } from "../test/system/topology.ts";
+
+const MB = 1024 * 1024;
+const SCALE = Number(process.env.TETHER_IMPAIRED_SCALE ?? 1);
+/** Bytes per transfer, per condition (same for every stack). */
+const BYTES: Record<string, number> = {
+  clean: 32 * MB,
+  "loss 1%": 8 * MB,
+  "loss 5% reorder 25% delay 5ms": 4 * MB,
+  "delay 50ms each way loss 1%": 4 * MB,
+};
+const STACKS: PeerStack[] = ["ours", "linux", "gvisor"];
+const IDLE_CONNECTIONS = 500;
+const IDLE_SETTLE_MS = 2_000;
+const TRANSFER_TIMEOUT_MS = 600_000;
+
+type Direction = "sends" | "receives";
+const results: Record<string, Record<Direction, Record<PeerStack, number>>> = {};
+const idleRss: Partial<Record<PeerStack, number>> = {};
+
+function rssKiB(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+  if (!m) throw new Error(`no VmRSS for ${pid}`);
+  return Number(m[1]);
+}
+
+async function measure(peer: ImpairedPeer, cond: string, bytes: number): Promise<Record<Direction, number>> {
+  const seed = `${peer.stack}-${cond}`;
+  const down = await peer.transfer("recv", bytes, `${seed}-down`, TRANSFER_TIMEOUT_MS);
+  if (down.bytes !== bytes || down.sha256 !== streamSha256(`${seed}-down`, bytes))
+    throw new Error(`${peer.stack} ${cond}: source stream not byte-exact (${down.bytes} bytes)`);
+  const up = await peer.transfer("send", bytes, `${seed}-up`, TRANSFER_TIMEOUT_MS);
+  if (up.answer !== `${bytes} ${streamSha256(`${seed}-up`, bytes)}`)
+    throw new Error(`${peer.stack} ${cond}: sink answered ${up.answer}`);
+  return { sends: bytes / MB / down.seconds, receives: bytes / MB / up.seconds };
+}
+
+async function idleKiBPerConnection(peer: ImpairedPeer): Promise<number> {
+  await new Promise((r) => setTimeout(r, IDLE_SETTLE_MS));
+  const before = rssKiB(peer.peerPid);
+  const holder = new JsonLinesChild(
+    peer.wgNs.spawn(
+      process.execPath,
+      [
+        "--import",
+        "tsx",
+        "bench/tcp-idle-holder.ts",
+        PEER_TUNNEL,
+        String(PEER_SINK),
+        String(IDLE_CONNECTIONS),
+      ],
+      { cwd: REPO_ROOT, stdio: ["pipe", "pipe", "pipe"] },
+    ),
+  );
+  await holder.waitFor((o) => o.event === "ready", "idle connections open", 120_000);
+  await new Promise((r) => setTimeout(r, IDLE_SETTLE_MS));
+  const after = rssKiB(peer.peerPid);
+  await stopChild(holder.child);
+  return (after - before) / IDLE_CONNECTIONS;
+}
+
+for (const cond of LINK_CONDITIONS) {
+  const bytes = Math.round((BYTES[cond.name] ?? 4 * MB) * SCALE);
+  results[cond.name] = { sends: {}, receives: {} } as Record<Direction, Record<PeerStack, number>>;
+  for (const stack of STACKS) {
+    console.log(`${cond.name}: ${stack}, ${(bytes / MB).toFixed(0)} MB each way...`);
+    const peer = await startImpairedPeer(stack, cond);
+    try {
+      const r = await measure(peer, cond.name, bytes);
+      results[cond.name]!.sends[stack] = r.sends;
+      results[cond.name]!.receives[stack] = r.receives;
+      console.log(
+        `  sends ${r.sends.toFixed(2)} MB/s, receives ${r.receives.toFixed(2)} MB/s; link ${JSON.stringify(peer.linkCounters())}`,
+      );
+      if (cond.name === "clean" && stack !== "linux") idleRss[stack] = await idleKiBPerConnection(peer);
+    } finally {
+      await peer.teardown();
+    }
+  }
+}
+
+const fmt = (x: number | undefined) => (x === undefined ? "-" : x.toFixed(2)).padStart(8);
+const ratio = (a: number | undefined, b: number | undefined) =>
+  a === undefined || b === undefined || b === 0 ? undefined : a / b;
+console.log(`\nMB/s, one transfer per cell (far end: Linux through wireguard-go)\n`);
+console.log(
+  `${"condition".padEnd(32)} ${"stack".padEnd(9)} ${"ours".padStart(8)} ${"linux".padStart(8)} ${"gvisor".padStart(8)} ${"ours/gv".padStart(8)} ${"ours/lx".padStart(8)}`,
+);
+const ratios: Record<string, Record<Direction, { vsGvisor?: number; vsLinux?: number }>> = {};
+for (const cond of LINK_CONDITIONS) {
+  ratios[cond.name] = { sends: {}, receives: {} };
+  for (const dir of ["sends", "receives"] as const) {
+    const r = results[cond.name]![dir];
+    const vsGvisor = ratio(r.ours, r.gvisor);
+    const vsLinux = ratio(r.ours, r.linux);
+    ratios[cond.name]![dir] = { vsGvisor, vsLinux };
+    console.log(
+      `${cond.name.padEnd(32)} ${dir.padEnd(9)} ${fmt(r.ours)} ${fmt(r.linux)} ${fmt(r.gvisor)} ${fmt(vsGvisor)} ${fmt(vsLinux)}`,
+    );
+  }
+}
+console.log(
+  `\nVmRSS per idle connection (${IDLE_CONNECTIONS} held, clean link): ours ${idleRss.ours?.toFixed(1)} KiB, gvisor ${idleRss.gvisor?.toFixed(1)} KiB`,
+);
+console.log(`BENCH_JSON ${JSON.stringify({ mbPerSecond: results, ratios, idleKiBPerConnection: idleRss })}`);
