@@ -11,7 +11,12 @@ export default defineConfig({
         test: {
           name: "node",
           environment: "node",
-          include: ["agent/**/*.test.ts", "protocol/**/*.test.ts", "bench/**/*.test.ts"],
+          include: [
+            "agent/**/*.test.ts",
+            "protocol/**/*.test.ts",
+            "bench/**/*.test.ts",
+            "test/net/**/*.test.ts",
+          ],
           testTimeout: 60_000,
           hookTimeout: 120_000,
         },

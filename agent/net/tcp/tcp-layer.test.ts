@@ -1,12 +1,20 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import {
+  connectPair,
+  decodeTcp,
+  IP_A,
+  IP_B,
+  makePair,
+  type Pair,
+  Sink,
+} from "../../../test/net/tcp/test-harness.ts";
 import { finishChecksum, onesComplementSum, pseudoHeaderSum } from "../checksum.ts";
 import { IPV4_MIN_HEADER, type Ipv4Header, PROTO_TCP, parseIpv4, writeIpv4Header } from "../ipv4.ts";
 import type { TcpConnection, TcpState } from "./connection.ts";
 import { encodeTcpPacket, type OutgoingSegment, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from "./segment.ts";
 import { seqAdd } from "./seq.ts";
 import { TcpLayer } from "./tcp-layer.ts";
-import { connectPair, decodeTcp, IP_A, IP_B, makePair, type Pair, Sink } from "./test-harness.ts";
 
 const enc = new TextEncoder();
 

@@ -1,8 +1,16 @@
 import { describe, expect, it } from "vitest";
+import { SeededRandom } from "../../../test/net/tcp/sim-network.ts";
+import {
+  connectPair,
+  decodeTcp,
+  IP_A,
+  IP_B,
+  makePair,
+  Sink,
+  sha256,
+} from "../../../test/net/tcp/test-harness.ts";
 import { TCP_ACK, TCP_SYN } from "./segment.ts";
 import { seqAdd } from "./seq.ts";
-import { SeededRandom } from "./sim-network.ts";
-import { connectPair, decodeTcp, IP_A, IP_B, makePair, Sink, sha256 } from "./test-harness.ts";
 
 describe("selective acknowledgements", () => {
   it("is offered in both SYNs and used only when both sides offer it", () => {
