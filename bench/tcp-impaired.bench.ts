@@ -14,7 +14,7 @@
  * connections held open on the clean link).
  *
  * One transfer per cell, so the figures carry the noise of one run; the loss is random per run.
- * Bytes per cell scale with TETHER_IMPAIRED_SCALE (default 1). Needs root, wireguard-go, wg, Go.
+ * Bytes per cell scale with TETHER_IMPAIRED_SCALE (default 1); TETHER_IMPAIRED_STACKS picks stacks. Needs root, wireguard-go, wg, Go.
  *
  *   npm run bench -- tcp-impaired
  */
@@ -41,7 +41,9 @@ const BYTES: Record<string, number> = {
   "loss 5% reorder 25% delay 5ms": 4 * MB,
   "delay 50ms each way loss 1%": 4 * MB,
 };
-const STACKS: PeerStack[] = ["ours", "linux", "gvisor"];
+const ALL_STACKS: PeerStack[] = ["ours", "linux", "gvisor"];
+/** TETHER_IMPAIRED_STACKS=ours,gvisor runs only those (for a quick look; the ratios need all three). */
+const STACKS = ALL_STACKS.filter((s) => (process.env.TETHER_IMPAIRED_STACKS ?? s).split(",").includes(s));
 const IDLE_CONNECTIONS = 500;
 const IDLE_SETTLE_MS = 2_000;
 const TRANSFER_TIMEOUT_MS = 600_000;
@@ -57,7 +59,7 @@ function rssKiB(pid: number): number {
 }
 
 async function measure(peer: ImpairedPeer, cond: string, bytes: number): Promise<Record<Direction, number>> {
-  const seed = `${peer.stack}-${cond}`;
+  const seed = `${peer.stack}-${cond.replace(/[^a-z0-9]+/gi, "-")}`;
   const down = await peer.transfer("recv", bytes, `${seed}-down`, TRANSFER_TIMEOUT_MS);
   if (down.bytes !== bytes || down.sha256 !== streamSha256(`${seed}-down`, bytes))
     throw new Error(`${peer.stack} ${cond}: source stream not byte-exact (${down.bytes} bytes)`);

@@ -91,7 +91,7 @@ func run(args []string) error {
 		if err != nil {
 			return err
 		}
-		return serve(tnet, sink, source)
+		return serve(tnet, cfg.address, sink, source)
 	case "client":
 		if len(args) != 6 || (args[2] != "send" && args[2] != "recv") {
 			return errors.New("usage: gvisor-peer client CONFIG send|recv HOST:PORT BYTES SEED")
@@ -200,12 +200,12 @@ func emit(v map[string]any) {
 	fmt.Println(string(b))
 }
 
-func serve(tnet *netstack.Net, sinkPort, sourcePort uint16) error {
-	sink, err := tnet.ListenTCPAddrPort(netip.AddrPortFrom(netip.IPv4Unspecified(), sinkPort))
+func serve(tnet *netstack.Net, addr netip.Addr, sinkPort, sourcePort uint16) error {
+	sink, err := tnet.ListenTCPAddrPort(netip.AddrPortFrom(addr, sinkPort))
 	if err != nil {
 		return err
 	}
-	source, err := tnet.ListenTCPAddrPort(netip.AddrPortFrom(netip.IPv4Unspecified(), sourcePort))
+	source, err := tnet.ListenTCPAddrPort(netip.AddrPortFrom(addr, sourcePort))
 	if err != nil {
 		return err
 	}
