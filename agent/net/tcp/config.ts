@@ -2,6 +2,8 @@
  * Tunables for the user-space TCP. Defaults suit a WireGuard tunnel with a
  * 1420-byte MTU: 1420 - 20 (IPv4) - 20 (TCP) leaves 1380 bytes per segment.
  */
+import type { CongestionControlName } from "./congestion/controller.ts";
+
 export interface TcpConfig {
   /** Largest payload we accept per segment, announced in our SYN. */
   readonly mss: number;
@@ -31,6 +33,8 @@ export interface TcpConfig {
   readonly maxSynBacklog: number;
   /** Offer selective acknowledgements (RFC 2018); used only when the peer offers them too. */
   readonly sack: boolean;
+  /** Congestion control: CUBIC (RFC 9438) by default, or Reno (RFC 5681). */
+  readonly congestionControl: CongestionControlName;
 }
 
 export const DEFAULT_TCP_CONFIG: TcpConfig = {
@@ -48,6 +52,7 @@ export const DEFAULT_TCP_CONFIG: TcpConfig = {
   initialCwndSegments: 10,
   maxSynBacklog: 128,
   sack: true,
+  congestionControl: "cubic",
 };
 
 export function resolveTcpConfig(overrides: Partial<TcpConfig> = {}): TcpConfig {
@@ -60,6 +65,10 @@ export function resolveTcpConfig(overrides: Partial<TcpConfig> = {}): TcpConfig 
   if (c.mss < 64 || c.mss > 65495) throw new RangeError(`tcp config mss out of range: ${c.mss}`);
   // A window scale of 14 with a 16-bit field caps the window at 1 GiB (RFC 7323 §2.3).
   if (c.receiveBufferSize > 0x3fffffff) throw new RangeError("tcp config receiveBufferSize above 1 GiB");
+  if (c.congestionControl !== "cubic" && c.congestionControl !== "reno")
+    throw new RangeError(
+      `tcp config congestionControl must be "cubic" or "reno": ${String(c.congestionControl)}`,
+    );
   if (c.minRtoMs <= 0 || c.maxRtoMs < c.minRtoMs)
     throw new RangeError("tcp config RTO bounds are inconsistent");
   return c;

@@ -6,16 +6,21 @@
  * passed; packets leave through the host's `send`. App-facing methods
  * (write, end, pause...) read the injected clock.
  *
- * Congestion control is RFC 5681 slow start / congestion avoidance with
- * NewReno fast recovery (RFC 6582); the RTO follows RFC 6298 with Karn's rule.
- * SACK (RFC 2018) when both ends offer it: as receiver we report held
- * out-of-order ranges on every pure ACK; as sender a scoreboard lets fast
- * recovery resend each hole once and lets go-back-N after a timeout skip
- * what the peer already holds. Against Linux under 5% loss this cut the
- * timeouts that dominate NewReno's recovery time.
+ * Congestion control sits behind CongestionController (CUBIC by default, or
+ * Reno); the RTO follows RFC 6298 with Karn's rule. With SACK (RFC 2018) on
+ * both ends, loss recovery is RACK-TLP (RFC 8985): a segment is lost when one
+ * sent after it was delivered and it is older than the RTT plus a reordering
+ * window that D-SACKs widen, so reordering is not mistaken for loss; tail loss
+ * probes turn a lost tail into SACKs instead of a timeout; lost segments are
+ * resent before new data while RFC 6675's pipe stays under cwnd; and when
+ * D-SACKs show every retransmission of an episode was needless, the window
+ * cut is undone. Without SACK it is NewReno fast recovery (RFC 6582). After a
+ * timeout, go-back-N skips what the peer already holds.
  */
 import { ByteRing } from "./byte-ring.ts";
 import { type TcpConfig, windowShiftFor } from "./config.ts";
+import { type CongestionController, createCongestionController } from "./congestion/controller.ts";
+import { RackState } from "./rack.ts";
 import { ReassemblyQueue } from "./reassembly.ts";
 import { RtoEstimator } from "./rto.ts";
 import { isUsefulSackBlock, SackScoreboard } from "./sack-scoreboard.ts";
@@ -30,6 +35,7 @@ import {
   TCP_SYN,
   type TcpSegment,
 } from "./segment.ts";
+import { type SentSegment, SentSegments } from "./sent-segments.ts";
 import { seqAdd, seqDiff, seqGe, seqGt, seqInRange, seqLe, seqLt } from "./seq.ts";
 
 export type TcpState =
@@ -74,11 +80,15 @@ export interface ConnectionHost {
 }
 
 /**
- * Most bytes one coalesced ACK may cover, in segments. Also the slow-start
- * increase one ACK may earn (RFC 3465's L), so coalesced ACKs open the window
- * as fast as one ACK per two segments would.
+ * Most bytes one coalesced ACK may cover, in segments. The controllers' slow
+ * start lets one ACK open the window by as much (SLOW_START_MAX_SEGMENTS_PER_ACK),
+ * so coalesced ACKs open it as fast as one ACK per two segments would.
  */
 const MAX_STRETCH_SEGMENTS = 16;
+/** RFC 8985 §7.2: the worst-case delayed-ACK time added to a probe timeout when one segment is in flight. */
+const WORST_CASE_DELAYED_ACK_MS = 200;
+/** Floor of the probe timeout, so a tiny SRTT cannot make probes fire before the ACK could return. */
+const MIN_PTO_MS = 10;
 
 export interface TcpEndpoints {
   readonly localIp: number;
@@ -101,9 +111,26 @@ export interface TcpConnectionStats {
   outOfOrderSegments: number;
   /** Segments acknowledged and dropped because the reassembly queue was full. */
   outOfOrderDropped: number;
+  /** Segments RACK deemed lost. */
+  rackLosses: number;
+  /** Tail loss probes sent. */
+  tailLossProbes: number;
+  /** D-SACKs received: the peer got a segment twice. */
+  dsacksReceived: number;
+  /** Window reductions undone because every retransmission of the episode was spurious. */
+  spuriousUndos: number;
 }
 
 const UNARMED = Number.POSITIVE_INFINITY;
+/** Segments newly delivered by the ACK being processed; one array for all connections (never re-entered). */
+const delivered: SentSegment[] = [];
+
+/** RFC 2883 §4: the first SACK block reports a duplicate when it lies below the ACK or inside the second block. */
+function isDsack(b: readonly number[], ack: number): boolean {
+  if (b.length < 2 || !seqLt(b[0]!, b[1]!)) return false;
+  if (seqLe(b[1]!, ack)) return true;
+  return b.length >= 4 && seqGe(b[0]!, b[2]!) && seqLe(b[1]!, b[3]!);
+}
 const DEFAULT_PEER_MSS = 536;
 const MIN_PEER_MSS = 64;
 
@@ -137,6 +164,10 @@ export class TcpConnection implements TcpEndpoints {
     challengeAcks: 0,
     outOfOrderSegments: 0,
     outOfOrderDropped: 0,
+    rackLosses: 0,
+    tailLossProbes: 0,
+    dsacksReceived: 0,
+    spuriousUndos: 0,
   };
 
   private st: TcpState;
@@ -159,9 +190,7 @@ export class TcpConnection implements TcpEndpoints {
   private sndShift = 0;
   private rcvShift = 0;
   private effMss: number;
-  private cwnd: number;
-  private ssthresh = 0x7fffffff;
-  private bytesAckedInCa = 0;
+  private readonly cc: CongestionController;
   private dupAcks = 0;
   private inRecovery = false;
   private recover: number;
@@ -178,8 +207,24 @@ export class TcpConnection implements TcpEndpoints {
   private wantWritable = false;
   private sackOk = false;
   private readonly sacks = new SackScoreboard();
-  /** In recovery, the next sequence number a hole retransmission may start from. */
-  private rexmitNext = 0;
+  /** With SACK: every data segment in flight, for RACK and the pipe (made on first use: idle connections stay small). */
+  private sentSegs: SentSegments | undefined;
+  private rackState: RackState | undefined;
+  /** New data went out or SND.UNA advanced: the probe timer is re-armed after this event. */
+  private probeRearm = false;
+  /** Extra bytes a tail loss probe may send past cwnd (RFC 8985 §7.3: the probe ignores cwnd). */
+  private probeAllowance = 0;
+  private undoRetransSent = false;
+  /** RACK's reordering timer: when the next segment in flight would count as lost. */
+  private rackAt = UNARMED;
+  /** Tail loss probe timer (RFC 8985 §7). */
+  private tlpAt = UNARMED;
+  /** A probe is out and unanswered: no second one until an ACK advances past this. */
+  private tlpEnd: number | undefined;
+  /** SND.UNA when the current loss episode began, while its window cut may still be undone. */
+  private undoMarker: number | undefined;
+  /** Bytes retransmitted in the episode that no D-SACK has yet shown needless. */
+  private undoRetransBytes = 0;
 
   // ---- receive side ----
   private irs = 0;
@@ -233,7 +278,7 @@ export class TcpConnection implements TcpEndpoints {
     this.ooo = new ReassemblyQueue(config.maxOutOfOrderSegments);
     this.rto = new RtoEstimator(config.minRtoMs, config.maxRtoMs, config.initialRtoMs);
     this.effMss = Math.min(config.mss, DEFAULT_PEER_MSS);
-    this.cwnd = config.initialCwndSegments * this.effMss;
+    this.cc = createCongestionController(config.congestionControl, this.effMss, config.initialCwndSegments);
     this.out = {
       srcIp: localIp,
       dstIp: remoteIp,
@@ -289,8 +334,8 @@ export class TcpConnection implements TcpEndpoints {
     sendWindow: number;
   } {
     return {
-      cwnd: this.cwnd,
-      ssthresh: this.ssthresh,
+      cwnd: this.cc.window,
+      ssthresh: this.cc.ssthresh,
       srttMs: this.rto.srtt,
       rtoMs: this.rto.rto,
       mss: this.effMss,
@@ -422,7 +467,7 @@ export class TcpConnection implements TcpEndpoints {
 
   /** Earliest time tick() has work to do, or Infinity. */
   get nextDeadline(): number {
-    return Math.min(this.rtoAt, this.persistAt, this.delAckAt, this.timeWaitAt);
+    return Math.min(this.rtoAt, this.persistAt, this.delAckAt, this.timeWaitAt, this.rackAt, this.tlpAt);
   }
 
   tick(now: number): void {
@@ -434,6 +479,8 @@ export class TcpConnection implements TcpEndpoints {
     }
     if (now >= this.rtoAt) this.onRetransmitTimeout(now);
     if (this.isClosed()) return;
+    if (now >= this.rackAt) this.onReorderTimeout(now);
+    if (now >= this.tlpAt) this.onProbeTimeout(now);
     if (now >= this.persistAt) this.onPersistTimeout(now);
     if (now >= this.delAckAt) this.ackNow = true;
     this.afterEvent(now);
@@ -466,7 +513,8 @@ export class TcpConnection implements TcpEndpoints {
     this.rcvAdvEdge = this.rcvNxt;
     const peerMss = seg.mss === undefined ? DEFAULT_PEER_MSS : Math.max(seg.mss, MIN_PEER_MSS);
     this.effMss = Math.min(this.config.mss, peerMss);
-    this.cwnd = this.config.initialCwndSegments * this.effMss;
+    this.cc.setMss(this.effMss);
+    this.cc.setWindow(this.config.initialCwndSegments * this.effMss);
     // RFC 7323 §2.2: scaling is on only when both SYNs carry the option.
     if (seg.windowShift !== undefined && (this.st === "SYN-RECEIVED" || this.offeredWindowScale)) {
       this.sndShift = seg.windowShift;
@@ -663,12 +711,19 @@ export class TcpConnection implements TcpEndpoints {
       this.challengeAck();
       return false;
     }
+    delivered.length = 0;
+    let dsack = false;
     if (this.sackOk && seg.sackBlocks !== undefined) {
       const b = seg.sackBlocks;
       const una = seqGt(ack, this.sndUna) ? ack : this.sndUna;
       for (let i = 0; i + 1 < b.length; i += 2) {
-        if (isUsefulSackBlock(b[i]!, b[i + 1]!, ack)) this.sacks.add(b[i]!, b[i + 1]!, una, this.sndMax);
+        if (isUsefulSackBlock(b[i]!, b[i + 1]!, ack)) {
+          this.sacks.add(b[i]!, b[i + 1]!, una, this.sndMax);
+          this.sent.sackRange(seqGt(b[i]!, una) ? b[i]! : una, b[i + 1]!, delivered);
+        }
       }
+      dsack = isDsack(b, ack);
+      if (dsack) this.onDsack(b[0]!, b[1]!);
     }
     const oldWnd = this.sndWnd;
     const newWnd = seg.window << this.sndShift;
@@ -676,6 +731,9 @@ export class TcpConnection implements TcpEndpoints {
 
     if (seqGt(ack, this.sndUna)) {
       this.onNewAck(ack, now);
+    } else if (this.sackOk) {
+      if (ack === this.sndUna && seqGt(this.sndNxt, this.sndUna) && seg.payload.length === 0)
+        this.stats.dupAcksReceived++;
     } else if (
       ack === this.sndUna &&
       seg.payload.length === 0 &&
@@ -686,6 +744,8 @@ export class TcpConnection implements TcpEndpoints {
     ) {
       this.onDupAck(now, flight);
     }
+
+    if (this.sackOk) this.rackOnAck(now);
 
     // Window update (RFC 9293 §3.10.7.4, SND.WL1/WL2 rule).
     if (seqLt(this.sndWl1, seg.seq) || (this.sndWl1 === seg.seq && seqLe(this.sndWl2, ack))) {
@@ -725,6 +785,9 @@ export class TcpConnection implements TcpEndpoints {
     }
     this.sndUna = ack;
     this.sacks.advance(ack);
+    if (this.sackOk) this.sent.acked(ack, delivered);
+    this.probeRearm = true;
+    if (this.tlpEnd !== undefined && seqGe(ack, this.tlpEnd)) this.tlpEnd = undefined;
     if (seqLt(this.sndNxt, ack)) this.sndNxt = ack;
     if (seqGt(ack, this.sndMax)) this.sndMax = ack;
     this.probeEnd = undefined;
@@ -732,36 +795,32 @@ export class TcpConnection implements TcpEndpoints {
     this.retries = 0;
 
     const mss = this.effMss;
-    if (this.inRecovery) {
+    if (this.inRecovery && this.sackOk) {
+      // RFC 6675 §5: recovery ends once everything outstanding at its start is acknowledged;
+      // cwnd stays at ssthresh, where the controller put it. RACK finds further losses.
+      if (seqGe(ack, this.recover)) {
+        this.inRecovery = false;
+        this.dupAcks = 0;
+        this.rack.onRecoveryEnd();
+      }
+    } else if (this.inRecovery) {
       if (seqGe(ack, this.recover)) {
         // Full acknowledgement: leave recovery (RFC 6582 §3.2 step 3, option 1).
         const flight = seqDiff(this.sndMax, ack);
-        this.cwnd = Math.min(this.ssthresh, Math.max(flight, mss) + mss);
+        this.cc.setWindow(Math.min(this.cc.ssthresh, Math.max(flight, mss) + mss));
         this.inRecovery = false;
         this.dupAcks = 0;
       } else {
         // Partial acknowledgement: the next hole is lost too.
         this.retransmitFirst(now);
-        if (this.sackOk) this.retransmitHole(now);
-        this.cwnd = Math.max(this.cwnd - acked + (acked >= mss ? mss : 0), mss);
+        this.cc.setWindow(Math.max(this.cc.window - acked + (acked >= mss ? mss : 0), mss));
         this.rtoAt = now + this.rto.rto;
       }
     } else {
       this.dupAcks = 0;
-      if (this.cwnd < this.ssthresh) {
-        // RFC 3465 appropriate byte counting, with L raised from 2 SMSS to the
-        // stretch our own coalesced ACKs may have.
-        this.cwnd += Math.min(acked, MAX_STRETCH_SEGMENTS * mss);
-      } else {
-        this.bytesAckedInCa += acked;
-        if (this.bytesAckedInCa >= this.cwnd) {
-          this.bytesAckedInCa -= this.cwnd;
-          this.cwnd += mss;
-        }
-      }
+      this.cc.onAck(acked, now, this.rto.srtt);
       // Growing cwnd past what could ever be in flight only hides later congestion.
-      const cap = 2 * Math.max(this.config.sendBufferSize, this.maxSndWnd);
-      if (this.cwnd > cap) this.cwnd = cap;
+      this.cc.capTo(2 * Math.max(this.config.sendBufferSize, this.maxSndWnd));
     }
 
     if (this.sndUna === this.sndMax) this.rtoAt = UNARMED;
@@ -776,24 +835,160 @@ export class TcpConnection implements TcpEndpoints {
     this.dupAcks++;
     const mss = this.effMss;
     if (this.inRecovery) {
-      // Each duplicate means a segment left the network: send a hole in its
-      // place if the scoreboard shows one, otherwise let new data out.
-      if (!(this.sackOk && this.retransmitHole(now))) this.cwnd += mss;
+      // Each duplicate means a segment left the network: let new data out in its place.
+      this.cc.setWindow(this.cc.window + mss);
       return;
     }
-    // RFC 6675 §4: with SACK, more than two segments' worth held above the
-    // hole is proof of loss even when duplicate ACKs were lost on the way.
-    const lost = this.dupAcks === 3 || (this.sackOk && this.sacks.sackedBytes > 2 * mss);
     // RFC 6582 §3.2 step 2: no new recovery for losses from before the last one.
-    if (lost && seqGt(this.sndUna, this.recover)) {
+    if (this.dupAcks === 3 && seqGt(this.sndUna, this.recover)) {
       this.stats.fastRetransmits++;
-      this.ssthresh = Math.max(Math.floor(flight / 2), 2 * mss);
+      this.cc.onLoss(now, flight);
       this.recover = this.sndMax;
       this.retransmitFirst(now);
-      this.cwnd = this.ssthresh + 3 * mss;
+      this.cc.setWindow(this.cc.ssthresh + 3 * mss);
       this.inRecovery = true;
       this.rtoAt = now + this.rto.rto;
     }
+  }
+
+  // ============================================================== RACK-TLP (SACK only)
+
+  private get sent(): SentSegments {
+    this.sentSegs ??= new SentSegments();
+    return this.sentSegs;
+  }
+
+  private get rack(): RackState {
+    this.rackState ??= new RackState();
+    return this.rackState;
+  }
+
+  /** RFC 8985 §6.2 on each ACK: note what it delivered, then look for losses. */
+  private rackOnAck(now: number): void {
+    if (delivered.length > 0) {
+      const d = this.sent.deliver(delivered, this.rack.minRttMs, now);
+      delivered.length = 0;
+      if (d.reordered) this.rack.reorderingSeen = true;
+      if (d.latest !== undefined) this.rack.update(d.latest.sentAt, d.latest.end, now);
+    }
+    this.rackDetectLoss(now);
+  }
+
+  private rackDetectLoss(now: number): void {
+    this.rackAt = UNARMED;
+    const sent = this.sentSegs;
+    const rack = this.rackState;
+    if (sent === undefined || sent.isEmpty || rack === undefined || rack.xmitTs === Number.NEGATIVE_INFINITY)
+      return;
+    const reoWnd = rack.reoWnd(this.inRecovery, this.sacks.sackedBytes / this.effMss, this.rto.srtt);
+    this.rackAt = sent.detectLosses(rack.xmitTs, rack.endSeq, rack.rttMs, reoWnd, now);
+    if (sent.newlyLost === 0) return;
+    this.stats.rackLosses += sent.newlyLost;
+    // RFC 6582 §3.2 step 2 carried over: no new recovery for losses from before the last one
+    // (after a timeout, go-back-N is already resending them).
+    if (!this.inRecovery && this.retries === 0 && seqGt(this.sndUna, this.recover)) {
+      this.stats.fastRetransmits++;
+      this.beginEpisode();
+      this.cc.onLoss(now, seqDiff(this.sndMax, this.sndUna));
+      this.inRecovery = true;
+      this.recover = this.sndMax;
+      this.tlpAt = UNARMED;
+    }
+  }
+
+  /** The reordering timer: segments that were not yet overdue at the last ACK may be now. */
+  private onReorderTimeout(now: number): void {
+    this.rackAt = UNARMED;
+    this.rackDetectLoss(now);
+  }
+
+  /** A window cut starts: remember where, so D-SACKs for every retransmission after it can undo it. */
+  private beginEpisode(): void {
+    this.undoMarker = this.sndUna;
+    this.undoRetransBytes = 0;
+    this.undoRetransSent = false;
+  }
+
+  /** A D-SACK: the peer got [start, end) twice. Widens RACK's window; may show a cut was needless. */
+  private onDsack(start: number, end: number): void {
+    this.stats.dsacksReceived++;
+    this.rack.onDsack(this.sndUna, this.sndMax);
+    if (this.undoMarker === undefined || !this.undoRetransSent || seqLt(start, this.undoMarker)) return;
+    this.undoRetransBytes -= seqDiff(end, start);
+    if (this.undoRetransBytes > 0) return;
+    // Every byte retransmitted since the cut reached the peer twice: nothing was lost.
+    this.stats.spuriousUndos++;
+    this.cc.undo();
+    this.undoMarker = undefined;
+  }
+
+  /** RFC 8985 §7.2: (re)arms the probe timeout after new data went out or SND.UNA advanced. */
+  private armProbe(now: number): void {
+    this.probeRearm = false;
+    const srtt = this.rto.srtt;
+    const sent = this.sentSegs;
+    if (
+      !this.sackOk ||
+      this.inRecovery ||
+      this.retries > 0 ||
+      this.tlpEnd !== undefined ||
+      sent === undefined ||
+      sent.isEmpty ||
+      srtt === undefined
+    ) {
+      this.tlpAt = UNARMED;
+      return;
+    }
+    let pto = 2 * srtt;
+    if (sent.length === 1) pto += WORST_CASE_DELAYED_ACK_MS;
+    this.tlpAt = now + Math.max(pto, MIN_PTO_MS);
+  }
+
+  /** RFC 8985 §7.3: send one new segment if the peer's window allows, else resend the last one. */
+  private onProbeTimeout(now: number): void {
+    this.tlpAt = UNARMED;
+    const sent = this.sentSegs;
+    if (!this.sackOk || this.inRecovery || this.tlpEnd !== undefined || sent === undefined || sent.isEmpty)
+      return;
+    this.stats.tailLossProbes++;
+    const before = this.sndMax;
+    if (this.sndNxt === this.sndMax) {
+      this.probeAllowance = this.effMss;
+      this.output(now);
+      this.probeAllowance = 0;
+    }
+    if (this.sndMax === before) {
+      const last = sent.last!;
+      const len = Math.min(this.effMss, seqDiff(last.end, last.start));
+      const start = seqAdd(last.end, -len);
+      this.rttTiming = false;
+      this.emit(start, len, this.finFlagFor(last.end) | TCP_ACK | TCP_PSH, true);
+      sent.resent(start, last.end, now);
+    }
+    this.tlpEnd = this.sndMax;
+    this.rtoAt = now + this.rto.rto;
+  }
+
+  /** FIN rides on a resent segment that ends where the data does, if the FIN was sent before. */
+  private finFlagFor(end: number): number {
+    return this.finQueued && end === this.dataEnd() && seqGt(this.sndMax, this.dataEnd()) ? TCP_FIN : 0;
+  }
+
+  /** Resends the first segment RACK (or a timeout) deemed lost, if the pipe leaves room. */
+  private retransmitLost(now: number): boolean {
+    const sent = this.sentSegs;
+    if (sent === undefined) return false;
+    const lost = sent.firstLost();
+    if (lost === undefined) return false;
+    const len = Math.min(this.effMss, seqDiff(lost.end, lost.start));
+    // RFC 6675 §5 (C): send while cwnd - pipe is at least one segment.
+    if (sent.pipe() + len > this.cc.window + this.probeAllowance) return false;
+    const end = seqAdd(lost.start, len);
+    this.rttTiming = false;
+    this.emit(lost.start, len, this.finFlagFor(end) | TCP_ACK | TCP_PSH, true);
+    sent.resent(lost.start, end, now);
+    if (this.rtoAt === UNARMED) this.rtoAt = now + this.rto.rto;
+    return true;
   }
 
   private sampleRtt(ack: number, now: number): void {
@@ -953,8 +1148,13 @@ export class TcpConnection implements TcpEndpoints {
     if (flags & TCP_SYN) this.rcvAdvEdge = seqAdd(this.rcvNxt, o.window);
     const packet = encodeTcpPacket(o, len > 0 ? this.sendBuf : null, seqDiff(seq, this.bufSeq), len);
     this.stats.segmentsSent++;
-    if (retransmission) this.stats.retransmittedSegments++;
-    else this.stats.bytesSent += len;
+    if (retransmission) {
+      this.stats.retransmittedSegments++;
+      if (this.undoMarker !== undefined && len > 0) {
+        this.undoRetransBytes += len;
+        this.undoRetransSent = true;
+      }
+    } else this.stats.bytesSent += len;
     this.host.send(packet);
   }
 
@@ -983,24 +1183,7 @@ export class TcpConnection implements TcpEndpoints {
     if (len === 0 && !(flags & TCP_FIN)) return;
     if (len > 0) flags |= TCP_PSH;
     this.emit(this.sndUna, len, flags, true);
-    const end = seqAdd(this.sndUna, len);
-    if (seqGt(end, this.rexmitNext)) this.rexmitNext = end;
     if (this.rtoAt === UNARMED) this.rtoAt = now + this.rto.rto;
-  }
-
-  /** Resends the next un-SACKed hole below the highest SACKed byte, once per recovery. Returns whether it sent. */
-  private retransmitHole(now: number): boolean {
-    const from = seqGt(this.rexmitNext, this.sndUna) ? this.rexmitNext : this.sndUna;
-    const hole = this.sacks.nextHole(from);
-    if (hole === undefined) return false;
-    const limit = this.sacks.nextStartAfter(hole) ?? this.dataEnd();
-    const len = Math.min(this.effMss, seqDiff(limit, hole), seqDiff(this.dataEnd(), hole));
-    if (len <= 0) return false;
-    this.rttTiming = false;
-    this.emit(hole, len, TCP_ACK | TCP_PSH, true);
-    this.rexmitNext = seqAdd(hole, len);
-    if (this.rtoAt === UNARMED) this.rtoAt = now + this.rto.rto;
-    return true;
   }
 
   /** Sends whatever the windows allow, then the FIN if it is due. */
@@ -1008,6 +1191,8 @@ export class TcpConnection implements TcpEndpoints {
     if (!isSynchronized(this.st)) return;
     const mss = this.effMss;
     for (;;) {
+      // With SACK, segments deemed lost go before new data.
+      if (this.sackOk && this.sndNxt === this.sndMax && this.retransmitLost(now)) continue;
       // Going back after a timeout: skip what the peer already holds.
       let sackLimit: number | undefined;
       if (this.sackOk && !this.sacks.isEmpty && seqLt(this.sndNxt, this.sndMax)) {
@@ -1023,10 +1208,15 @@ export class TcpConnection implements TcpEndpoints {
       const finDue = this.finQueued && seqLe(this.sndNxt, dataEnd);
       if (unsent <= 0 && !finDue) break;
       const inflight = seqDiff(this.sndNxt, this.sndUna);
+      // With SACK, cwnd limits RFC 6675's pipe (SACKed and lost segments have left the
+      // network), which also does what limited transmit does. Going back after a timeout,
+      // and without SACK, it limits the sequence space in flight.
+      const pipe = this.sackOk && this.sndNxt === this.sndMax ? (this.sentSegs?.pipe() ?? 0) : inflight;
       // RFC 3042 limited transmit: each of the first two duplicate ACKs lets one
       // new segment out, so a small window still produces the third duplicate.
-      const extra = !this.inRecovery && this.dupAcks > 0 && this.dupAcks < 3 ? this.dupAcks * mss : 0;
-      const usable = Math.min(this.cwnd + extra, this.sndWnd) - inflight;
+      const extra =
+        !this.sackOk && !this.inRecovery && this.dupAcks > 0 && this.dupAcks < 3 ? this.dupAcks * mss : 0;
+      const usable = Math.min(this.cc.window + extra + this.probeAllowance - pipe, this.sndWnd - inflight);
       let len = Math.min(mss, Math.max(unsent, 0), Math.max(usable, 0));
       if (sackLimit !== undefined) len = Math.min(len, seqDiff(sackLimit, this.sndNxt));
       if (unsent > 0 && len === 0) break;
@@ -1046,6 +1236,14 @@ export class TcpConnection implements TcpEndpoints {
       }
       if (isRetransmit) this.rttTiming = false;
       this.emit(this.sndNxt, len, flags, isRetransmit);
+      if (this.sackOk && len > 0) {
+        const end = seqAdd(this.sndNxt, len);
+        if (isRetransmit) this.sent.resent(this.sndNxt, end, now);
+        else {
+          this.sent.sent(this.sndNxt, end, now);
+          this.probeRearm = true;
+        }
+      }
       this.sndNxt = seqAdd(this.sndNxt, len + (finHere ? 1 : 0));
       if (seqGt(this.sndNxt, this.sndMax)) this.sndMax = this.sndNxt;
       if (this.rtoAt === UNARMED) this.rtoAt = now + this.rto.rto;
@@ -1077,21 +1275,26 @@ export class TcpConnection implements TcpEndpoints {
     this.rttTiming = false;
     if (synPhase) {
       // RFC 5681 §3.1: a lost SYN means starting with one segment.
-      this.cwnd = this.effMss;
+      this.cc.setWindow(this.effMss);
       this.emit(this.iss, 0, this.st === "SYN-SENT" ? TCP_SYN : TCP_SYN | TCP_ACK, true);
       this.rtoAt = now + this.rto.rto;
       return;
     }
     const flight = seqDiff(this.sndMax, this.sndUna);
-    this.ssthresh = Math.max(Math.floor(flight / 2), 2 * this.effMss);
-    this.cwnd = this.effMss;
-    this.bytesAckedInCa = 0;
+    // A timeout during recovery, or a second one in a row, belongs to the episode already open.
+    const newEpisode = !this.inRecovery && this.retries === 1;
+    if (newEpisode) this.beginEpisode();
+    this.cc.onTimeout(now, flight, newEpisode);
     this.inRecovery = false;
     this.dupAcks = 0;
     this.recover = this.sndMax;
+    this.tlpAt = UNARMED;
+    this.tlpEnd = undefined;
+    this.rackAt = UNARMED;
     // A second timeout in a row may mean the peer dropped data it SACKed
     // (reneging, RFC 2018 §8): stop trusting the scoreboard.
     if (this.retries >= 2) this.sacks.clear();
+    this.sentSegs?.markAllLost(this.retries >= 2);
     // Go back to the first unacknowledged byte; the receiver's reassembly queue
     // usually lets one retransmission advance the ACK past everything else.
     this.sndNxt = this.sndUna;
@@ -1127,6 +1330,7 @@ export class TcpConnection implements TcpEndpoints {
   /** Sends what the windows allow, plus an ACK or window update if one is owed. */
   private transmit(now: number): void {
     this.output(now);
+    if (this.probeRearm) this.armProbe(now);
     if (!this.ackNow && isSynchronized(this.st) && this.windowUpdateWorthSending()) this.ackNow = true;
     if (this.ackNow && !this.isClosed() && this.st !== "SYN-SENT") {
       // SND.MAX, not SND.NXT: after a timeout rewinds SND.NXT, the peer's RCV.NXT may already be past it.
@@ -1187,6 +1391,8 @@ export class TcpConnection implements TcpEndpoints {
     this.st = "TIME-WAIT";
     this.rtoAt = UNARMED;
     this.persistAt = UNARMED;
+    this.rackAt = UNARMED;
+    this.tlpAt = UNARMED;
     this.timeWaitAt = now + 2 * this.config.mslMs;
     this.closeReason ??= "normal";
   }
@@ -1198,6 +1404,9 @@ export class TcpConnection implements TcpEndpoints {
     this.persistAt = UNARMED;
     this.delAckAt = UNARMED;
     this.timeWaitAt = UNARMED;
+    this.rackAt = UNARMED;
+    this.tlpAt = UNARMED;
+    this.sentSegs = undefined;
     this.ooo.clear();
     if (this.closeReason !== "normal") {
       // A reset or abort voids the stream; unread data is not delivered after it.

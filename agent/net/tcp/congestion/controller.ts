@@ -15,10 +15,13 @@ export interface CongestionController {
   readonly ssthresh: number;
   /** `acked` bytes of new data were cumulatively acknowledged outside recovery. */
   onAck(acked: number, now: number, srttMs: number | undefined): void;
-  /** A loss was detected (entering fast recovery): multiplicative decrease. */
-  onLoss(now: number, flight: number): void;
+  /**
+   * A loss was detected (entering fast recovery): multiplicative decrease. `newEpisode` false
+   * (a timeout during recovery) keeps the state from before the episode for undo().
+   */
+  onLoss(now: number, flight: number, newEpisode?: boolean): void;
   /** The retransmission timer fired: ssthresh as for a loss, the window back to one segment. */
-  onTimeout(now: number, flight: number): void;
+  onTimeout(now: number, flight: number, newEpisode?: boolean): void;
   /** The last onLoss/onTimeout was spurious (its retransmissions were all needless): undo it. */
   undo(): void;
   /**

@@ -92,9 +92,9 @@ export class CubicController implements CongestionController {
     s.cwnd += ((target - s.cwnd) / s.cwnd) * segs;
   }
 
-  onLoss(_now: number, _flight: number): void {
+  onLoss(_now: number, _flight: number, newEpisode = true): void {
     const s = this.s;
-    this.saved = { ...s };
+    if (newEpisode || this.saved === undefined) this.saved = { ...s };
     // §4.7 fast convergence: a loss before regaining the last W_max releases bandwidth.
     s.wMax = s.cwnd < s.wMax ? (s.cwnd * (1 + CUBIC_BETA)) / 2 : s.cwnd;
     // §4.6: ssthresh = cwnd * β, at least two segments.
@@ -105,8 +105,8 @@ export class CubicController implements CongestionController {
     s.wEst = s.cwnd;
   }
 
-  onTimeout(now: number, flight: number): void {
-    this.onLoss(now, flight);
+  onTimeout(now: number, flight: number, newEpisode = true): void {
+    this.onLoss(now, flight, newEpisode);
     // §4.8: after a timeout, slow start from one segment up to the new ssthresh.
     this.s.cwnd = 1;
   }

@@ -43,15 +43,15 @@ export class RenoController implements CongestionController {
     }
   }
 
-  onLoss(_now: number, flight: number): void {
-    this.saved = { cwnd: this.cwnd, ssthresh: this.thresh };
+  onLoss(_now: number, flight: number, newEpisode = true): void {
+    if (newEpisode || this.saved === undefined) this.saved = { cwnd: this.cwnd, ssthresh: this.thresh };
     this.thresh = Math.max(Math.floor(flight / 2), 2 * this.mss);
     this.cwnd = this.thresh;
     this.ackedInCa = 0;
   }
 
-  onTimeout(now: number, flight: number): void {
-    this.onLoss(now, flight);
+  onTimeout(now: number, flight: number, newEpisode = true): void {
+    this.onLoss(now, flight, newEpisode);
     this.cwnd = this.mss;
   }
 

@@ -1,0 +1,57 @@
+/**
+ * RACK-TLP's state (RFC 8985): the most recently sent segment known delivered, the RTT it
+ * measured, the minimum RTT, and the reordering window that adapts to D-SACKs (§6.2 step 4).
+ */
+import { seqGe } from "./seq.ts";
+
+/** RFC 8985 §6.2 step 4: a window raised by a D-SACK persists for 16 recoveries. */
+const REO_WND_PERSIST = 16;
+
+export class RackState {
+  /** RACK.xmit_ts, RACK.end_seq, RACK.rtt. */
+  xmitTs = Number.NEGATIVE_INFINITY;
+  endSeq = 0;
+  rttMs = 0;
+  minRttMs: number | undefined;
+  reorderingSeen = false;
+  private reoWndMult = 1;
+  private reoWndPersist = 0;
+  private dsackRound: number | undefined;
+
+  /** Step 2: the latest delivered segment, by transmit time. */
+  update(sentAt: number, end: number, now: number): void {
+    const rtt = now - sentAt;
+    if (this.minRttMs === undefined || rtt < this.minRttMs) this.minRttMs = rtt;
+    if (sentAt > this.xmitTs || (sentAt === this.xmitTs && seqGe(end, this.endSeq))) {
+      this.xmitTs = sentAt;
+      this.endSeq = end;
+      this.rttMs = rtt;
+    }
+  }
+
+  /**
+   * Step 4, on a D-SACK: widen the window, at most once per round trip (`sndNxt` marks the
+   * round). The RFC adds one min_RTT/4 per D-SACK round; this doubles instead, so a path that
+   * reorders by many times its minimum RTT is learnt in a few rounds rather than dozens.
+   */
+  onDsack(sndUna: number, sndNxt: number): void {
+    if (this.dsackRound !== undefined && seqGe(sndUna, this.dsackRound)) this.dsackRound = undefined;
+    if (this.dsackRound !== undefined) return;
+    this.dsackRound = sndNxt;
+    this.reoWndMult = Math.min(this.reoWndMult * 2, 1 << 10);
+    this.reoWndPersist = REO_WND_PERSIST;
+    this.reorderingSeen = true;
+  }
+
+  /** Step 4: leaving a recovery without D-SACKs lets the window shrink back. */
+  onRecoveryEnd(): void {
+    if (--this.reoWndPersist <= 0) this.reoWndMult = 1;
+  }
+
+  /** The reordering window (ms), capped at the smoothed RTT. */
+  reoWnd(inRecovery: boolean, sackedSegments: number, srttMs: number | undefined): number {
+    if (!this.reorderingSeen && (inRecovery || sackedSegments >= 3)) return 0;
+    const base = ((this.minRttMs ?? 0) / 4) * this.reoWndMult;
+    return srttMs === undefined ? base : Math.min(base, srttMs);
+  }
+}

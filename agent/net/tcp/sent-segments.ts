@@ -1,0 +1,208 @@
+/**
+ * The sender's per-segment record of data in flight, [SND.UNA, SND.MAX): when each range was
+ * last (re)transmitted, whether the peer SACKed it, whether it is deemed lost. RACK (RFC 8985)
+ * needs the transmit times; RFC 6675's pipe needs the SACKed and lost marks. The ranges are
+ * kept contiguous and in sequence order; marks that cover part of a range split it.
+ */
+import { seqAdd, seqDiff, seqGe, seqGt, seqLe, seqLt } from "./seq.ts";
+
+export interface SentSegment {
+  start: number;
+  end: number;
+  /** Time of the latest (re)transmission. */
+  sentAt: number;
+  /** Sent more than once. */
+  retransmitted: boolean;
+  sacked: boolean;
+  /** Deemed lost and not retransmitted since. */
+  lost: boolean;
+}
+
+/** What one ACK newly delivered (cumulatively or by SACK), for RACK's bookkeeping. */
+export interface Delivered {
+  /** The delivered segment sent last (RACK.xmit_ts / RACK.end_seq), if any. */
+  latest: SentSegment | undefined;
+  /** Bytes newly SACKed. */
+  sackedBytes: number;
+  /** A delivered segment was never retransmitted yet lies below one delivered earlier: reordering. */
+  reordered: boolean;
+}
+
+export class SentSegments {
+  private readonly s: SentSegment[] = [];
+  /** Highest end of any delivered segment (RACK.fack). */
+  private fack: number | undefined;
+  /** How many segments the last detectLosses() marked lost. */
+  newlyLost = 0;
+
+  get isEmpty(): boolean {
+    return this.s.length === 0;
+  }
+
+  get length(): number {
+    return this.s.length;
+  }
+
+  /** The segment sent last (highest sequence), for tail loss probes. */
+  get last(): SentSegment | undefined {
+    return this.s[this.s.length - 1];
+  }
+
+  /** Records new data sent at the top of the sequence space. */
+  sent(start: number, end: number, now: number): void {
+    if (!seqLt(start, end)) return;
+    this.s.push({ start, end, sentAt: now, retransmitted: false, sacked: false, lost: false });
+  }
+
+  /** Records a retransmission of [start, end). */
+  resent(start: number, end: number, now: number): void {
+    this.forRange(start, end, (seg) => {
+      seg.sentAt = now;
+      seg.retransmitted = true;
+      seg.lost = false;
+    });
+  }
+
+  /** Forgets what the cumulative ACK covers. Returns the segments it newly delivered. */
+  acked(una: number, out: SentSegment[]): void {
+    const s = this.s;
+    let k = 0;
+    while (k < s.length && seqLe(s[k]!.end, una)) {
+      if (!s[k]!.sacked) out.push(s[k]!);
+      k++;
+    }
+    if (k > 0) s.splice(0, k);
+    const first = s[0];
+    if (first !== undefined && seqLt(first.start, una)) {
+      if (!first.sacked) out.push({ ...first, end: una });
+      first.start = una;
+    }
+  }
+
+  /** Marks [start, end) SACKed; pushes the segments it newly delivered. Returns the bytes. */
+  sackRange(start: number, end: number, out: SentSegment[]): number {
+    let bytes = 0;
+    this.forRange(start, end, (seg) => {
+      if (seg.sacked) return;
+      seg.sacked = true;
+      seg.lost = false;
+      bytes += seqDiff(seg.end, seg.start);
+      out.push(seg);
+    });
+    return bytes;
+  }
+
+  /**
+   * RACK-TLP's reordering detection over newly delivered segments (RFC 8985 §6.2 step 3),
+   * and the latest one by transmit time (step 2).
+   */
+  deliver(segs: readonly SentSegment[], minRttMs: number | undefined, now: number): Delivered {
+    let latest: SentSegment | undefined;
+    let reordered = false;
+    let sackedBytes = 0;
+    for (const seg of segs) {
+      if (seg.sacked) sackedBytes += seqDiff(seg.end, seg.start);
+      // Step 2: a retransmission ACKed sooner than the minimum RTT was the original's delivery.
+      if (seg.retransmitted && minRttMs !== undefined && now - seg.sentAt < minRttMs) continue;
+      if (
+        latest === undefined ||
+        seg.sentAt > latest.sentAt ||
+        (seg.sentAt === latest.sentAt && seqGt(seg.end, latest.end))
+      )
+        latest = seg;
+      if (this.fack === undefined || seqGt(seg.end, this.fack)) this.fack = seg.end;
+      else if (seqLt(seg.end, this.fack) && !seg.retransmitted) reordered = true;
+    }
+    return { latest, sackedBytes, reordered };
+  }
+
+  /**
+   * RACK's loss detection (RFC 8985 §6.2 step 5): a segment sent before the latest delivered
+   * one and older than RTT + reorder window is lost. Returns the time the next not-yet-lost
+   * candidate would expire (for the reordering timer), or Infinity.
+   */
+  detectLosses(xmitTs: number, endSeq: number, rttMs: number, reoWndMs: number, now: number): number {
+    let next = Number.POSITIVE_INFINITY;
+    this.newlyLost = 0;
+    for (const seg of this.s) {
+      if (seg.sacked || seg.lost) continue;
+      const sentBefore = seg.sentAt < xmitTs || (seg.sentAt === xmitTs && seqLt(seg.end, endSeq));
+      if (!sentBefore) continue;
+      const expiresAt = seg.sentAt + rttMs + reoWndMs;
+      if (expiresAt <= now) {
+        seg.lost = true;
+        this.newlyLost++;
+      } else if (expiresAt < next) next = expiresAt;
+    }
+    return next;
+  }
+
+  /**
+   * RFC 8985 §6.3 / RFC 6675 on RTO: everything not SACKed is lost. `forgetSacks`: the peer
+   * may have dropped what it SACKed (reneging, RFC 2018 §8), so everything is.
+   */
+  markAllLost(forgetSacks: boolean): void {
+    for (const seg of this.s) {
+      if (forgetSacks) seg.sacked = false;
+      if (!seg.sacked) seg.lost = true;
+    }
+  }
+
+  /** First segment deemed lost and not yet retransmitted, or undefined. */
+  firstLost(): SentSegment | undefined {
+    for (const seg of this.s) if (seg.lost) return seg;
+    return undefined;
+  }
+
+  /** RFC 6675's pipe: bytes thought to be in the network (not SACKed, not lost-and-unresent). */
+  pipe(): number {
+    let n = 0;
+    for (const seg of this.s) if (!seg.sacked && !seg.lost) n += seqDiff(seg.end, seg.start);
+    return n;
+  }
+
+  /** Bytes deemed lost and not yet resent. */
+  lostBytes(): number {
+    let n = 0;
+    for (const seg of this.s) if (seg.lost) n += seqDiff(seg.end, seg.start);
+    return n;
+  }
+
+  /** Splits ranges so none is longer than `mss` (after the path MTU drops). */
+  splitTo(mss: number): void {
+    const s = this.s;
+    for (let i = 0; i < s.length; i++) {
+      const seg = s[i]!;
+      if (seqDiff(seg.end, seg.start) > mss) {
+        const mid = seqAdd(seg.start, mss);
+        s.splice(i + 1, 0, { ...seg, start: mid });
+        seg.end = mid;
+      }
+    }
+  }
+
+  clear(): void {
+    this.s.length = 0;
+    this.fack = undefined;
+  }
+
+  /** Applies fn to every segment inside [start, end), splitting those that straddle an edge. */
+  private forRange(start: number, end: number, fn: (seg: SentSegment) => void): void {
+    const s = this.s;
+    for (let i = 0; i < s.length; i++) {
+      const seg = s[i]!;
+      if (seqLe(seg.end, start)) continue;
+      if (seqGe(seg.start, end)) break;
+      if (seqLt(seg.start, start)) {
+        s.splice(i + 1, 0, { ...seg, start });
+        seg.end = start;
+        continue;
+      }
+      if (seqGt(seg.end, end)) {
+        s.splice(i + 1, 0, { ...seg, start: end });
+        seg.end = end;
+      }
+      fn(seg);
+    }
+  }
+}
