@@ -246,6 +246,9 @@ export class TcpConnection implements TcpEndpoints {
   private inputOwned = false;
   /** Start of the latest out-of-order arrival, reported first in SACK blocks. */
   private lastOooSeq = 0;
+  /** A duplicate segment to report as a D-SACK (RFC 2883) in the next ACK: [start, end), or undefined. */
+  private dsackStart: number | undefined;
+  private dsackEnd = 0;
   private delAckAt = UNARMED;
   private timeWaitAt = UNARMED;
 
@@ -614,6 +617,8 @@ export class TcpConnection implements TcpEndpoints {
     }
     if (!acceptable) {
       if (f & TCP_RST) return;
+      if (payload.length > 0 && seqLe(seqAdd(seq, payload.length), this.rcvNxt))
+        this.noteDuplicate(seq, seqAdd(seq, payload.length));
       if (this.st === "TIME-WAIT" && fin) this.timeWaitAt = now + 2 * this.config.mslMs;
       this.ackNow = true;
       // A zero-window probe still carries a usable ACK and window update.
@@ -668,6 +673,7 @@ export class TcpConnection implements TcpEndpoints {
     // ---- fifth: segment text ----
     if (seqLt(seq, this.rcvNxt)) {
       const skip = seqDiff(this.rcvNxt, seq);
+      if (payload.length > 0) this.noteDuplicate(seq, seqAdd(seq, Math.min(skip, payload.length)));
       if (skip >= payload.length) {
         // Only the FIN (or nothing) is new.
         payload = payload.subarray(payload.length);
@@ -823,8 +829,9 @@ export class TcpConnection implements TcpEndpoints {
       this.cc.capTo(2 * Math.max(this.config.sendBufferSize, this.maxSndWnd));
     }
 
+    // RFC 6298 §5.3: restart the timer on new data acknowledged (NewReno's partial ACKs did above).
     if (this.sndUna === this.sndMax) this.rtoAt = UNARMED;
-    else if (!this.inRecovery) this.rtoAt = now + this.rto.rto;
+    else if (!this.inRecovery || this.sackOk) this.rtoAt = now + this.rto.rto;
     if (dataAcked > 0 && this.wantWritable) this.writablePending = true;
   }
 
@@ -868,7 +875,7 @@ export class TcpConnection implements TcpEndpoints {
     if (delivered.length > 0) {
       const d = this.sent.deliver(delivered, this.rack.minRttMs, now);
       delivered.length = 0;
-      if (d.reordered) this.rack.reorderingSeen = true;
+      if (d.reordered) this.rack.onReordering(d.reorderedRttMs);
       if (d.latest !== undefined) this.rack.update(d.latest.sentAt, d.latest.end, now);
     }
     this.rackDetectLoss(now);
@@ -880,7 +887,7 @@ export class TcpConnection implements TcpEndpoints {
     const rack = this.rackState;
     if (sent === undefined || sent.isEmpty || rack === undefined || rack.xmitTs === Number.NEGATIVE_INFINITY)
       return;
-    const reoWnd = rack.reoWnd(this.inRecovery, this.sacks.sackedBytes / this.effMss, this.rto.srtt);
+    const reoWnd = rack.reoWnd(this.inRecovery, this.sacks.sackedBytes / this.effMss, this.reoWndCap());
     this.rackAt = sent.detectLosses(rack.xmitTs, rack.endSeq, rack.rttMs, reoWnd, now);
     if (sent.newlyLost === 0) return;
     this.stats.rackLosses += sent.newlyLost;
@@ -894,6 +901,16 @@ export class TcpConnection implements TcpEndpoints {
       this.recover = this.sndMax;
       this.tlpAt = UNARMED;
     }
+  }
+
+  /**
+   * Cap on RACK's reordering window. RFC 8985 caps it at SRTT; when data and ACKs are both
+   * reordered, a late segment's RTT can exceed the fastest by more than that, so the cap here is
+   * SRTT + 4 RTTVAR (the RTO without its floor), still well under the RTO itself.
+   */
+  private reoWndCap(): number | undefined {
+    const srtt = this.rto.srtt;
+    return srtt === undefined ? undefined : srtt + 4 * this.rto.rttvar;
   }
 
   /** The reordering timer: segments that were not yet overdue at the last ACK may be now. */
@@ -1142,8 +1159,8 @@ export class TcpConnection implements TcpEndpoints {
     o.window = flags & TCP_SYN ? Math.min(this.config.receiveBufferSize, 0xffff) : this.windowToAdvertise();
     // Only on segments without payload, so the option never pushes a full segment past the MTU.
     o.sackBlocks =
-      this.sackOk && len === 0 && !this.ooo.isEmpty && !(flags & TCP_SYN)
-        ? this.ooo.sackBlocks(this.lastOooSeq, MAX_SACK_BLOCKS)
+      this.sackOk && len === 0 && !(flags & TCP_SYN) && (!this.ooo.isEmpty || this.dsackStart !== undefined)
+        ? this.sackBlocksToSend()
         : undefined;
     if (flags & TCP_SYN) this.rcvAdvEdge = seqAdd(this.rcvNxt, o.window);
     const packet = encodeTcpPacket(o, len > 0 ? this.sendBuf : null, seqDiff(seq, this.bufSeq), len);
@@ -1156,6 +1173,23 @@ export class TcpConnection implements TcpEndpoints {
       }
     } else this.stats.bytesSent += len;
     this.host.send(packet);
+  }
+
+  /** RFC 2883: the D-SACK (if one is pending) first, then the held out-of-order ranges. */
+  private sackBlocksToSend(): number[] {
+    if (this.dsackStart === undefined) return this.ooo.sackBlocks(this.lastOooSeq, MAX_SACK_BLOCKS);
+    const blocks = [this.dsackStart, this.dsackEnd];
+    this.dsackStart = undefined;
+    if (!this.ooo.isEmpty) blocks.push(...this.ooo.sackBlocks(this.lastOooSeq, MAX_SACK_BLOCKS - 1));
+    return blocks;
+  }
+
+  /** Data we already had arrived again: tell the sender (its RACK and undo learn from it), at once. */
+  private noteDuplicate(start: number, end: number): void {
+    if (!this.sackOk || !seqLt(start, end)) return;
+    this.dsackStart = start;
+    this.dsackEnd = end;
+    this.ackNow = true;
   }
 
   private sendRst(seq: number, ack: number, withAck: boolean): void {

@@ -15,6 +15,8 @@ export class RackState {
   minRttMs: number | undefined;
   reorderingSeen = false;
   private reoWndMult = 1;
+  /** How much later than the fastest segment a reordered one arrived (ms), as last measured. */
+  private reorderExtentMs = 0;
   private reoWndPersist = 0;
   private dsackRound: number | undefined;
 
@@ -43,15 +45,32 @@ export class RackState {
     this.reorderingSeen = true;
   }
 
-  /** Step 4: leaving a recovery without D-SACKs lets the window shrink back. */
+  /**
+   * A segment that was never retransmitted arrived after one sent later (RFC 8985 §6.2 step 3).
+   * Beyond the RFC, its RTT less the minimum RTT is how late reordering makes a segment: the
+   * window is kept at least that wide, so a path that reorders by a fixed delay (several times
+   * its minimum RTT) stops causing spurious retransmissions from the first time it is seen,
+   * rather than after a D-SACK per round trip.
+   */
+  onReordering(reorderedRttMs: number): void {
+    this.reorderingSeen = true;
+    const extent = reorderedRttMs - (this.minRttMs ?? 0);
+    if (extent > this.reorderExtentMs) this.reorderExtentMs = extent;
+    this.reoWndPersist = REO_WND_PERSIST;
+  }
+
+  /** Step 4: leaving a recovery without D-SACKs or reordering lets the window shrink back. */
   onRecoveryEnd(): void {
-    if (--this.reoWndPersist <= 0) this.reoWndMult = 1;
+    if (--this.reoWndPersist <= 0) {
+      this.reoWndMult = 1;
+      this.reorderExtentMs = 0;
+    }
   }
 
   /** The reordering window (ms), capped at the smoothed RTT. */
   reoWnd(inRecovery: boolean, sackedSegments: number, srttMs: number | undefined): number {
     if (!this.reorderingSeen && (inRecovery || sackedSegments >= 3)) return 0;
-    const base = ((this.minRttMs ?? 0) / 4) * this.reoWndMult;
+    const base = Math.max(((this.minRttMs ?? 0) / 4) * this.reoWndMult, this.reorderExtentMs);
     return srttMs === undefined ? base : Math.min(base, srttMs);
   }
 }

@@ -26,6 +26,8 @@ export interface Delivered {
   sackedBytes: number;
   /** A delivered segment was never retransmitted yet lies below one delivered earlier: reordering. */
   reordered: boolean;
+  /** The longest RTT among such reordered segments (ms), or 0. */
+  reorderedRttMs: number;
 }
 
 export class SentSegments {
@@ -99,6 +101,7 @@ export class SentSegments {
   deliver(segs: readonly SentSegment[], minRttMs: number | undefined, now: number): Delivered {
     let latest: SentSegment | undefined;
     let reordered = false;
+    let reorderedRttMs = 0;
     let sackedBytes = 0;
     for (const seg of segs) {
       if (seg.sacked) sackedBytes += seqDiff(seg.end, seg.start);
@@ -111,9 +114,12 @@ export class SentSegments {
       )
         latest = seg;
       if (this.fack === undefined || seqGt(seg.end, this.fack)) this.fack = seg.end;
-      else if (seqLt(seg.end, this.fack) && !seg.retransmitted) reordered = true;
+      else if (seqLt(seg.end, this.fack) && !seg.retransmitted) {
+        reordered = true;
+        reorderedRttMs = Math.max(reorderedRttMs, now - seg.sentAt);
+      }
     }
-    return { latest, sackedBytes, reordered };
+    return { latest, sackedBytes, reordered, reorderedRttMs };
   }
 
   /**

@@ -32,6 +32,8 @@ interface CubicState {
   k: number;
   epochStart: number | undefined;
   wEst: number;
+  /** cwnd when ssthresh was last set (cwnd_prior of §4.3). */
+  cwndPrior: number;
 }
 
 export class CubicController implements CongestionController {
@@ -44,7 +46,15 @@ export class CubicController implements CongestionController {
     private mss: number,
     initialSegments: number,
   ) {
-    this.s = { cwnd: initialSegments, ssthresh: Infinity, wMax: 0, k: 0, epochStart: undefined, wEst: 0 };
+    this.s = {
+      cwnd: initialSegments,
+      ssthresh: Infinity,
+      wMax: 0,
+      k: 0,
+      epochStart: undefined,
+      wEst: 0,
+      cwndPrior: 0,
+    };
   }
 
   get window(): number {
@@ -81,8 +91,9 @@ export class CubicController implements CongestionController {
     const rtt = (srttMs ?? 0) / 1000;
     const t = (now - s.epochStart) / 1000;
     const wCubic = cubicWindow(t, s.k, s.wMax);
-    // §4.3: Reno-friendly estimate, one α per window of acknowledged segments.
-    s.wEst += (ALPHA_CUBIC * segs) / s.cwnd;
+    // §4.3: Reno-friendly estimate, α per window of acknowledged segments; α becomes 1 once
+    // W_est is back at the window from before the last reduction.
+    s.wEst += ((s.wEst >= s.cwndPrior ? 1 : ALPHA_CUBIC) * segs) / s.cwnd;
     if (wCubic < s.wEst) {
       s.cwnd = Math.max(s.cwnd, s.wEst);
       return;
@@ -92,13 +103,15 @@ export class CubicController implements CongestionController {
     s.cwnd += ((target - s.cwnd) / s.cwnd) * segs;
   }
 
-  onLoss(_now: number, _flight: number, newEpisode = true): void {
+  onLoss(_now: number, flight: number, newEpisode = true): void {
     const s = this.s;
     if (newEpisode || this.saved === undefined) this.saved = { ...s };
     // §4.7 fast convergence: a loss before regaining the last W_max releases bandwidth.
     s.wMax = s.cwnd < s.wMax ? (s.cwnd * (1 + CUBIC_BETA)) / 2 : s.cwnd;
-    // §4.6: ssthresh = cwnd * β, at least two segments.
-    s.ssthresh = Math.max(s.cwnd * CUBIC_BETA, 2);
+    s.cwndPrior = s.cwnd;
+    // §4.6: ssthresh = flight_size * β (cwnd when nothing is known about the flight), at least
+    // two segments. With SACK recovery the sequence space in flight can exceed cwnd, as for Reno.
+    s.ssthresh = Math.max(Math.max(flight / this.mss, s.cwnd) * CUBIC_BETA, 2);
     s.cwnd = s.ssthresh;
     s.k = cubicK(s.wMax, s.cwnd);
     s.epochStart = undefined;
