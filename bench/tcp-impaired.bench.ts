@@ -13,6 +13,9 @@
  * Also: VmRSS per idle connection of our peer process and of the gVisor peer (IDLE_CONNECTIONS
  * connections held open on the clean link).
  *
+ * With TETHER_IMPAIRED_BASELINE=DIR (a checkout of an older commit with node_modules), a fourth
+ * stack "baseline" runs that checkout's peer the same way, so before/after come from one run.
+ *
  * One transfer per cell, so the figures carry the noise of one run; the loss is random per run.
  * Bytes per cell scale with TETHER_IMPAIRED_SCALE (default 1); TETHER_IMPAIRED_STACKS picks stacks. Needs root, wireguard-go, wg, Go.
  *
@@ -41,10 +44,13 @@ const BYTES: Record<string, number> = {
   "loss 5% reorder 25% delay 5ms": 4 * MB,
   "delay 50ms each way loss 1%": 4 * MB,
 };
-const ALL_STACKS: PeerStack[] = ["ours", "linux", "gvisor"];
+const BASELINE = process.env.TETHER_IMPAIRED_BASELINE;
+const ALL_STACKS: PeerStack[] = BASELINE
+  ? ["ours", "baseline", "linux", "gvisor"]
+  : ["ours", "linux", "gvisor"];
 /** TETHER_IMPAIRED_STACKS=ours,gvisor runs only those (for a quick look; the ratios need all three). */
 const STACKS = ALL_STACKS.filter((s) => (process.env.TETHER_IMPAIRED_STACKS ?? s).split(",").includes(s));
-const IDLE_CONNECTIONS = 500;
+const IDLE_CONNECTIONS = 1000;
 const IDLE_SETTLE_MS = 2_000;
 const TRANSFER_TIMEOUT_MS = 600_000;
 
@@ -98,7 +104,7 @@ for (const cond of LINK_CONDITIONS) {
   results[cond.name] = { sends: {}, receives: {} } as Record<Direction, Record<PeerStack, number>>;
   for (const stack of STACKS) {
     console.log(`${cond.name}: ${stack}, ${(bytes / MB).toFixed(0)} MB each way...`);
-    const peer = await startImpairedPeer(stack, cond);
+    const peer = await startImpairedPeer(stack, cond, stack === "baseline" ? BASELINE : undefined);
     try {
       const r = await measure(peer, cond.name, bytes);
       results[cond.name]!.sends[stack] = r.sends;
@@ -118,22 +124,28 @@ const ratio = (a: number | undefined, b: number | undefined) =>
   a === undefined || b === undefined || b === 0 ? undefined : a / b;
 console.log(`\nMB/s, one transfer per cell (far end: Linux through wireguard-go)\n`);
 console.log(
-  `${"condition".padEnd(32)} ${"stack".padEnd(9)} ${"ours".padStart(8)} ${"linux".padStart(8)} ${"gvisor".padStart(8)} ${"ours/gv".padStart(8)} ${"ours/lx".padStart(8)}`,
+  `${"condition".padEnd(32)} ${"stack".padEnd(9)} ${"ours".padStart(8)} ${"baseline".padStart(8)} ${"linux".padStart(8)} ${"gvisor".padStart(8)} ${"ours/gv".padStart(8)} ${"ours/lx".padStart(8)} ${"ours/base".padStart(9)}`,
 );
-const ratios: Record<string, Record<Direction, { vsGvisor?: number; vsLinux?: number }>> = {};
+const ratios: Record<
+  string,
+  Record<Direction, { vsGvisor?: number; vsLinux?: number; vsBaseline?: number }>
+> = {};
 for (const cond of LINK_CONDITIONS) {
   ratios[cond.name] = { sends: {}, receives: {} };
   for (const dir of ["sends", "receives"] as const) {
     const r = results[cond.name]![dir];
     const vsGvisor = ratio(r.ours, r.gvisor);
     const vsLinux = ratio(r.ours, r.linux);
-    ratios[cond.name]![dir] = { vsGvisor, vsLinux };
+    const vsBaseline = ratio(r.ours, r.baseline);
+    ratios[cond.name]![dir] = { vsGvisor, vsLinux, vsBaseline };
     console.log(
-      `${cond.name.padEnd(32)} ${dir.padEnd(9)} ${fmt(r.ours)} ${fmt(r.linux)} ${fmt(r.gvisor)} ${fmt(vsGvisor)} ${fmt(vsLinux)}`,
+      `${cond.name.padEnd(32)} ${dir.padEnd(9)} ${fmt(r.ours)} ${fmt(r.baseline)} ${fmt(r.linux)} ${fmt(r.gvisor)} ${fmt(vsGvisor)} ${fmt(vsLinux)} ${fmt(vsBaseline).padStart(9)}`,
     );
   }
 }
 console.log(
-  `\nVmRSS per idle connection (${IDLE_CONNECTIONS} held, clean link): ours ${idleRss.ours?.toFixed(1)} KiB, gvisor ${idleRss.gvisor?.toFixed(1)} KiB`,
+  `\nVmRSS per idle connection (${IDLE_CONNECTIONS} held, clean link): ${Object.entries(idleRss)
+    .map(([k, v]) => `${k} ${v.toFixed(2)} KiB`)
+    .join(", ")}`,
 );
 console.log(`BENCH_JSON ${JSON.stringify({ mbPerSecond: results, ratios, idleKiBPerConnection: idleRss })}`);

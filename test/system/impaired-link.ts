@@ -18,7 +18,8 @@ import { type Netns, NetnsLab, pollUntil } from "./netns.ts";
 import { SINK_PORT, SOURCE_PORT } from "./tcp-services.ts";
 import { MTU, REPO_ROOT, startWireguardGo, wgKeyPair } from "./topology.ts";
 
-export type PeerStack = "ours" | "linux" | "gvisor";
+/** "baseline": our peer from another checkout (TETHER_IMPAIRED_BASELINE), for before/after in one run. */
+export type PeerStack = "ours" | "baseline" | "linux" | "gvisor";
 
 export interface LinkCondition {
   readonly name: string;
@@ -68,7 +69,12 @@ export interface ImpairedPeer {
   teardown(): Promise<void>;
 }
 
-export async function startImpairedPeer(stack: PeerStack, cond: LinkCondition): Promise<ImpairedPeer> {
+/** `oursRoot`: the checkout whose agent/peer/main.ts runs for "ours"/"baseline" (default this one). */
+export async function startImpairedPeer(
+  stack: PeerStack,
+  cond: LinkCondition,
+  oursRoot = REPO_ROOT,
+): Promise<ImpairedPeer> {
   const lab = new NetnsLab();
   const dir = mkdtempSync(join(tmpdir(), "tt-impair-"));
   try {
@@ -120,7 +126,7 @@ export async function startImpairedPeer(stack: PeerStack, cond: LinkCondition): 
     await impair.waitFor((o) => o.event === "ready", "impairing proxy", 30_000);
 
     let peerPid: number;
-    if (stack === "ours") {
+    if (stack === "ours" || stack === "baseline") {
       const conf = join(dir, "peer.conf");
       writeFileSync(
         conf,
@@ -145,7 +151,7 @@ export async function startImpairedPeer(stack: PeerStack, cond: LinkCondition): 
       const args = ["--import", "tsx", "agent/peer/main.ts", "--config", conf];
       args.push("--expose", `${PEER_SINK}=127.0.0.1:${SINK_PORT}`);
       args.push("--expose", `${PEER_SOURCE}=127.0.0.1:${SOURCE_PORT}`);
-      const peer = new JsonLinesChild(peerNs.spawn(process.execPath, args, { cwd: REPO_ROOT }));
+      const peer = new JsonLinesChild(peerNs.spawn(process.execPath, args, { cwd: oursRoot }));
       await peer.waitFor((o) => o.event === "ready", "TS peer ready", 60_000);
       peerPid = peer.child.pid ?? 0;
     } else if (stack === "linux") {
