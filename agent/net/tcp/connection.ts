@@ -251,6 +251,13 @@ export class TcpConnection implements TcpEndpoints {
   private dsackEnd = 0;
   private delAckAt = UNARMED;
   private timeWaitAt = UNARMED;
+  /** The receive buffer as autotuned so far (config.receiveBufferSize .. maxReceiveBufferSize). */
+  private rcvBuf: number;
+  /** Start of the round trip over which the app's reading rate is measured, and its byte count then. */
+  private rcvSpaceAt = Number.NEGATIVE_INFINITY;
+  private rcvSpaceCopied = 0;
+  /** Bytes handed to the app so far. */
+  private rcvCopied = 0;
 
   // ---- lifecycle ----
   /** The deadline the host's timer queue holds for us, or Infinity (see ConnectionHost.schedule). */
@@ -278,6 +285,7 @@ export class TcpConnection implements TcpEndpoints {
     this.bufSeq = seqAdd(this.iss, 1);
     this.recover = this.iss;
     this.sendBuf = new ByteRing(config.sendBufferSize);
+    this.rcvBuf = config.receiveBufferSize;
     this.ooo = new ReassemblyQueue(config.maxOutOfOrderSegments);
     this.rto = new RtoEstimator(config.minRtoMs, config.maxRtoMs, config.initialRtoMs);
     this.effMss = Math.min(config.mss, DEFAULT_PEER_MSS);
@@ -335,6 +343,8 @@ export class TcpConnection implements TcpEndpoints {
     rtoMs: number;
     mss: number;
     sendWindow: number;
+    receiveBuffer: number;
+    congestionControl: string;
   } {
     return {
       cwnd: this.cc.window,
@@ -343,6 +353,8 @@ export class TcpConnection implements TcpEndpoints {
       rtoMs: this.rto.rto,
       mss: this.effMss,
       sendWindow: this.sndWnd,
+      receiveBuffer: this.rcvBuf,
+      congestionControl: this.cc.name,
     };
   }
 
@@ -453,7 +465,7 @@ export class TcpConnection implements TcpEndpoints {
     this.sndNxt = seqAdd(this.iss, 1);
     this.sndMax = this.sndNxt;
     this.offeredWindowScale = true;
-    this.rcvShift = windowShiftFor(this.config.receiveBufferSize);
+    this.rcvShift = windowShiftFor(this.config.maxReceiveBufferSize);
     this.sendSyn(now, false);
     this.syncTimers();
   }
@@ -521,7 +533,7 @@ export class TcpConnection implements TcpEndpoints {
     // RFC 7323 §2.2: scaling is on only when both SYNs carry the option.
     if (seg.windowShift !== undefined && (this.st === "SYN-RECEIVED" || this.offeredWindowScale)) {
       this.sndShift = seg.windowShift;
-      this.rcvShift = windowShiftFor(this.config.receiveBufferSize);
+      this.rcvShift = windowShiftFor(this.config.maxReceiveBufferSize);
       this.offeredWindowScale = true;
     } else {
       this.sndShift = 0;
@@ -1027,6 +1039,7 @@ export class TcpConnection implements TcpEndpoints {
         this.ackNow = true;
       }
       this.unackedBytes += payload.length;
+      this.autotuneReceiveBuffer(now);
       if (this.unackedBytes >= 2 * this.effMss) {
         // One ACK per two segments, as RFC 9293 asks, costs the receiver a
         // seal and a send per ACK and the sender an open per ACK. Segments
@@ -1043,6 +1056,26 @@ export class TcpConnection implements TcpEndpoints {
       // Immediate duplicate ACK drives the peer's fast retransmit.
       this.ackNow = true;
     }
+  }
+
+  /**
+   * Receive-buffer autotuning, after Linux's dynamic right-sizing: once per round trip (our
+   * SRTT, which the handshake alone already gives), if the app took more than half the buffer,
+   * the buffer grows to twice that (at least doubling) so the window never caps the rate; at
+   * most to maxReceiveBufferSize. Counting what the app read, not what arrived, keeps a paused
+   * or slow reader from growing it. It never shrinks.
+   */
+  private autotuneReceiveBuffer(now: number): void {
+    const srtt = this.rto.srtt;
+    if (srtt === undefined || this.rcvBuf >= this.config.maxReceiveBufferSize) return;
+    if (now - this.rcvSpaceAt < Math.max(srtt, 1)) return;
+    const copied = this.rcvCopied - this.rcvSpaceCopied;
+    const first = this.rcvSpaceAt === Number.NEGATIVE_INFINITY;
+    this.rcvSpaceAt = now;
+    this.rcvSpaceCopied = this.rcvCopied;
+    if (first || 2 * copied <= this.rcvBuf) return;
+    this.rcvBuf = Math.min(Math.max(2 * copied, 2 * this.rcvBuf), this.config.maxReceiveBufferSize);
+    this.ooo.allowFragments(Math.ceil(this.rcvBuf / this.effMss));
   }
 
   private deferAck(now: number): boolean {
@@ -1109,7 +1142,7 @@ export class TcpConnection implements TcpEndpoints {
 
   /** Advertisable receive window in bytes: free buffer space, never pulling the right edge back. */
   private receiveWindow(): number {
-    const free = Math.max(this.config.receiveBufferSize - this.rcvQueued, 0);
+    const free = Math.max(this.rcvBuf - this.rcvQueued, 0);
     const promised = Math.max(seqDiff(this.rcvAdvEdge, this.rcvNxt), 0);
     const limit = this.rcvShift === 0 ? 0xffff : 0xffff << this.rcvShift;
     return Math.min(Math.max(free, promised), limit);
@@ -1117,14 +1150,19 @@ export class TcpConnection implements TcpEndpoints {
 
   /** The 16-bit window for the next segment, with receiver-side silly window avoidance (RFC 9293 §3.8.6.2.2). */
   private windowToAdvertise(): number {
-    const free = Math.max(this.config.receiveBufferSize - this.rcvQueued, 0);
+    const free = Math.max(this.rcvBuf - this.rcvQueued, 0);
     const promised = Math.max(seqDiff(this.rcvAdvEdge, this.rcvNxt), 0);
-    const threshold = Math.min(this.config.receiveBufferSize >> 1, this.effMss);
-    let wnd = free - promised >= threshold ? free : promised;
+    const threshold = Math.min(this.rcvBuf >> 1, this.effMss);
+    const opening = free - promised >= threshold;
+    let wnd = opening ? free : promised;
     const limit = this.rcvShift === 0 ? 0xffff : 0xffff << this.rcvShift;
     if (wnd > limit) wnd = limit;
-    // Round up so the right edge never moves left; at most 2^shift - 1 bytes past the buffer.
-    const wire = Math.min(Math.ceil(wnd / 2 ** this.rcvShift), 0xffff);
+    // Opening: round up (at most 2^shift - 1 bytes past the buffer). Holding an earlier promise:
+    // round down, since rounding that up again on every ACK would creep the edge further past
+    // the buffer each time; the earlier edge stays honoured (receiveWindow()), so a peer that
+    // reads the smaller figure as a shrink by less than one unit loses nothing.
+    const unit = 2 ** this.rcvShift;
+    const wire = Math.min(opening ? Math.ceil(wnd / unit) : Math.floor(wnd / unit), 0xffff);
     const edge = seqAdd(this.rcvNxt, wire * 2 ** this.rcvShift);
     if (seqGt(edge, this.rcvAdvEdge)) this.rcvAdvEdge = edge;
     return wire;
@@ -1134,13 +1172,10 @@ export class TcpConnection implements TcpEndpoints {
   private windowUpdateWorthSending(): boolean {
     // Before any data the SYN's window stands; the first ACK we send carries the real one anyway.
     if (this.rcvNxt === seqAdd(this.irs, 1)) return false;
-    const free = Math.max(this.config.receiveBufferSize - this.rcvQueued, 0);
+    const free = Math.max(this.rcvBuf - this.rcvQueued, 0);
     const promised = Math.max(seqDiff(this.rcvAdvEdge, this.rcvNxt), 0);
-    const threshold = Math.min(this.config.receiveBufferSize >> 1, this.effMss);
-    return (
-      free - promised >= threshold &&
-      (promised < this.effMss || free - promised >= this.config.receiveBufferSize >> 1)
-    );
+    const threshold = Math.min(this.rcvBuf >> 1, this.effMss);
+    return free - promised >= threshold && (promised < this.effMss || free - promised >= this.rcvBuf >> 1);
   }
 
   /** Builds and sends one segment. `payloadFrom` is a sequence number inside the send buffer. */
@@ -1156,7 +1191,7 @@ export class TcpConnection implements TcpEndpoints {
     } else {
       o.ack = 0;
     }
-    o.window = flags & TCP_SYN ? Math.min(this.config.receiveBufferSize, 0xffff) : this.windowToAdvertise();
+    o.window = flags & TCP_SYN ? Math.min(this.rcvBuf, 0xffff) : this.windowToAdvertise();
     // Only on segments without payload, so the option never pushes a full segment past the MTU.
     o.sackBlocks =
       this.sackOk && len === 0 && !(flags & TCP_SYN) && (!this.ooo.isEmpty || this.dsackStart !== undefined)
@@ -1413,6 +1448,7 @@ export class TcpConnection implements TcpEndpoints {
     while (this.rcvQueue.length > 0 && !this.paused && this.onData !== undefined) {
       const chunk = this.rcvQueue.shift()!;
       this.rcvQueued -= chunk.length;
+      this.rcvCopied += chunk.length;
       this.onData(chunk);
     }
     if (this.finReceived && !this.endDelivered && this.rcvQueue.length === 0) {
