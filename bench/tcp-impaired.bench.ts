@@ -10,8 +10,10 @@
  * conditions (test/system/impaired-link.ts): clean, 1% loss, 5% loss with 25% reordering and
  * 5 ms delay, 50 ms delay each way with 1% loss. Every transfer is checked byte-exact (SHA-256).
  *
- * Also: VmRSS per idle connection of our peer process and of the gVisor peer (IDLE_CONNECTIONS
- * connections held open on the clean link).
+ * Also memory per idle connection: VmRSS of the peer process with IDLE_CONNECTIONS connections
+ * held open on the clean link (noisy: it includes garbage V8 has not collected), and the
+ * JavaScript heap per idle TcpConnection after forced GCs (bench/tcp-idle-heap.ts), for this
+ * checkout and the baseline.
  *
  * With TETHER_IMPAIRED_BASELINE=DIR (a checkout of an older commit with node_modules), a fourth
  * stack "baseline" runs that checkout's peer the same way, so before/after come from one run.
@@ -21,6 +23,7 @@
  *
  *   npm run bench -- tcp-impaired
  */
+import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import {
   type ImpairedPeer,
@@ -148,4 +151,25 @@ console.log(
     .map(([k, v]) => `${k} ${v.toFixed(2)} KiB`)
     .join(", ")}`,
 );
-console.log(`BENCH_JSON ${JSON.stringify({ mbPerSecond: results, ratios, idleKiBPerConnection: idleRss })}`);
+const heapRoots: [string, string][] = [["ours", REPO_ROOT]];
+if (BASELINE) heapRoots.push(["baseline", BASELINE]);
+const heapPerConnection: Record<string, number> = {};
+for (const [name, root] of heapRoots) {
+  const out = execFileSync(
+    process.execPath,
+    ["--expose-gc", "--import", "tsx", "bench/tcp-idle-heap.ts", root, "2000"],
+    { cwd: REPO_ROOT, encoding: "utf8" },
+  );
+  heapPerConnection[name] = (
+    JSON.parse(out.trim().split("\n").at(-1)!) as { bytesPerConnection: number }
+  ).bytesPerConnection;
+}
+const heapRatio = ratio(heapPerConnection.ours, heapPerConnection.baseline);
+console.log(
+  `JS heap per idle TcpConnection (4000, forced GC): ${Object.entries(heapPerConnection)
+    .map(([k, v]) => `${k} ${v.toFixed(0)} B`)
+    .join(", ")}${heapRatio === undefined ? "" : `; ours/baseline ${heapRatio.toFixed(3)}`}`,
+);
+console.log(
+  `BENCH_JSON ${JSON.stringify({ mbPerSecond: results, ratios, idleKiBPerConnection: idleRss, heapBytesPerConnection: heapPerConnection })}`,
+);

@@ -212,19 +212,6 @@ export class TcpConnection implements TcpEndpoints {
   private rackState: RackState | undefined;
   /** New data went out or SND.UNA advanced: the probe timer is re-armed after this event. */
   private probeRearm = false;
-  /** Extra bytes a tail loss probe may send past cwnd (RFC 8985 §7.3: the probe ignores cwnd). */
-  private probeAllowance = 0;
-  private undoRetransSent = false;
-  /** RACK's reordering timer: when the next segment in flight would count as lost. */
-  private rackAt = UNARMED;
-  /** Tail loss probe timer (RFC 8985 §7). */
-  private tlpAt = UNARMED;
-  /** A probe is out and unanswered: no second one until an ACK advances past this. */
-  private tlpEnd: number | undefined;
-  /** SND.UNA when the current loss episode began, while its window cut may still be undone. */
-  private undoMarker: number | undefined;
-  /** Bytes retransmitted in the episode that no D-SACK has yet shown needless. */
-  private undoRetransBytes = 0;
 
   // ---- receive side ----
   private irs = 0;
@@ -253,11 +240,12 @@ export class TcpConnection implements TcpEndpoints {
   private timeWaitAt = UNARMED;
   /** The receive buffer as autotuned so far (config.receiveBufferSize .. maxReceiveBufferSize). */
   private rcvBuf: number;
-  /** Start of the round trip over which the app's reading rate is measured, and its byte count then. */
-  private rcvSpaceAt = Number.NEGATIVE_INFINITY;
-  private rcvSpaceCopied = 0;
-  /** Bytes handed to the app so far. */
-  private rcvCopied = 0;
+  /**
+   * Start of the round trip over which the app's reading rate is measured, and where the app's
+   * reading stood then (RCV.NXT less what is still queued: the next byte the app will get).
+   */
+  private rcvSpaceAt = -1;
+  private rcvSpaceMark = 0;
 
   // ---- lifecycle ----
   /** The deadline the host's timer queue holds for us, or Infinity (see ConnectionHost.schedule). */
@@ -482,7 +470,9 @@ export class TcpConnection implements TcpEndpoints {
 
   /** Earliest time tick() has work to do, or Infinity. */
   get nextDeadline(): number {
-    return Math.min(this.rtoAt, this.persistAt, this.delAckAt, this.timeWaitAt, this.rackAt, this.tlpAt);
+    const r = this.rackState;
+    const rackAt = r === undefined ? UNARMED : Math.min(r.reoTimerAt, r.probeAt);
+    return Math.min(this.rtoAt, this.persistAt, this.delAckAt, this.timeWaitAt, rackAt);
   }
 
   tick(now: number): void {
@@ -494,8 +484,8 @@ export class TcpConnection implements TcpEndpoints {
     }
     if (now >= this.rtoAt) this.onRetransmitTimeout(now);
     if (this.isClosed()) return;
-    if (now >= this.rackAt) this.onReorderTimeout(now);
-    if (now >= this.tlpAt) this.onProbeTimeout(now);
+    if (this.rackState !== undefined && now >= this.rackState.reoTimerAt) this.onReorderTimeout(now);
+    if (this.rackState !== undefined && now >= this.rackState.probeAt) this.onProbeTimeout(now);
     if (now >= this.persistAt) this.onPersistTimeout(now);
     if (now >= this.delAckAt) this.ackNow = true;
     this.afterEvent(now);
@@ -763,7 +753,15 @@ export class TcpConnection implements TcpEndpoints {
       this.onDupAck(now, flight);
     }
 
-    if (this.sackOk) this.rackOnAck(now);
+    if (this.sackOk) {
+      this.rackOnAck(now);
+      // Nothing in flight: the record is empty; drop it, and RACK's state unless it has learnt
+      // that the path reorders, so an idle connection stays small.
+      if (this.sndUna === this.sndMax) {
+        this.sentSegs = undefined;
+        if (this.rackState?.reorderingSeen === false) this.rackState = undefined;
+      }
+    }
 
     // Window update (RFC 9293 §3.10.7.4, SND.WL1/WL2 rule).
     if (seqLt(this.sndWl1, seg.seq) || (this.sndWl1 === seg.seq && seqLe(this.sndWl2, ack))) {
@@ -805,7 +803,8 @@ export class TcpConnection implements TcpEndpoints {
     this.sacks.advance(ack);
     if (this.sackOk) this.sent.acked(ack, delivered);
     this.probeRearm = true;
-    if (this.tlpEnd !== undefined && seqGe(ack, this.tlpEnd)) this.tlpEnd = undefined;
+    const r = this.rackState;
+    if (r?.probeEnd !== undefined && seqGe(ack, r.probeEnd)) r.probeEnd = undefined;
     if (seqLt(this.sndNxt, ack)) this.sndNxt = ack;
     if (seqGt(ack, this.sndMax)) this.sndMax = ack;
     this.probeEnd = undefined;
@@ -882,6 +881,14 @@ export class TcpConnection implements TcpEndpoints {
     return this.rackState;
   }
 
+  private disarmRack(): void {
+    const r = this.rackState;
+    if (r === undefined) return;
+    r.reoTimerAt = UNARMED;
+    r.probeAt = UNARMED;
+    r.probeEnd = undefined;
+  }
+
   /** RFC 8985 §6.2 on each ACK: note what it delivered, then look for losses. */
   private rackOnAck(now: number): void {
     if (delivered.length > 0) {
@@ -894,13 +901,13 @@ export class TcpConnection implements TcpEndpoints {
   }
 
   private rackDetectLoss(now: number): void {
-    this.rackAt = UNARMED;
     const sent = this.sentSegs;
     const rack = this.rackState;
-    if (sent === undefined || sent.isEmpty || rack === undefined || rack.xmitTs === Number.NEGATIVE_INFINITY)
-      return;
+    if (rack === undefined) return;
+    rack.reoTimerAt = UNARMED;
+    if (sent === undefined || sent.isEmpty || rack.xmitTs === Number.NEGATIVE_INFINITY) return;
     const reoWnd = rack.reoWnd(this.inRecovery, this.sacks.sackedBytes / this.effMss, this.reoWndCap());
-    this.rackAt = sent.detectLosses(rack.xmitTs, rack.endSeq, rack.rttMs, reoWnd, now);
+    rack.reoTimerAt = sent.detectLosses(rack.xmitTs, rack.endSeq, rack.rttMs, reoWnd, now);
     if (sent.newlyLost === 0) return;
     this.stats.rackLosses += sent.newlyLost;
     // RFC 6582 §3.2 step 2 carried over: no new recovery for losses from before the last one
@@ -911,7 +918,7 @@ export class TcpConnection implements TcpEndpoints {
       this.cc.onLoss(now, seqDiff(this.sndMax, this.sndUna));
       this.inRecovery = true;
       this.recover = this.sndMax;
-      this.tlpAt = UNARMED;
+      rack.probeAt = UNARMED;
     }
   }
 
@@ -927,28 +934,29 @@ export class TcpConnection implements TcpEndpoints {
 
   /** The reordering timer: segments that were not yet overdue at the last ACK may be now. */
   private onReorderTimeout(now: number): void {
-    this.rackAt = UNARMED;
     this.rackDetectLoss(now);
   }
 
   /** A window cut starts: remember where, so D-SACKs for every retransmission after it can undo it. */
   private beginEpisode(): void {
-    this.undoMarker = this.sndUna;
-    this.undoRetransBytes = 0;
-    this.undoRetransSent = false;
+    const r = this.rack;
+    r.undoMarker = this.sndUna;
+    r.undoRetransBytes = 0;
+    r.undoRetransSent = false;
   }
 
   /** A D-SACK: the peer got [start, end) twice. Widens RACK's window; may show a cut was needless. */
   private onDsack(start: number, end: number): void {
     this.stats.dsacksReceived++;
-    this.rack.onDsack(this.sndUna, this.sndMax);
-    if (this.undoMarker === undefined || !this.undoRetransSent || seqLt(start, this.undoMarker)) return;
-    this.undoRetransBytes -= seqDiff(end, start);
-    if (this.undoRetransBytes > 0) return;
+    const r = this.rack;
+    r.onDsack(this.sndUna, this.sndMax);
+    if (r.undoMarker === undefined || !r.undoRetransSent || seqLt(start, r.undoMarker)) return;
+    r.undoRetransBytes -= seqDiff(end, start);
+    if (r.undoRetransBytes > 0) return;
     // Every byte retransmitted since the cut reached the peer twice: nothing was lost.
     this.stats.spuriousUndos++;
     this.cc.undo();
-    this.undoMarker = undefined;
+    r.undoMarker = undefined;
   }
 
   /** RFC 8985 §7.2: (re)arms the probe timeout after new data went out or SND.UNA advanced. */
@@ -960,31 +968,30 @@ export class TcpConnection implements TcpEndpoints {
       !this.sackOk ||
       this.inRecovery ||
       this.retries > 0 ||
-      this.tlpEnd !== undefined ||
+      this.rackState?.probeEnd !== undefined ||
       sent === undefined ||
       sent.isEmpty ||
       srtt === undefined
     ) {
-      this.tlpAt = UNARMED;
+      if (this.rackState !== undefined) this.rackState.probeAt = UNARMED;
       return;
     }
     let pto = 2 * srtt;
     if (sent.length === 1) pto += WORST_CASE_DELAYED_ACK_MS;
-    this.tlpAt = now + Math.max(pto, MIN_PTO_MS);
+    this.rack.probeAt = now + Math.max(pto, MIN_PTO_MS);
   }
 
   /** RFC 8985 §7.3: send one new segment if the peer's window allows, else resend the last one. */
   private onProbeTimeout(now: number): void {
-    this.tlpAt = UNARMED;
+    const r = this.rack;
+    r.probeAt = UNARMED;
     const sent = this.sentSegs;
-    if (!this.sackOk || this.inRecovery || this.tlpEnd !== undefined || sent === undefined || sent.isEmpty)
+    if (!this.sackOk || this.inRecovery || r.probeEnd !== undefined || sent === undefined || sent.isEmpty)
       return;
     this.stats.tailLossProbes++;
     const before = this.sndMax;
     if (this.sndNxt === this.sndMax) {
-      this.probeAllowance = this.effMss;
-      this.output(now);
-      this.probeAllowance = 0;
+      this.output(now, this.effMss);
     }
     if (this.sndMax === before) {
       const last = sent.last!;
@@ -994,7 +1001,7 @@ export class TcpConnection implements TcpEndpoints {
       this.emit(start, len, this.finFlagFor(last.end) | TCP_ACK | TCP_PSH, true);
       sent.resent(start, last.end, now);
     }
-    this.tlpEnd = this.sndMax;
+    r.probeEnd = this.sndMax;
     this.rtoAt = now + this.rto.rto;
   }
 
@@ -1004,14 +1011,14 @@ export class TcpConnection implements TcpEndpoints {
   }
 
   /** Resends the first segment RACK (or a timeout) deemed lost, if the pipe leaves room. */
-  private retransmitLost(now: number): boolean {
+  private retransmitLost(now: number, allowance: number): boolean {
     const sent = this.sentSegs;
     if (sent === undefined) return false;
     const lost = sent.firstLost();
     if (lost === undefined) return false;
     const len = Math.min(this.effMss, seqDiff(lost.end, lost.start));
     // RFC 6675 §5 (C): send while cwnd - pipe is at least one segment.
-    if (sent.pipe() + len > this.cc.window + this.probeAllowance) return false;
+    if (sent.pipe() + len > this.cc.window + allowance) return false;
     const end = seqAdd(lost.start, len);
     this.rttTiming = false;
     this.emit(lost.start, len, this.finFlagFor(end) | TCP_ACK | TCP_PSH, true);
@@ -1069,10 +1076,11 @@ export class TcpConnection implements TcpEndpoints {
     const srtt = this.rto.srtt;
     if (srtt === undefined || this.rcvBuf >= this.config.maxReceiveBufferSize) return;
     if (now - this.rcvSpaceAt < Math.max(srtt, 1)) return;
-    const copied = this.rcvCopied - this.rcvSpaceCopied;
-    const first = this.rcvSpaceAt === Number.NEGATIVE_INFINITY;
+    const mark = seqAdd(this.rcvNxt, -this.rcvQueued);
+    const copied = seqDiff(mark, this.rcvSpaceMark);
+    const first = this.rcvSpaceAt < 0;
     this.rcvSpaceAt = now;
-    this.rcvSpaceCopied = this.rcvCopied;
+    this.rcvSpaceMark = mark;
     if (first || 2 * copied <= this.rcvBuf) return;
     this.rcvBuf = Math.min(Math.max(2 * copied, 2 * this.rcvBuf), this.config.maxReceiveBufferSize);
     this.ooo.allowFragments(Math.ceil(this.rcvBuf / this.effMss));
@@ -1202,9 +1210,10 @@ export class TcpConnection implements TcpEndpoints {
     this.stats.segmentsSent++;
     if (retransmission) {
       this.stats.retransmittedSegments++;
-      if (this.undoMarker !== undefined && len > 0) {
-        this.undoRetransBytes += len;
-        this.undoRetransSent = true;
+      const r = this.rackState;
+      if (r?.undoMarker !== undefined && len > 0) {
+        r.undoRetransBytes += len;
+        r.undoRetransSent = true;
       }
     } else this.stats.bytesSent += len;
     this.host.send(packet);
@@ -1255,13 +1264,16 @@ export class TcpConnection implements TcpEndpoints {
     if (this.rtoAt === UNARMED) this.rtoAt = now + this.rto.rto;
   }
 
-  /** Sends whatever the windows allow, then the FIN if it is due. */
-  private output(now: number): void {
+  /**
+   * Sends whatever the windows allow, then the FIN if it is due. `allowance`: bytes a tail
+   * loss probe may send past cwnd (RFC 8985 §7.3: the probe ignores cwnd).
+   */
+  private output(now: number, allowance = 0): void {
     if (!isSynchronized(this.st)) return;
     const mss = this.effMss;
     for (;;) {
       // With SACK, segments deemed lost go before new data.
-      if (this.sackOk && this.sndNxt === this.sndMax && this.retransmitLost(now)) continue;
+      if (this.sackOk && this.sndNxt === this.sndMax && this.retransmitLost(now, allowance)) continue;
       // Going back after a timeout: skip what the peer already holds.
       let sackLimit: number | undefined;
       if (this.sackOk && !this.sacks.isEmpty && seqLt(this.sndNxt, this.sndMax)) {
@@ -1285,7 +1297,7 @@ export class TcpConnection implements TcpEndpoints {
       // new segment out, so a small window still produces the third duplicate.
       const extra =
         !this.sackOk && !this.inRecovery && this.dupAcks > 0 && this.dupAcks < 3 ? this.dupAcks * mss : 0;
-      const usable = Math.min(this.cc.window + extra + this.probeAllowance - pipe, this.sndWnd - inflight);
+      const usable = Math.min(this.cc.window + extra + allowance - pipe, this.sndWnd - inflight);
       let len = Math.min(mss, Math.max(unsent, 0), Math.max(usable, 0));
       if (sackLimit !== undefined) len = Math.min(len, seqDiff(sackLimit, this.sndNxt));
       if (unsent > 0 && len === 0) break;
@@ -1357,9 +1369,7 @@ export class TcpConnection implements TcpEndpoints {
     this.inRecovery = false;
     this.dupAcks = 0;
     this.recover = this.sndMax;
-    this.tlpAt = UNARMED;
-    this.tlpEnd = undefined;
-    this.rackAt = UNARMED;
+    this.disarmRack();
     // A second timeout in a row may mean the peer dropped data it SACKed
     // (reneging, RFC 2018 §8): stop trusting the scoreboard.
     if (this.retries >= 2) this.sacks.clear();
@@ -1448,7 +1458,6 @@ export class TcpConnection implements TcpEndpoints {
     while (this.rcvQueue.length > 0 && !this.paused && this.onData !== undefined) {
       const chunk = this.rcvQueue.shift()!;
       this.rcvQueued -= chunk.length;
-      this.rcvCopied += chunk.length;
       this.onData(chunk);
     }
     if (this.finReceived && !this.endDelivered && this.rcvQueue.length === 0) {
@@ -1461,8 +1470,7 @@ export class TcpConnection implements TcpEndpoints {
     this.st = "TIME-WAIT";
     this.rtoAt = UNARMED;
     this.persistAt = UNARMED;
-    this.rackAt = UNARMED;
-    this.tlpAt = UNARMED;
+    this.disarmRack();
     this.timeWaitAt = now + 2 * this.config.mslMs;
     this.closeReason ??= "normal";
   }
@@ -1474,8 +1482,7 @@ export class TcpConnection implements TcpEndpoints {
     this.persistAt = UNARMED;
     this.delAckAt = UNARMED;
     this.timeWaitAt = UNARMED;
-    this.rackAt = UNARMED;
-    this.tlpAt = UNARMED;
+    this.rackState = undefined;
     this.sentSegs = undefined;
     this.ooo.clear();
     if (this.closeReason !== "normal") {

@@ -1,6 +1,9 @@
 /**
  * RACK-TLP's state (RFC 8985): the most recently sent segment known delivered, the RTT it
- * measured, the minimum RTT, and the reordering window that adapts to D-SACKs (§6.2 step 4).
+ * measured, the minimum RTT, and the reordering window that adapts to D-SACKs (§6.2 step 4);
+ * its two timers; and the loss episode whose window cut D-SACKs may undo. A connection makes
+ * one when it first needs it and drops it when idle (unless the path was seen to reorder), so
+ * idle connections do not carry it.
  */
 import { seqGe } from "./seq.ts";
 
@@ -8,6 +11,18 @@ import { seqGe } from "./seq.ts";
 const REO_WND_PERSIST = 16;
 
 export class RackState {
+  /** The reordering timer: when the next segment in flight would count as lost. */
+  reoTimerAt = Number.POSITIVE_INFINITY;
+  /** The tail loss probe timer (§7). */
+  probeAt = Number.POSITIVE_INFINITY;
+  /** A probe is out and unanswered: no second one until an ACK passes this. */
+  probeEnd: number | undefined;
+  /** SND.UNA when the current loss episode began, while its window cut may still be undone. */
+  undoMarker: number | undefined;
+  /** Bytes retransmitted in the episode that no D-SACK has yet shown needless. */
+  undoRetransBytes = 0;
+  undoRetransSent = false;
+
   /** RACK.xmit_ts, RACK.end_seq, RACK.rtt. */
   xmitTs = Number.NEGATIVE_INFINITY;
   endSeq = 0;

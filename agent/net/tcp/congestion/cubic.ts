@@ -25,125 +25,135 @@ export function cubicK(wMax: number, cwndAtEpoch: number): number {
   return Math.cbrt(Math.max(wMax - cwndAtEpoch, 0) / CUBIC_C);
 }
 
-interface CubicState {
+const NO_THRESHOLD = 0x3fffffff;
+
+interface CubicSnapshot {
   cwnd: number;
   ssthresh: number;
   wMax: number;
   k: number;
-  epochStart: number | undefined;
   wEst: number;
-  /** cwnd when ssthresh was last set (cwnd_prior of §4.3). */
   cwndPrior: number;
 }
 
 export class CubicController implements CongestionController {
-  readonly name = "cubic";
-  /** In segments. */
-  private s: CubicState;
-  private saved: CubicState | undefined;
+  // Plain fields in segments, not a nested state object, and no constants stored per instance:
+  // every connection carries one of these.
+  private cwnd: number;
+  /** ssthresh in segments; NO_THRESHOLD (a small integer, not Infinity, so it is not boxed) until a loss. */
+  private thresh = NO_THRESHOLD;
+  private wMax = 0;
+  private k = 0;
+  private epochStart: number | undefined;
+  private wEst = 0;
+  /** cwnd when ssthresh was last set (cwnd_prior of §4.3). */
+  private cwndPrior = 0;
+  private saved: CubicSnapshot | undefined;
 
   constructor(
     private mss: number,
     initialSegments: number,
   ) {
-    this.s = {
-      cwnd: initialSegments,
-      ssthresh: Infinity,
-      wMax: 0,
-      k: 0,
-      epochStart: undefined,
-      wEst: 0,
-      cwndPrior: 0,
-    };
+    this.cwnd = initialSegments;
+  }
+
+  get name(): "cubic" {
+    return "cubic";
   }
 
   get window(): number {
-    return Math.floor(this.s.cwnd * this.mss);
+    return Math.floor(this.cwnd * this.mss);
   }
 
   get ssthresh(): number {
-    return this.s.ssthresh === Infinity ? 0x7fffffff : Math.floor(this.s.ssthresh * this.mss);
+    return this.thresh === NO_THRESHOLD ? 0x7fffffff : Math.floor(this.thresh * this.mss);
   }
 
   /** For tests and diagnostics: W_max (segments), K (s), and when the current epoch began. */
   get curve(): { wMax: number; k: number; epochStart: number | undefined; wEst: number } {
-    return { wMax: this.s.wMax, k: this.s.k, epochStart: this.s.epochStart, wEst: this.s.wEst };
+    return { wMax: this.wMax, k: this.k, epochStart: this.epochStart, wEst: this.wEst };
   }
 
   onAck(acked: number, now: number, srttMs: number | undefined): void {
-    const s = this.s;
     const segs = acked / this.mss;
-    if (s.cwnd < s.ssthresh) {
-      s.cwnd += Math.min(segs, SLOW_START_MAX_SEGMENTS_PER_ACK);
+    if (this.cwnd < this.thresh) {
+      this.cwnd += Math.min(segs, SLOW_START_MAX_SEGMENTS_PER_ACK);
       return;
     }
-    if (s.epochStart === undefined) {
+    if (this.epochStart === undefined) {
       // §4.2: a new congestion-avoidance epoch; the curve's plateau is W_max.
-      s.epochStart = now;
-      if (s.cwnd < s.wMax) {
-        s.k = cubicK(s.wMax, s.cwnd);
+      this.epochStart = now;
+      if (this.cwnd < this.wMax) {
+        this.k = cubicK(this.wMax, this.cwnd);
       } else {
-        s.k = 0;
-        s.wMax = s.cwnd;
+        this.k = 0;
+        this.wMax = this.cwnd;
       }
-      s.wEst = s.cwnd;
+      this.wEst = this.cwnd;
     }
     const rtt = (srttMs ?? 0) / 1000;
-    const t = (now - s.epochStart) / 1000;
-    const wCubic = cubicWindow(t, s.k, s.wMax);
+    const t = (now - this.epochStart) / 1000;
+    const wCubic = cubicWindow(t, this.k, this.wMax);
     // §4.3: Reno-friendly estimate, α per window of acknowledged segments; α becomes 1 once
     // W_est is back at the window from before the last reduction.
-    s.wEst += ((s.wEst >= s.cwndPrior ? 1 : ALPHA_CUBIC) * segs) / s.cwnd;
-    if (wCubic < s.wEst) {
-      s.cwnd = Math.max(s.cwnd, s.wEst);
+    this.wEst += ((this.wEst >= this.cwndPrior ? 1 : ALPHA_CUBIC) * segs) / this.cwnd;
+    if (wCubic < this.wEst) {
+      this.cwnd = Math.max(this.cwnd, this.wEst);
       return;
     }
     // §4.4: aim at where the curve will be one RTT from now, at most 1.5x the window.
-    const target = Math.min(Math.max(cubicWindow(t + rtt, s.k, s.wMax), s.cwnd), 1.5 * s.cwnd);
-    s.cwnd += ((target - s.cwnd) / s.cwnd) * segs;
+    const target = Math.min(Math.max(cubicWindow(t + rtt, this.k, this.wMax), this.cwnd), 1.5 * this.cwnd);
+    this.cwnd += ((target - this.cwnd) / this.cwnd) * segs;
   }
 
   onLoss(_now: number, flight: number, newEpisode = true): void {
-    const s = this.s;
-    if (newEpisode || this.saved === undefined) this.saved = { ...s };
+    if (newEpisode || this.saved === undefined) {
+      const { cwnd, thresh: ssthresh, wMax, k, wEst, cwndPrior } = this;
+      this.saved = { cwnd, ssthresh, wMax, k, wEst, cwndPrior };
+    }
     // §4.7 fast convergence: a loss before regaining the last W_max releases bandwidth.
-    s.wMax = s.cwnd < s.wMax ? (s.cwnd * (1 + CUBIC_BETA)) / 2 : s.cwnd;
-    s.cwndPrior = s.cwnd;
+    this.wMax = this.cwnd < this.wMax ? (this.cwnd * (1 + CUBIC_BETA)) / 2 : this.cwnd;
+    this.cwndPrior = this.cwnd;
     // §4.6: ssthresh = flight_size * β (cwnd when nothing is known about the flight), at least
     // two segments. With SACK recovery the sequence space in flight can exceed cwnd, as for Reno.
-    s.ssthresh = Math.max(Math.max(flight / this.mss, s.cwnd) * CUBIC_BETA, 2);
-    s.cwnd = s.ssthresh;
-    s.k = cubicK(s.wMax, s.cwnd);
-    s.epochStart = undefined;
-    s.wEst = s.cwnd;
+    this.thresh = Math.max(Math.max(flight / this.mss, this.cwnd) * CUBIC_BETA, 2);
+    this.cwnd = this.thresh;
+    this.k = cubicK(this.wMax, this.cwnd);
+    this.epochStart = undefined;
+    this.wEst = this.cwnd;
   }
 
   onTimeout(now: number, flight: number, newEpisode = true): void {
     this.onLoss(now, flight, newEpisode);
     // §4.8: after a timeout, slow start from one segment up to the new ssthresh.
-    this.s.cwnd = 1;
+    this.cwnd = 1;
   }
 
   undo(): void {
-    if (this.saved === undefined) return;
-    const cwnd = this.s.cwnd;
-    this.s = { ...this.saved, cwnd: Math.max(this.saved.cwnd, cwnd), epochStart: undefined };
+    const s = this.saved;
+    if (s === undefined) return;
+    this.cwnd = Math.max(s.cwnd, this.cwnd);
+    this.thresh = s.ssthresh;
+    this.wMax = s.wMax;
+    this.k = s.k;
+    this.wEst = s.wEst;
+    this.cwndPrior = s.cwndPrior;
+    this.epochStart = undefined;
     this.saved = undefined;
   }
 
   setWindow(bytes: number): void {
-    this.s.cwnd = Math.max(bytes / this.mss, 1);
+    this.cwnd = Math.max(bytes / this.mss, 1);
   }
 
   setMss(mss: number): void {
     // Keep the window in bytes across the change; the curve is in segments of the new size.
-    const bytes = this.s.cwnd * this.mss;
-    this.s.cwnd = Math.max(bytes / mss, 1);
+    this.cwnd = Math.max((this.cwnd * this.mss) / mss, 1);
     this.mss = mss;
   }
 
   capTo(bytes: number): void {
     const segs = bytes / this.mss;
-    if (this.s.cwnd > segs) this.s.cwnd = segs;
+    if (this.cwnd > segs) this.cwnd = segs;
   }
 }

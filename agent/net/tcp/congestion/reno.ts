@@ -10,7 +10,10 @@ interface Saved {
 }
 
 export class RenoController implements CongestionController {
-  readonly name = "reno";
+  get name(): "reno" {
+    return "reno";
+  }
+
   private cwnd: number;
   private thresh = 0x7fffffff;
   private ackedInCa = 0;
