@@ -447,6 +447,17 @@ export class TcpConnection implements TcpEndpoints {
 
   // ================================================================ driven by the layer
 
+  /**
+   * The path cannot carry segments this big any more (a lowered tunnel MTU): new segments and
+   * retransmissions are cut to `mss` from now on; the congestion window keeps its size in bytes.
+   */
+  lowerMss(mss: number): void {
+    const m = Math.max(Math.floor(mss), MIN_PEER_MSS);
+    if (m >= this.effMss) return;
+    this.effMss = m;
+    this.cc.setMss(m);
+  }
+
   /** Active open: sends SYN. */
   openActive(now: number): void {
     this.st = "SYN-SENT";
