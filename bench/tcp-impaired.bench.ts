@@ -19,7 +19,8 @@
  * stack "baseline" runs that checkout's peer the same way, so before/after come from one run.
  *
  * One transfer per cell, so the figures carry the noise of one run; the loss is random per run.
- * Bytes per cell scale with TETHER_IMPAIRED_SCALE (default 1); TETHER_IMPAIRED_STACKS picks stacks. Needs root, wireguard-go, wg, Go.
+ * Bytes per cell scale with TETHER_IMPAIRED_SCALE (default 1); TETHER_IMPAIRED_STACKS and
+ * TETHER_IMPAIRED_CONDITIONS (comma-separated) pick stacks and conditions for a quick look. Needs root, wireguard-go, wg, Go.
  *
  *   npm run bench -- tcp-impaired
  */
@@ -102,7 +103,11 @@ async function idleKiBPerConnection(peer: ImpairedPeer): Promise<number> {
   return (after - before) / IDLE_CONNECTIONS;
 }
 
-for (const cond of LINK_CONDITIONS) {
+/** TETHER_IMPAIRED_CONDITIONS=clean,loss 1% runs only those (names as in LINK_CONDITIONS). */
+const CONDITIONS = LINK_CONDITIONS.filter((c) =>
+  (process.env.TETHER_IMPAIRED_CONDITIONS ?? c.name).split(",").includes(c.name),
+);
+for (const cond of CONDITIONS) {
   const bytes = Math.round((BYTES[cond.name] ?? 4 * MB) * SCALE);
   results[cond.name] = { sends: {}, receives: {} } as Record<Direction, Record<PeerStack, number>>;
   for (const stack of STACKS) {

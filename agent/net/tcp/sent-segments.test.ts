@@ -80,3 +80,46 @@ describe("the sender's segment record", () => {
     expect(s.pipe()).toBe(400);
   });
 });
+
+describe("the record's running pipe and lost counts", () => {
+  it("match a recount after any mix of sends, resends, SACKs, ACKs, losses and timeouts", () => {
+    let seed = 7;
+    const rnd = (n: number) => {
+      seed = (seed * 1103515245 + 12345) >>> 0;
+      return seed % n;
+    };
+    for (let round = 0; round < 50; round++) {
+      const s = new SentSegments();
+      const segs: SentSegment[] = (s as unknown as { s: SentSegment[] }).s;
+      let top = 5000;
+      let una = 5000;
+      for (let step = 0; step < 200; step++) {
+        const op = rnd(7);
+        if (op <= 1) {
+          s.sent(top, top + 100, step);
+          top += 100;
+        } else if (op === 2 && top > una) {
+          const a = una + rnd(top - una);
+          s.resent(a, Math.min(a + 100, top), step);
+        } else if (op === 3 && top > una) {
+          const a = una + rnd(top - una);
+          s.sackRange(a, Math.min(a + 1 + rnd(300), top), []);
+        } else if (op === 4 && top > una) {
+          una += rnd(top - una + 1);
+          s.acked(una, []);
+        } else if (op === 5) {
+          s.detectLosses(step - rnd(5), top, rnd(3), 0, step);
+        } else if (rnd(10) === 0) {
+          s.markAllLost(rnd(2) === 0);
+        }
+        let pipe = 0;
+        let lost = 0;
+        for (const g of segs) {
+          if (g.lost) lost += g.end - g.start;
+          else if (!g.sacked) pipe += g.end - g.start;
+        }
+        expect([s.pipe(), s.lostBytes()]).toEqual([pipe, lost]);
+      }
+    }
+  });
+});

@@ -36,6 +36,22 @@ export class SentSegments {
   private fack: number | undefined;
   /** How many segments the last detectLosses() marked lost. */
   newlyLost = 0;
+  /** Kept up to date by every change, so the sender's per-segment checks cost O(1). */
+  private pipeBytes = 0;
+  private lostBytesNow = 0;
+
+  private len(seg: SentSegment): number {
+    return seqDiff(seg.end, seg.start);
+  }
+
+  /** Marks lost, keeping the counters right. */
+  private markLost(seg: SentSegment): void {
+    if (seg.lost || seg.sacked) return;
+    seg.lost = true;
+    const n = this.len(seg);
+    this.pipeBytes -= n;
+    this.lostBytesNow += n;
+  }
 
   get isEmpty(): boolean {
     return this.s.length === 0;
@@ -54,6 +70,7 @@ export class SentSegments {
   sent(start: number, end: number, now: number): void {
     if (!seqLt(start, end)) return;
     this.s.push({ start, end, sentAt: now, retransmitted: false, sacked: false, lost: false });
+    this.pipeBytes += seqDiff(end, start);
   }
 
   /** Records a retransmission of [start, end). */
@@ -61,7 +78,16 @@ export class SentSegments {
     this.forRange(start, end, (seg) => {
       seg.sentAt = now;
       seg.retransmitted = true;
-      seg.lost = false;
+      if (seg.lost) {
+        seg.lost = false;
+        const n = this.len(seg);
+        this.lostBytesNow -= n;
+        this.pipeBytes += n;
+      } else if (seg.sacked) {
+        // Resent after a reneging timeout forgot the SACK: in the network again.
+        seg.sacked = false;
+        this.pipeBytes += this.len(seg);
+      }
     });
   }
 
@@ -70,15 +96,24 @@ export class SentSegments {
     const s = this.s;
     let k = 0;
     while (k < s.length && seqLe(s[k]!.end, una)) {
-      if (!s[k]!.sacked) out.push(s[k]!);
+      const seg = s[k]!;
+      this.forget(seg, this.len(seg));
+      if (!seg.sacked) out.push(seg);
       k++;
     }
     if (k > 0) s.splice(0, k);
     const first = s[0];
     if (first !== undefined && seqLt(first.start, una)) {
+      this.forget(first, seqDiff(una, first.start));
       if (!first.sacked) out.push({ ...first, end: una });
       first.start = una;
     }
+  }
+
+  /** `n` bytes of seg leave the record. */
+  private forget(seg: SentSegment, n: number): void {
+    if (seg.lost) this.lostBytesNow -= n;
+    else if (!seg.sacked) this.pipeBytes -= n;
   }
 
   /** Marks [start, end) SACKed; pushes the segments it newly delivered. Returns the bytes. */
@@ -86,9 +121,12 @@ export class SentSegments {
     let bytes = 0;
     this.forRange(start, end, (seg) => {
       if (seg.sacked) return;
+      const n = this.len(seg);
+      if (seg.lost) this.lostBytesNow -= n;
+      else this.pipeBytes -= n;
       seg.sacked = true;
       seg.lost = false;
-      bytes += seqDiff(seg.end, seg.start);
+      bytes += n;
       out.push(seg);
     });
     return bytes;
@@ -131,12 +169,15 @@ export class SentSegments {
     let next = Number.POSITIVE_INFINITY;
     this.newlyLost = 0;
     for (const seg of this.s) {
+      // Original transmissions go out in sequence order, and a retransmission only moves a
+      // segment later: past a never-resent segment sent after xmitTs, every one was.
+      if (!seg.retransmitted && seg.sentAt > xmitTs) break;
       if (seg.sacked || seg.lost) continue;
       const sentBefore = seg.sentAt < xmitTs || (seg.sentAt === xmitTs && seqLt(seg.end, endSeq));
       if (!sentBefore) continue;
       const expiresAt = seg.sentAt + rttMs + reoWndMs;
       if (expiresAt <= now) {
-        seg.lost = true;
+        this.markLost(seg);
         this.newlyLost++;
       } else if (expiresAt < next) next = expiresAt;
     }
@@ -149,29 +190,29 @@ export class SentSegments {
    */
   markAllLost(forgetSacks: boolean): void {
     for (const seg of this.s) {
-      if (forgetSacks) seg.sacked = false;
-      if (!seg.sacked) seg.lost = true;
+      if (forgetSacks && seg.sacked) {
+        seg.sacked = false;
+        this.pipeBytes += this.len(seg);
+      }
+      this.markLost(seg);
     }
   }
 
   /** First segment deemed lost and not yet retransmitted, or undefined. */
   firstLost(): SentSegment | undefined {
+    if (this.lostBytesNow === 0) return undefined;
     for (const seg of this.s) if (seg.lost) return seg;
     return undefined;
   }
 
   /** RFC 6675's pipe: bytes thought to be in the network (not SACKed, not lost-and-unresent). */
   pipe(): number {
-    let n = 0;
-    for (const seg of this.s) if (!seg.sacked && !seg.lost) n += seqDiff(seg.end, seg.start);
-    return n;
+    return this.pipeBytes;
   }
 
   /** Bytes deemed lost and not yet resent. */
   lostBytes(): number {
-    let n = 0;
-    for (const seg of this.s) if (seg.lost) n += seqDiff(seg.end, seg.start);
-    return n;
+    return this.lostBytesNow;
   }
 
   /** Splits ranges so none is longer than `mss` (after the path MTU drops). */
@@ -190,6 +231,8 @@ export class SentSegments {
   clear(): void {
     this.s.length = 0;
     this.fack = undefined;
+    this.pipeBytes = 0;
+    this.lostBytesNow = 0;
   }
 
   /** Applies fn to every segment inside [start, end), splitting those that straddle an edge. */
