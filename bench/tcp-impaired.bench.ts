@@ -138,7 +138,7 @@ const ratios: Record<
   string,
   Record<Direction, { vsGvisor?: number; vsLinux?: number; vsBaseline?: number }>
 > = {};
-for (const cond of LINK_CONDITIONS) {
+for (const cond of CONDITIONS) {
   ratios[cond.name] = { sends: {}, receives: {} };
   for (const dir of ["sends", "receives"] as const) {
     const r = results[cond.name]![dir];
