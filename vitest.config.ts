@@ -18,6 +18,7 @@ export default defineConfig({
             "scripts/**/*.test.ts",
             // The web UI's pure helpers; the page itself is tested in chromium (test/e2e/ui.test.ts).
             "worker/ui/browser/**/*.test.ts",
+            "test/net/**/*.test.ts",
           ],
           testTimeout: 60_000,
           hookTimeout: 120_000,

@@ -11,8 +11,8 @@
 import { type AddressInfo, createServer, connect as netConnect } from "node:net";
 import { PassThrough, Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { SeededRandom } from "../agent/net/tcp/sim-network.ts";
-import { connectPair, makePair, Pump, Sink, sha256 } from "../agent/net/tcp/test-harness.ts";
+import { SeededRandom } from "../test/net/tcp/sim-network.ts";
+import { connectPair, makePair, Pump, Sink, sha256 } from "../test/net/tcp/test-harness.ts";
 
 const MiB = 1 << 20;
 const size = Math.max(1, Number(process.argv[2] ?? 32)) * MiB;

@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
+import { ECHO_REPLY_ICMP, ECHO_REQUEST, PEER, SELF, toHex } from "../../test/net/test-packets.ts";
 import { onesComplementSum } from "./checksum.ts";
 import { ICMP_ERROR_BURST, ICMP_ERRORS_PER_SECOND } from "./icmp.ts";
 import { parseIpv4, writeIpv4Header } from "./ipv4.ts";
 import { NetStack } from "./stack.ts";
-import { ECHO_REPLY_ICMP, ECHO_REQUEST, PEER, SELF, toHex } from "./test-packets.ts";
 
 function makeStack(mtu?: number) {
   const sent: Uint8Array[] = [];

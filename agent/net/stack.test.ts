@@ -1,8 +1,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { ECHO_REQUEST, PEER, SELF, UDP_HELLO } from "../../test/net/test-packets.ts";
 import { parseIpv4, writeIpv4Header } from "./ipv4.ts";
 import { NetStack } from "./stack.ts";
-import { ECHO_REQUEST, PEER, SELF, UDP_HELLO } from "./test-packets.ts";
 import { Udp } from "./udp.ts";
 
 function makeStack(mtu?: number) {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
+import { PEER, SELF, toHex, UDP_HELLO, UDP_HELLO_REPLY_SEGMENT } from "../../test/net/test-packets.ts";
 import { onesComplementSum, pseudoHeaderSum } from "./checksum.ts";
 import { parseIpv4, writeIpv4Header } from "./ipv4.ts";
 import { NetStack } from "./stack.ts";
-import { PEER, SELF, toHex, UDP_HELLO, UDP_HELLO_REPLY_SEGMENT } from "./test-packets.ts";
 import { Udp, udpEcho } from "./udp.ts";
 
 function makeUdp(mtu?: number) {

@@ -14,7 +14,7 @@ import type { CreateClusterResponse } from "../../protocol/api.ts";
 import { type AgentProcess, agentForward, startAgent, waitFor } from "../helpers/agent-process.ts";
 import { type Platform, startPlatform } from "../helpers/platform.ts";
 import { runTether } from "../helpers/run-cli.ts";
-import { sinkServer } from "../system/tcp-services.ts";
+import { sinkServer } from "../helpers/tcp-services.ts";
 
 const run = promisify(execFile);
 

@@ -16,10 +16,10 @@ import type { CreateClusterResponse } from "../../protocol/api.ts";
 import type { AgentProcess } from "../helpers/agent-process.ts";
 import { pollUntil } from "../helpers/netns.ts";
 import { runTether } from "../helpers/run-cli.ts";
+import { SINK_PORT } from "../helpers/tcp-services.ts";
+import { streamSha256 } from "../helpers/tcp-stream.ts";
 import { REPO_ROOT } from "../helpers/topology.ts";
 import { buildNatLab, type NatLab, PLATFORM_IP, type SiteName } from "./nat-lab.ts";
-import { SINK_PORT } from "./tcp-services.ts";
-import { streamSha256 } from "./tcp-stream.ts";
 
 const MB = 1024 * 1024;
 /**

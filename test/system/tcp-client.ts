@@ -8,7 +8,7 @@
  */
 import { createHash } from "node:crypto";
 import { connect } from "node:net";
-import { streamChunks } from "./tcp-stream.ts";
+import { streamChunks } from "../helpers/tcp-stream.ts";
 
 const [mode, host, port, bytesArg, seed, rateArg] = process.argv.slice(2);
 const bytes = Number(bytesArg);

@@ -8,6 +8,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { JsonLinesChild, type JsonObject } from "../helpers/json-lines.ts";
 import { pollUntil, stopChild } from "../helpers/netns.ts";
+import { HTTP_PORT, SINK_PORT, SOURCE_PORT } from "../helpers/tcp-services.ts";
+import { streamSha256 } from "../helpers/tcp-stream.ts";
 import {
   buildTopology,
   REPO_ROOT,
@@ -16,8 +18,6 @@ import {
   TS_TUNNEL,
   TS_UNDERLAY,
 } from "../helpers/topology.ts";
-import { HTTP_PORT, SINK_PORT, SOURCE_PORT } from "./tcp-services.ts";
-import { streamSha256 } from "./tcp-stream.ts";
 
 const EXPOSED_HTTP = 8080;
 const EXPOSED_SINK = 7000;

@@ -27,7 +27,8 @@ function impaired(send: () => void): void {
     counters.dropped++;
     return;
   }
-  if (Math.random() < reorder) {
+  // No delay: send at once rather than through a 0 ms timer, which would batch and add a tick.
+  if (delayMs === 0 || Math.random() < reorder) {
     counters.immediate++;
     send();
   } else {

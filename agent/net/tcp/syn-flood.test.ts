@@ -5,10 +5,10 @@
  */
 import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
+import { SimNetwork } from "../../../test/net/tcp/sim-network.ts";
+import { IP_A, IP_B, Pump, Sink, sha256 } from "../../../test/net/tcp/test-harness.ts";
 import type { TcpConnection } from "./connection.ts";
-import { SimNetwork } from "./sim-network.ts";
 import { TcpLayer } from "./tcp-layer.ts";
-import { IP_A, IP_B, Pump, Sink, sha256 } from "./test-harness.ts";
 
 const IP_FLOODER = 0x0a000003;
 const FLOOD_SYNS = 1_000;

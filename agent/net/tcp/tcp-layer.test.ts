@@ -1,12 +1,20 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import {
+  connectPair,
+  decodeTcp,
+  IP_A,
+  IP_B,
+  makePair,
+  type Pair,
+  Sink,
+} from "../../../test/net/tcp/test-harness.ts";
 import { finishChecksum, onesComplementSum, pseudoHeaderSum } from "../checksum.ts";
 import { IPV4_MIN_HEADER, type Ipv4Header, PROTO_TCP, parseIpv4, writeIpv4Header } from "../ipv4.ts";
 import type { TcpConnection, TcpState } from "./connection.ts";
 import { encodeTcpPacket, type OutgoingSegment, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from "./segment.ts";
 import { seqAdd } from "./seq.ts";
 import { TcpLayer } from "./tcp-layer.ts";
-import { connectPair, decodeTcp, IP_A, IP_B, makePair, type Pair, Sink } from "./test-harness.ts";
 
 const enc = new TextEncoder();
 
@@ -75,9 +83,9 @@ describe("handshake", () => {
     expect(server.state).toBe("ESTABLISHED");
     expect(client.transport.mss).toBe(1380);
     expect(server.transport.mss).toBe(1380);
-    // 256 KiB buffers need a shift of 3 to fit a 16-bit window.
-    expect(client.windowScale).toEqual({ send: 3, receive: 3 });
-    expect(server.windowScale).toEqual({ send: 3, receive: 3 });
+    // Receive buffers autotune up to 4 MiB, which needs a shift of 7 to fit a 16-bit window.
+    expect(client.windowScale).toEqual({ send: 7, receive: 7 });
+    expect(server.windowScale).toEqual({ send: 7, receive: 7 });
     expect(log.map((s) => s.flags)).toEqual([TCP_SYN, TCP_SYN | TCP_ACK, TCP_ACK]);
     expect(log[1]!.ack).toBe(seqAdd(log[0]!.seq, 1));
     expect(log[2]!.ack).toBe(seqAdd(log[1]!.seq, 1));

@@ -1,8 +1,17 @@
 import { describe, expect, it } from "vitest";
+import { SeededRandom } from "../../../test/net/tcp/sim-network.ts";
+import {
+  connectPair,
+  decodeTcp,
+  IP_A,
+  IP_B,
+  makePair,
+  Pump,
+  Sink,
+  sha256,
+} from "../../../test/net/tcp/test-harness.ts";
 import { TCP_ACK } from "./segment.ts";
 import { seqAdd } from "./seq.ts";
-import { SeededRandom } from "./sim-network.ts";
-import { connectPair, decodeTcp, IP_A, IP_B, makePair, Pump, Sink, sha256 } from "./test-harness.ts";
 
 const MiB = 1 << 20;
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { encodeTcpPacket, TCP_SYN } from "./segment.ts";
+import { encodeTcpPacket, TCP_SYN } from "../../../agent/net/tcp/segment.ts";
 import { SeededRandom, SimNetwork } from "./sim-network.ts";
 
 describe("SeededRandom", () => {

@@ -4,12 +4,12 @@
  * records what the app side of a connection saw.
  */
 import { createHash } from "node:crypto";
-import { type Ipv4Header, parseIpv4 } from "../ipv4.ts";
-import type { TcpConfig } from "./config.ts";
-import type { TcpCloseReason, TcpConnection } from "./connection.ts";
-import { parseTcpSegment, type TcpSegment } from "./segment.ts";
+import { type Ipv4Header, parseIpv4 } from "../../../agent/net/ipv4.ts";
+import type { TcpConfig } from "../../../agent/net/tcp/config.ts";
+import type { TcpCloseReason, TcpConnection } from "../../../agent/net/tcp/connection.ts";
+import { parseTcpSegment, type TcpSegment } from "../../../agent/net/tcp/segment.ts";
+import { TcpLayer } from "../../../agent/net/tcp/tcp-layer.ts";
 import { type LinkProfile, PERFECT_LINK, SimNetwork } from "./sim-network.ts";
-import { TcpLayer } from "./tcp-layer.ts";
 
 export const IP_A = 0x0a000001;
 export const IP_B = 0x0a000002;

@@ -4,7 +4,7 @@
  * seeded PRNG that decides loss, duplication, reordering and jitter. The same
  * seed always replays the same run, so failures reproduce exactly.
  */
-import { type Ipv4Header, parseIpv4 } from "../ipv4.ts";
+import { type Ipv4Header, parseIpv4 } from "../../../agent/net/ipv4.ts";
 
 /** mulberry32: tiny, fast, and good enough to drive a fault model. */
 export class SeededRandom {
