@@ -12,6 +12,7 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { CreateClusterResponse } from "../../protocol/api.ts";
 import { type AgentProcess, agentForward, startAgent, waitFor } from "../helpers/agent-process.ts";
+import { freePort } from "../helpers/free-port.ts";
 import { type Platform, startPlatform } from "../helpers/platform.ts";
 import { runTether } from "../helpers/run-cli.ts";
 import { sinkServer } from "../helpers/tcp-services.ts";
@@ -219,6 +220,42 @@ describe("forward -> expose between two agents", () => {
     }
     const st = await spoke.status();
     expect(st.tcp.resetsSent).toBeGreaterThan(0);
+  }, 60_000);
+});
+
+describe("forward listeners from agent values", () => {
+  it("open on loopback; other addresses are refused without --allow-forward-listen", async () => {
+    const [wild, loop] = await Promise.all([freePort(), freePort()]);
+    await api("/api/v1/clusters/hub", "PATCH", {
+      annotations: {
+        "loft.sh/agent-values": [
+          "forward:",
+          `  - { listen: "0.0.0.0:${wild}", to: "spoke:7007" }`,
+          `  - { listen: "127.0.0.1:${loop}", to: "spoke:7007" }`,
+          "",
+        ].join("\n"),
+      },
+    });
+    await waitFor(
+      "the loopback forward from values",
+      async () => (await hub.status()).forwards.some((f) => f.address === `127.0.0.1:${loop}`),
+      15_000,
+    );
+    const forwards = (await hub.status()).forwards.map((f) => f.address);
+    expect(forwards).not.toContain(`0.0.0.0:${wild}`);
+    expect(hub.log()).toContain("agent values: a forward may not listen there");
+    const refused = await new Promise<string>((resolve) => {
+      const sock = connect(wild, "127.0.0.1");
+      sock.on("connect", () => {
+        sock.destroy();
+        resolve("connected");
+      });
+      sock.on("error", (e: NodeJS.ErrnoException) => resolve(e.code ?? "error"));
+    });
+    expect(refused).toBe("ECONNREFUSED");
+    const echoed = (await roundTrip(loop, Buffer.from("through a values forward"))).toString();
+    expect(echoed).toBe("through a values forward");
+    await api("/api/v1/clusters/hub", "PATCH", { annotations: { "loft.sh/agent-values": null } });
   }, 60_000);
 });
 
