@@ -6,12 +6,12 @@
  *
  * Run: node --import tsx scripts/build-chart.ts
  */
-import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { stringify } from "yaml";
 import { type PackagedChart, packageChart } from "./chart/package-chart.ts";
 import { TAR_MTIME } from "./chart/tar.ts";
+import { writeGenerated } from "./write-generated.ts";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 export const CHART_DIR = join(ROOT, "deploy", "helm", "tether-agent");
@@ -55,24 +55,11 @@ export function chartModule(chart: PackagedChart): string {
   ].join("\n");
 }
 
-async function readOrNull(path: string): Promise<string | null> {
-  try {
-    return await readFile(path, "utf8");
-  } catch {
-    return null;
-  }
-}
-
-/** Writes the module when its text changed, by a rename (several platforms may build at once). */
+/** Writes the module when its text changed (see write-generated.ts). */
 export async function buildChart(): Promise<{ path: string; changed: boolean; chart: PackagedChart }> {
   const chart = await packageChart(CHART_DIR);
   const text = chartModule(chart);
-  if ((await readOrNull(CHART_OUTPUT)) === text) return { path: CHART_OUTPUT, changed: false, chart };
-  await mkdir(dirname(CHART_OUTPUT), { recursive: true });
-  const temp = `${CHART_OUTPUT}.${process.pid}.tmp`;
-  await writeFile(temp, text);
-  await rename(temp, CHART_OUTPUT);
-  return { path: CHART_OUTPUT, changed: true, chart };
+  return { path: CHART_OUTPUT, changed: await writeGenerated(CHART_OUTPUT, text), chart };
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {

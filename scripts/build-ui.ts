@@ -7,10 +7,10 @@
  *
  * Run: node --import tsx scripts/build-ui.ts
  */
-import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { build } from "esbuild";
+import { writeGenerated } from "./write-generated.ts";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const BROWSER_DIR = join(ROOT, "worker", "ui", "browser");
@@ -48,14 +48,6 @@ export function assetModule(script: string): string {
   ].join("\n");
 }
 
-async function readOrNull(path: string): Promise<string | null> {
-  try {
-    return await readFile(path, "utf8");
-  } catch {
-    return null;
-  }
-}
-
 /**
  * Writes the module when its text changed. Several local platforms may build at once (the tests
  * start many), so the file is replaced by a rename, never seen half-written, and an unchanged file
@@ -64,13 +56,7 @@ async function readOrNull(path: string): Promise<string | null> {
 export async function buildUi(): Promise<{ path: string; changed: boolean; bytes: number }> {
   const script = await bundleUi();
   const text = assetModule(script);
-  if ((await readOrNull(UI_OUTPUT)) === text)
-    return { path: UI_OUTPUT, changed: false, bytes: script.length };
-  await mkdir(dirname(UI_OUTPUT), { recursive: true });
-  const temp = `${UI_OUTPUT}.${process.pid}.tmp`;
-  await writeFile(temp, text);
-  await rename(temp, UI_OUTPUT);
-  return { path: UI_OUTPUT, changed: true, bytes: script.length };
+  return { path: UI_OUTPUT, changed: await writeGenerated(UI_OUTPUT, text), bytes: script.length };
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {

@@ -17,7 +17,8 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Cluster, CreateClusterResponse } from "../../protocol/api.ts";
+import type { CreateClusterResponse } from "../../protocol/api.ts";
+import { getCluster } from "../helpers/admin-api.ts";
 import { type Platform, PROJECT_ROOT, startPlatform } from "../helpers/platform.ts";
 import { runTether } from "../helpers/run-cli.ts";
 import { type ControlPlane, requestServiceAccountToken, startControlPlane } from "./control-plane.ts";
@@ -48,16 +49,6 @@ describe("the agent in a pod, against a real API server", () => {
   let container: Container;
   let podEnv: Record<string, string>;
   const pods: PodProcess[] = [];
-
-  async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const res = await fetch(`${platform.url}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${platform.adminKey}`, "content-type": "application/json" },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
-    return (await res.json()) as T;
-  }
 
   async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, ms = 30_000): Promise<T> {
     const deadline = Date.now() + ms;
@@ -201,7 +192,7 @@ describe("the agent in a pod, against a real API server", () => {
   it("runs as the pod would: the cluster turns Connected and its identity is in the Secret", async () => {
     const pod = await startPod();
     const cluster = await waitFor("the cluster online", async () => {
-      const c = await api<Cluster>("GET", "/api/v1/clusters/edge");
+      const c = await getCluster(platform, "edge");
       return c.status.online ? c : undefined;
     });
     // Initialized and online is what the UI and the CLI show as Connected.
@@ -232,7 +223,7 @@ describe("the agent in a pod, against a real API server", () => {
       const res = await fetch("http://127.0.0.1:8081/readyz").catch(() => null);
       return res?.status === 200 ? true : undefined;
     });
-    expect((await api<Cluster>("GET", "/api/v1/clusters/edge")).status.online).toBe(true);
+    expect((await getCluster(platform, "edge")).status.online).toBe(true);
     const after = await stateSecret();
     expect(after?.privateKey).toBe(before?.privateKey);
     expect(after?.meshIp).toBe(before?.meshIp);

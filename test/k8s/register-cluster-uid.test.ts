@@ -3,7 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { inClusterIdentity } from "../../agent/kube/in-cluster-identity.ts";
-import type { Cluster, CreateClusterResponse } from "../../protocol/api.ts";
+import type { CreateClusterResponse } from "../../protocol/api.ts";
+import { adminApi, getCluster } from "../helpers/admin-api.ts";
 import { type AgentProcess, startAgent } from "../helpers/agent-process.ts";
 import { type Platform, startPlatform } from "../helpers/platform.ts";
 import { type ControlPlane, requestServiceAccountToken, startControlPlane } from "./control-plane.ts";
@@ -23,16 +24,6 @@ describe("the cluster UID from a real API server, registered with the platform",
   let uid: string;
   const agents: AgentProcess[] = [];
 
-  async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const res = await fetch(`${platform.url}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${platform.adminKey}`, "content-type": "application/json" },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
-    return (await res.json()) as T;
-  }
-
   beforeAll(async () => {
     workDir = await mkdtemp(join(tmpdir(), "tether-k8s-register-"));
     cp = await startControlPlane();
@@ -46,10 +37,12 @@ describe("the cluster UID from a real API server, registered with the platform",
   }, 60_000);
 
   it("installs the chart with the Helm values the platform prints for a new cluster", async () => {
-    created = await api<CreateClusterResponse>("POST", "/api/v1/clusters", {
-      displayName: "Staging",
-      name: "staging",
+    const add = await adminApi<CreateClusterResponse>(platform, "/api/v1/clusters", {
+      method: "POST",
+      body: { displayName: "Staging", name: "staging" },
     });
+    expect(add.status).toBe(201);
+    created = add.body;
     const valuesFile = join(workDir, "connect-values.yaml");
     await writeFile(valuesFile, created.connect.helmValues);
     const out = await helmOk(
@@ -101,10 +94,10 @@ describe("the cluster UID from a real API server, registered with the platform",
     });
     agents.push(agent);
     const deadline = Date.now() + 30_000;
-    let cluster = await api<Cluster>("GET", "/api/v1/clusters/staging");
+    let cluster = await getCluster(platform, "staging");
     while (!cluster.status.online && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 250));
-      cluster = await api<Cluster>("GET", "/api/v1/clusters/staging");
+      cluster = await getCluster(platform, "staging");
     }
     expect(cluster.status.online).toBe(true);
   });
@@ -128,6 +121,6 @@ describe("the cluster UID from a real API server, registered with the platform",
     expect(err?.message).toContain(
       'Cluster "staging" is already registered by a different physical cluster (cluster UID mismatch)',
     );
-    expect((await api<Cluster>("GET", "/api/v1/clusters/staging")).status.online).toBe(true);
+    expect((await getCluster(platform, "staging")).status.online).toBe(true);
   });
 });
