@@ -6,8 +6,8 @@
 import type { NetmapPeer } from "../../protocol/api.ts";
 import type { Engine } from "../engine/engine.ts";
 import { ipFromString, ipToString } from "../net/ipv4.ts";
+import { usableCandidates } from "../paths/candidates.ts";
 import type { Conn } from "../paths/conn.ts";
-import { parseEndpoint } from "../paths/local-endpoints.ts";
 import {
   type EndpointCounters,
   glareWaitApplies,
@@ -141,7 +141,7 @@ export class PeerTable {
       publicKey: keyFromBase64(info.publicKey),
       // The core only emits sends for a peer with an endpoint; where they go is decided by
       // the PeerEndpoint anyway, so any candidate (or the relay marker) will do.
-      endpoint: info.endpoints.map(parseEndpoint).find((e) => e !== null) ?? RELAY_ENDPOINT,
+      endpoint: usableCandidates(info.endpoints, this.o.conn.endpoints())[0] ?? RELAY_ENDPOINT,
       allowedIps: [`${info.meshIp}/32`],
       persistentKeepaliveSeconds: 0, // armed by the PeerEndpoint after the glare wait
     });

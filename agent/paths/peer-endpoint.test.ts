@@ -149,6 +149,21 @@ describe("PeerEndpoint", () => {
     expect(link.b.counters.callMeMaybeSent).toBe(sentBefore + 1);
   });
 
+  it("never sends to link-local, multicast or loopback candidates, from the netmap or the peer", () => {
+    const clock = new FakeClock();
+    const link = new PathLink(clock);
+    const real = `${link.b.address.host}:${link.b.address.port}`;
+    const hostile = ["169.254.169.254:80", "224.0.0.251:5353", "127.0.0.1:22", "0.0.0.0:1"];
+    link.a.endpoint.setCandidates([...hostile, real]);
+    link.a.endpoint.onCallMeMaybe(
+      hostile.map((h) => ({ host: h.split(":")[0]!, port: Number(h.split(":")[1]) })),
+    );
+    link.run(2_000);
+    for (const h of hostile) expect(link.a.sent.udpTo.has(h)).toBe(false);
+    expect(link.a.sent.udpTo.has(real)).toBe(true);
+    expect(pathOf(link, link.a, clock)).toBe("direct");
+  });
+
   it("closes the relay when relayMode turns to never, and reopens it when it turns back", () => {
     const clock = new FakeClock();
     const link = new PathLink(clock);

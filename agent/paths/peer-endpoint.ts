@@ -13,6 +13,7 @@ import type { Clock } from "../util/clock.ts";
 import type { Logger } from "../util/logger.ts";
 import type { Endpoint } from "../wireguard/actions.ts";
 import { buildCallMeMaybe, parseCallMeMaybe } from "./call-me-maybe.ts";
+import { mayUseCandidate, usableCandidates } from "./candidates.ts";
 import type { RelayHandlers } from "./conn.ts";
 import { parseEndpoint } from "./local-endpoints.ts";
 import { PeerPaths, type ProbeRequest } from "./path-manager.ts";
@@ -147,7 +148,7 @@ export class PeerEndpoint {
 
   /** Netmap candidates for the peer's direct path. */
   setCandidates(endpoints: readonly string[]): void {
-    this.paths.setCandidates(endpoints.map(parseEndpoint).filter((e): e is Endpoint => e !== null));
+    this.paths.setCandidates(usableCandidates(endpoints, this.o.transport.endpoints()));
   }
 
   stop(): void {
@@ -232,7 +233,8 @@ export class PeerEndpoint {
       peer: this.name,
       endpoints: endpoints.map((e) => `${e.host}:${e.port}`),
     });
-    this.paths.setAnnounced(endpoints);
+    const ours = this.o.transport.endpoints();
+    this.paths.setAnnounced(endpoints.filter((e) => mayUseCandidate(e, ours)));
     // Answer once, so the peer probes us while we probe it (that is what opens both NATs).
     if (now - this.lastCallMeMaybeAt >= CALL_ME_MAYBE_REPLY_MS) this.callMeMaybe();
   }

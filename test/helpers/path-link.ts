@@ -33,7 +33,7 @@ export interface LinkSide {
   counters: EndpointCounters;
   settings: { relayMode: RelayMode; persistentKeepaliveSeconds: number };
   /** Datagrams this side put on each path. */
-  sent: { udp: number; relay: number; udpInitiations: number; relayInitiations: number };
+  sent: { udp: number; relay: number; udpInitiations: number; relayInitiations: number; udpTo: Set<string> };
   paths: ("direct" | "relay" | "none")[];
   relayHandlers: RelayHandlers | null;
   relayState: "connecting" | "open" | "closed" | "off";
@@ -109,7 +109,7 @@ export class PathLink {
         initiationsResentOnRelay: 0,
       },
       settings: { relayMode: opts.relayMode ?? "auto", persistentKeepaliveSeconds: opts.keepalive ?? 0 },
-      sent: { udp: 0, relay: 0, udpInitiations: 0, relayInitiations: 0 },
+      sent: { udp: 0, relay: 0, udpInitiations: 0, relayInitiations: 0, udpTo: new Set<string>() },
       paths: [],
       relayHandlers: null,
       relayState: "off",
@@ -172,6 +172,7 @@ export class PathLink {
     return {
       sendUdp: (e, data) => {
         s.sent.udp++;
+        s.sent.udpTo.add(`${e.host}:${e.port}`);
         if (isInit(data)) s.sent.udpInitiations++;
         const peer = this.other(s);
         if (!this.directUp || e.host !== peer.address.host || e.port !== peer.address.port) return;
