@@ -8,7 +8,8 @@ import type { HeartbeatResponse, Netmap } from "../../protocol/api.ts";
 import { FakeClock } from "../../test/helpers/fake-clock.ts";
 import { until } from "../../test/helpers/until.ts";
 import { createLogger } from "../util/logger.ts";
-import { ControlClient, type ControlClientOptions } from "./control-client.ts";
+import { ControlClient, type ControlClientOptions, registerRetryDelayMs } from "./control-client.ts";
+import { ApiError } from "./platform-errors.ts";
 import { fileStateStore } from "./state-store.ts";
 
 /**
@@ -30,6 +31,9 @@ class ScriptedPlatform {
   credential = "tac_first";
   registrations = 0;
   refuseRegistration = false;
+  /** The next N registrations are answered 429 (a rate limit), with this Retry-After. */
+  rateLimited = 0;
+  retryAfterSeconds = 7;
   heartbeat: HeartbeatResponse = {
     netmapVersion: "n1",
     valuesVersion: "v1",
@@ -73,6 +77,19 @@ class ScriptedPlatform {
       body: { error: { code: "unauthorized", message: "bad credential" } },
     };
     if (path === "/api/v1/agent/register") {
+      if (this.rateLimited > 0) {
+        this.rateLimited--;
+        return {
+          status: 429,
+          body: {
+            error: {
+              code: "rate_limited",
+              message: "Too many failed registrations; retry later.",
+              details: { retryAfterSeconds: this.retryAfterSeconds },
+            },
+          },
+        };
+      }
       if (this.refuseRegistration)
         return { status: 401, body: { error: { code: "unauthorized", message: "bad PSK" } } };
       this.registrations++;
@@ -152,6 +169,32 @@ describe("ControlClient", () => {
     const second = await client().start();
     expect(platform.registrations).toBe(1);
     expect(second).toEqual(first);
+  });
+
+  it("waits out a 429 from register as long as the platform says, then registers", async () => {
+    platform.rateLimited = 2;
+    const started = client().start();
+    await until("the first register", () => platform.count("/api/v1/agent/register") === 1);
+    // Nothing more before the Retry-After (7 s) has passed on the clock.
+    clock.advance(6_900);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(platform.count("/api/v1/agent/register")).toBe(1);
+    // 7 s plus at most 20% jitter.
+    clock.advance(1_500);
+    await until("the second register", () => platform.count("/api/v1/agent/register") === 2);
+    clock.advance(8_400);
+    const state = await started;
+    expect(platform.count("/api/v1/agent/register")).toBe(3);
+    expect(state.credential).toBe("tac_1");
+  });
+
+  it("retry delay: Retry-After with jitter, a default without one, and a cap", () => {
+    const err = (details?: Record<string, unknown>) => new ApiError(429, "rate_limited", "x", details);
+    expect(registerRetryDelayMs(err({ retryAfterSeconds: 7 }), 0)).toBe(7_000);
+    expect(registerRetryDelayMs(err({ retryAfterSeconds: 7 }), 1)).toBe(8_400);
+    expect(registerRetryDelayMs(err(), 0)).toBe(30_000);
+    expect(registerRetryDelayMs(err({ retryAfterSeconds: "soon" }), 0)).toBe(30_000);
+    expect(registerRetryDelayMs(err({ retryAfterSeconds: 86_400 }), 0)).toBe(600_000);
   });
 
   it("refuses to start with no stored identity and no PSK, naming the store", async () => {

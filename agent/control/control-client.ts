@@ -245,7 +245,7 @@ export class ControlClient extends EventEmitter<ControlClientEvents> {
       clusterUid: uid,
       version: this.o.version,
     };
-    const res = await client.json<RegisterResponse>("/api/v1/agent/register", { method: "POST", body });
+    const res = await this.registerWithRetry(client, body);
     const state: AgentState = {
       version: 1,
       platform: normalise(this.o.platform),
@@ -259,6 +259,30 @@ export class ControlClient extends EventEmitter<ControlClientEvents> {
     await this.o.store.save(state);
     this.o.log.info("registered with the platform", { cluster: res.cluster, meshIp: res.meshIp });
     return state;
+  }
+
+  /**
+   * POST register, waiting out 429s. The platform limits failed PSK proofs per source and per
+   * cluster, and a correct PSK is never refused for someone else's guesses, but a limit reached from
+   * this agent's own address (a NAT shared with a misconfigured agent, say) is transient: wait as
+   * long as the platform says, plus some jitter so agents behind one address do not return at
+   * once, and try again until stopped. Any other refusal (a wrong PSK) stays final.
+   */
+  private async registerWithRetry(client: PlatformClient, body: RegisterRequest): Promise<RegisterResponse> {
+    for (;;) {
+      try {
+        return await client.json<RegisterResponse>("/api/v1/agent/register", { method: "POST", body });
+      } catch (e) {
+        if (!(e instanceof ApiError) || e.status !== 429 || this.stopped) throw e;
+        const waitMs = registerRetryDelayMs(e, Math.random());
+        this.o.log.warn("platform is rate-limiting registration; retrying", {
+          waitSeconds: Math.round(waitMs / 1000),
+          reason: e.message,
+        });
+        await new Promise<void>((resolve) => this.o.clock.schedule(waitMs, resolve));
+        if (this.stopped) throw e;
+      }
+    }
   }
 
   private client(): PlatformClient {
@@ -277,4 +301,18 @@ export class ControlClient extends EventEmitter<ControlClientEvents> {
 
 function normalise(u: string): string {
   return u.replace(/\/+$/, "");
+}
+
+/** When no Retry-After comes with a 429 (it always should), wait this long. */
+const DEFAULT_REGISTER_RETRY_MS = 30_000;
+const MAX_REGISTER_RETRY_MS = 10 * 60_000;
+
+/** How long to wait after a 429 from register: the platform's retryAfterSeconds plus up to 20% jitter. */
+export function registerRetryDelayMs(e: ApiError, random01: number): number {
+  const seconds = e.details?.retryAfterSeconds;
+  const base =
+    typeof seconds === "number" && Number.isFinite(seconds) && seconds > 0
+      ? Math.min(seconds * 1000, MAX_REGISTER_RETRY_MS)
+      : DEFAULT_REGISTER_RETRY_MS;
+  return Math.round(base * (1 + 0.2 * random01));
 }
