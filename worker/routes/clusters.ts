@@ -7,13 +7,14 @@ import {
   PatchClusterRequest,
   type RotatePskResponse,
 } from "../../protocol/api.ts";
+import { clearRegisterFailures } from "../agents/register-limit.ts";
 import { applyAnnotationPatch, assertValidAnnotations } from "../clusters/annotations.ts";
 import { connectInstructions } from "../clusters/connect.ts";
 import { decodeCursor, encodeCursor } from "../clusters/cursor.ts";
 import { type ClusterRecord, findClusterRecord, listClusterRecords } from "../clusters/records.ts";
 import { clusterAnnotations, toClusterJson } from "../clusters/to-json.ts";
 import { isUniqueViolation } from "../db/errors.ts";
-import { agents, clusters, psks, registerFailures } from "../db/schema.ts";
+import { agents, clusters, psks } from "../db/schema.ts";
 import type { AppEnv } from "../env.ts";
 import { HttpError } from "../http/errors.ts";
 import { validatedJson } from "../http/request-body.ts";
@@ -153,7 +154,7 @@ export const clusterRoutes = new Hono<AppEnv>()
     await db.batch([
       db.delete(agents).where(eq(agents.cluster, name)),
       db.delete(psks).where(eq(psks.cluster, name)),
-      db.delete(registerFailures).where(eq(registerFailures.cluster, name)),
+      clearRegisterFailures(db, name),
       db.delete(clusters).where(eq(clusters.name, name)),
     ]);
     await closeRelaysOf(c.env, db, name);
@@ -163,13 +164,15 @@ export const clusterRoutes = new Hono<AppEnv>()
     const name = c.req.param("name");
     await requireCluster(c, name);
     const psk = newSecret("psk");
-    await c.var.db
-      .insert(psks)
-      .values({ cluster: name, pskHash: await hashSecret(psk), rotatedAt: c.var.now })
-      .onConflictDoUpdate({
-        target: psks.cluster,
-        set: { pskHash: await hashSecret(psk), rotatedAt: c.var.now },
-      });
+    const pskHash = await hashSecret(psk);
+    // A rotation is the admin's answer to guessing: the old key's failures no longer mean anything.
+    await c.var.db.batch([
+      c.var.db
+        .insert(psks)
+        .values({ cluster: name, pskHash, rotatedAt: c.var.now })
+        .onConflictDoUpdate({ target: psks.cluster, set: { pskHash, rotatedAt: c.var.now } }),
+      clearRegisterFailures(c.var.db, name),
+    ]);
     const body: RotatePskResponse = {
       psk,
       connect: connectInstructions({ platformUrl: await platformUrlFor(c), cluster: name, psk }),
