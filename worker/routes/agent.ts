@@ -9,9 +9,11 @@ import {
   type RegisterResponse,
 } from "../../protocol/api.ts";
 import { AWAITING_HEARTBEAT_SECONDS, hasAwaitedPeer } from "../agents/awaiting-peers.ts";
+import { acceptableCandidates } from "../agents/candidates.ts";
 import { observedEndpoint } from "../agents/endpoint.ts";
 import { buildNetmap, contentVersion } from "../agents/netmap.ts";
 import { clearRegisterFailures, recordRegisterFailure, UNKNOWN_SOURCE } from "../agents/register-limit.ts";
+import { realPeersOnly } from "../agents/reported-peers.ts";
 import { type ClusterRecord, findClusterRecord } from "../clusters/records.ts";
 import { clusterAnnotations } from "../clusters/to-json.ts";
 import { isUniqueViolation } from "../db/errors.ts";
@@ -103,7 +105,9 @@ export const agentRoutes = new Hono<AppEnv>()
     // A fresh credential on every registration; overwriting the hash revokes the previous one.
     const credential = newSecret("agentCredential");
     const credentialHash = await hashSecret(credential);
-    const endpoints = JSON.stringify(input.endpoints ?? []);
+    const endpoints = JSON.stringify(
+      acceptableCandidates(input.endpoints ?? [], c.req.header("cf-connecting-ip")),
+    );
     const registration = {
       publicKey: input.publicKey,
       credentialHash,
@@ -152,18 +156,25 @@ export const agentRoutes = new Hono<AppEnv>()
     const input = validatedJson(c, HeartbeatRequest);
     const { db, now } = c.var;
     const { cluster } = c.var.agent;
-    const observed = observedEndpoint(c.req.header("cf-connecting-ip"), input.listenPort);
+    const source = c.req.header("cf-connecting-ip");
+    const observed = observedEndpoint(source, input.listenPort);
     // The address the platform saw comes first: behind a NAT it is the one a peer can reach.
-    const endpoints = observed
-      ? [observed, ...input.endpoints.filter((e) => e !== observed)]
-      : input.endpoints;
+    const reported = acceptableCandidates(input.endpoints, source);
+    const endpoints =
+      observed && acceptableCandidates([observed], source).length > 0
+        ? [observed, ...reported.filter((e) => e !== observed)]
+        : reported;
+    const config = await loadConfig(db);
+    // Built before the write: the write changes only this agent's own row, which the netmap does not show.
+    const netmap = await buildNetmap(db, cluster, config.peering, now);
+    const peers = realPeersOnly(input.peers, netmap);
     await db.batch([
       db
         .update(agents)
         .set({
           version: input.version,
           endpoints: JSON.stringify(endpoints.slice(0, 32)),
-          peerStats: JSON.stringify(input.peers),
+          peerStats: JSON.stringify(peers),
           lastSeen: now,
         })
         .where(eq(agents.cluster, cluster)),
@@ -172,9 +183,7 @@ export const agentRoutes = new Hono<AppEnv>()
         .set({ phase: "Initialized", reason: "", message: "" })
         .where(eq(clusters.name, cluster)),
     ]);
-    const config = await loadConfig(db);
-    const [netmap, values, awaited] = await Promise.all([
-      buildNetmap(db, cluster, config.peering, now),
+    const [values, awaited] = await Promise.all([
       effectiveValuesYaml(c, cluster),
       hasAwaitedPeer(db, cluster, config.peering, now),
     ]);
