@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import { createDb } from "./db/client.ts";
 import type { AppEnv } from "./env.ts";
 import { onError, onNotFound } from "./http/errors.ts";
+import { methodAwareNotFound } from "./http/method-not-allowed.ts";
 import { bodyLimit } from "./middleware/body-limit/index.ts";
 import { accessKeyRoutes } from "./routes/access-keys.ts";
 import { agentRoutes } from "./routes/agent.ts";
@@ -22,7 +23,7 @@ export function createApp(options: AppOptions = {}): Hono<AppEnv> {
   const now = options.now ?? Date.now;
   const app = new Hono<AppEnv>();
   app.onError(onError);
-  app.notFound(onNotFound);
+  app.notFound(methodAwareNotFound(() => app.routes, onNotFound));
   app.use("*", async (c, next) => {
     c.set("now", now());
     c.set("db", createDb(c.env.DB));

@@ -17,7 +17,7 @@ import { isUniqueViolation } from "../db/errors.ts";
 import { agents, clusters, psks } from "../db/schema.ts";
 import type { AppEnv } from "../env.ts";
 import { HttpError } from "../http/errors.ts";
-import { validatedJson } from "../http/request-body.ts";
+import { jsonBody, validatedJson } from "../http/request-body.ts";
 import { randomMeshIp } from "../mesh-ip.ts";
 import { requireAccessKey } from "../middleware/auth/access-key.ts";
 import { generateName, isDns1123Label } from "../names.ts";
@@ -41,8 +41,35 @@ async function requireCluster(c: Context<AppEnv>, name: string): Promise<Cluster
   return record;
 }
 
+/**
+ * The URL connect commands name. The Host header is the client's to choose, so it is used only
+ * on a local platform; anywhere else the admin sets platformUrl in the platform config, and until
+ * then nothing that prints connect commands runs (409 before any change is made).
+ */
 async function platformUrlFor(c: Context<AppEnv>): Promise<string> {
-  return (await loadConfig(c.var.db)).platformUrl ?? new URL(c.req.url).origin;
+  const configured = (await loadConfig(c.var.db)).platformUrl;
+  if (configured !== null) return configured;
+  if (c.env.TETHER_DEV === "1") return new URL(c.req.url).origin;
+  throw new HttpError(
+    409,
+    "platform_url_unset",
+    "Set platformUrl in the platform config (PUT /api/v1/config) first: connect commands need the platform's public URL.",
+  );
+}
+
+const IMMUTABLE_FIELDS = ["name", "local", "meshIp"] as const;
+
+/** PATCH must not silently ignore what it cannot change. */
+function refuseImmutableFields(body: unknown): void {
+  if (typeof body !== "object" || body === null) return;
+  const field = IMMUTABLE_FIELDS.find((f) => Object.hasOwn(body, f));
+  if (field === undefined) return;
+  throw new HttpError(
+    400,
+    "immutable_field",
+    `"${field}" cannot be changed after a cluster is created; delete and recreate the cluster instead.`,
+    { field },
+  );
 }
 
 function parseLimit(raw: string | undefined): number {
@@ -58,6 +85,7 @@ export const clusterRoutes = new Hono<AppEnv>()
   .use("*", requireAccessKey())
   .post("/", async (c) => {
     const input = validatedJson(c, CreateClusterRequest);
+    const platformUrl = await platformUrlFor(c);
     const annotations = input.annotations ?? {};
     assertValidAnnotations(annotations);
     const explicitName = input.name === undefined || input.name === "" ? null : input.name;
@@ -101,7 +129,7 @@ export const clusterRoutes = new Hono<AppEnv>()
       const body: CreateClusterResponse = {
         cluster: toClusterJson({ cluster: row, agent: null }, now),
         psk,
-        connect: connectInstructions({ platformUrl: await platformUrlFor(c), cluster: row.name, psk }),
+        connect: connectInstructions({ platformUrl, cluster: row.name, psk }),
       };
       return c.json(body, 201);
     }
@@ -131,6 +159,7 @@ export const clusterRoutes = new Hono<AppEnv>()
   })
   .patch("/:name", async (c) => {
     const name = c.req.param("name");
+    refuseImmutableFields(jsonBody(c));
     const input = validatedJson(c, PatchClusterRequest);
     const record = await requireCluster(c, name);
     const annotations =
@@ -163,6 +192,7 @@ export const clusterRoutes = new Hono<AppEnv>()
   .post("/:name/rotate-psk", async (c) => {
     const name = c.req.param("name");
     await requireCluster(c, name);
+    const platformUrl = await platformUrlFor(c);
     const psk = newSecret("psk");
     const pskHash = await hashSecret(psk);
     // A rotation is the admin's answer to guessing: the old key's failures no longer mean anything.
@@ -175,7 +205,7 @@ export const clusterRoutes = new Hono<AppEnv>()
     ]);
     const body: RotatePskResponse = {
       psk,
-      connect: connectInstructions({ platformUrl: await platformUrlFor(c), cluster: name, psk }),
+      connect: connectInstructions({ platformUrl, cluster: name, psk }),
     };
     return c.json(body);
   });
