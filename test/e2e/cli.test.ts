@@ -55,7 +55,7 @@ async function writeTemp(name: string, text: string): Promise<string> {
 /** The secret and the paste-ready command out of `cluster add` / `rotate-psk` human output. */
 function parseSecretOutput(stdout: string): { psk: string; connect: string } {
   const psk = /^ {2}(tpsk_\S+)$/m.exec(stdout)?.[1];
-  const connect = /^ {2}(npx tether agent up .*)$/m.exec(stdout)?.[1];
+  const connect = /^ {2}(TETHER_PSK=\S+ npx tether agent up .*)$/m.exec(stdout)?.[1];
   if (!psk || !connect) throw new Error(`unexpected output:\n${stdout}`);
   return { psk, connect };
 }
@@ -73,7 +73,7 @@ describe("tether CLI against a local platform", () => {
     const { psk, connect } = parseSecretOutput(r.stdout);
     expect(psk).toMatch(/^tpsk_[A-Za-z0-9_-]{43,}$/);
     expect(connect).toBe(
-      `npx tether agent up --platform ${platform.url} --cluster ${generatedName} --psk ${psk}`,
+      `TETHER_PSK=${psk} npx tether agent up --platform ${platform.url} --cluster ${generatedName}`,
     );
   });
 
@@ -102,7 +102,7 @@ describe("tether CLI against a local platform", () => {
     });
     expect(created.cluster.meshIp).toMatch(/^100\.(6[4-9]|[7-9]\d|1[01]\d|12[0-7])\.\d+\.\d+$/);
     expect(created.connect.cli).toBe(
-      `npx tether agent up --platform ${platform.url} --cluster staging --psk ${created.psk}`,
+      `TETHER_PSK=${created.psk} npx tether agent up --platform ${platform.url} --cluster staging`,
     );
     expect(parseYaml(created.connect.helmValues)).toMatchObject({
       platform: { url: platform.url },
@@ -252,7 +252,9 @@ describe("tether CLI against a local platform", () => {
     const r = expectOk(await tether(["cluster", "rotate-psk", "staging"]));
     const { psk, connect } = parseSecretOutput(r.stdout);
     expect(psk).not.toBe(stagingPsk);
-    expect(connect).toBe(`npx tether agent up --platform ${platform.url} --cluster staging --psk ${psk}`);
+    expect(connect).toBe(
+      `TETHER_PSK=${psk} npx tether agent up --platform ${platform.url} --cluster staging`,
+    );
   });
 
   it("cluster delete --yes removes it; get then fails with not found", async () => {

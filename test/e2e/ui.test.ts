@@ -200,9 +200,9 @@ describe("web UI in chromium", () => {
     await page.getByRole("button", { name: "Next" }).click();
     await page.getByRole("heading", { name: "Cluster Connection" }).waitFor();
     const command = await text(".connect-command");
-    const m = /^npx tether agent up --platform (\S+) --cluster (\S+) --psk (tpsk_\S+)$/.exec(command);
+    const m = /^TETHER_PSK=(tpsk_\S+) npx tether agent up --platform (\S+) --cluster (\S+)$/.exec(command);
     if (!m) throw new Error(`unexpected connect command: ${command}`);
-    const [, platformUrl, name1, psk] = m as unknown as [string, string, string, string];
+    const [, psk, platformUrl, name1] = m as unknown as [string, string, string, string];
     expect(platformUrl).toBe(platform.url);
     expect(name1).toMatch(/^ui-staging-[a-z0-9]{5}$/);
     cluster = name1;
@@ -322,9 +322,9 @@ describe("web UI in chromium", () => {
     expect(await page.locator(".connect-command").count()).toBe(0);
     await page.getByRole("button", { name: "Rotate PSK" }).click();
     await page.getByRole("dialog").getByRole("button", { name: "Rotate PSK" }).click();
-    const command = await waitForText(".connect-command", /--psk tpsk_/);
+    const command = await waitForText(".connect-command", /TETHER_PSK=tpsk_/);
     expect(command).toMatch(
-      new RegExp(`^npx tether agent up --platform \\S+ --cluster ${cluster} --psk tpsk_`),
+      new RegExp(`^TETHER_PSK=tpsk_\\S+ npx tether agent up --platform \\S+ --cluster ${cluster}$`),
     );
   });
 

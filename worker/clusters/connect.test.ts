@@ -8,8 +8,11 @@ describe("connectInstructions", () => {
   it("prints the documented CLI form", () => {
     const out = connectInstructions({ platformUrl: "http://127.0.0.1:8787", cluster: "staging", psk });
     expect(out.cli).toBe(
-      `npx tether agent up --platform http://127.0.0.1:8787 --cluster staging --psk ${psk}`,
+      `TETHER_PSK=${psk} npx tether agent up --platform http://127.0.0.1:8787 --cluster staging`,
     );
+    // Nothing secret in the agent's argv (/proc/PID/cmdline is world-readable).
+    expect(out.cli.split("npx")[1]).not.toContain(psk);
+    expect(out.kubectl).not.toContain("--psk");
   });
 
   it("gives Helm values with platform.url, cluster.name and cluster.psk", () => {

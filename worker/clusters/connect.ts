@@ -1,6 +1,10 @@
 import { stringify } from "yaml";
 import type { ConnectInstructions } from "../../protocol/api.ts";
 
+/**
+ * The PSK registers any number of agents for its cluster until it is rotated (it is not
+ * single-use); it is shown once because the platform keeps only its hash.
+ */
 export interface ConnectInput {
   platformUrl: string;
   cluster: string;
@@ -14,7 +18,9 @@ function shellWord(word: string): string {
 }
 
 export function connectInstructions({ platformUrl, cluster, psk }: ConnectInput): ConnectInstructions {
-  const cli = `npx tether agent up --platform ${shellWord(platformUrl)} --cluster ${cluster} --psk ${psk}`;
+  // The PSK goes in the environment, not argv: /proc/PID/cmdline is readable by every local user,
+  // /proc/PID/environ only by the agent's own user.
+  const cli = `TETHER_PSK=${psk} npx tether agent up --platform ${shellWord(platformUrl)} --cluster ${cluster}`;
   const helmValues = stringify({ platform: { url: platformUrl }, cluster: { name: cluster, psk } });
   const manifest = [
     "apiVersion: v1",
@@ -48,7 +54,7 @@ export function connectInstructions({ platformUrl, cluster, psk }: ConnectInput)
     "      containers:",
     "        - name: agent",
     "          image: node:20-slim",
-    '          command: ["sh", "-c", "npx --yes tether agent up --platform \\"$TETHER_PLATFORM\\" --cluster \\"$TETHER_CLUSTER\\" --psk \\"$TETHER_PSK\\""]',
+    '          command: ["sh", "-c", "npx --yes tether agent up --platform \\"$TETHER_PLATFORM\\" --cluster \\"$TETHER_CLUSTER\\""]',
     "          envFrom:",
     "            - secretRef: {name: tether-agent}",
   ].join("\n");

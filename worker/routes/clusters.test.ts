@@ -20,7 +20,7 @@ import {
 afterEach(clearLocalClusters);
 
 describe("POST /api/v1/clusters", () => {
-  it("creates a cluster and returns it with a one-time PSK and connect commands", async () => {
+  it("creates a cluster and returns it with its PSK (shown once) and connect commands", async () => {
     const name = uniqueName("staging");
     const res = await call("POST", "/api/v1/clusters", {
       json: { displayName: "Staging", name, description: "eu", annotations: { team: "infra" } },
@@ -48,7 +48,7 @@ describe("POST /api/v1/clusters", () => {
     });
     expect(body.psk).toMatch(/^tpsk_[A-Za-z0-9_-]{43}$/);
     expect(body.connect.cli).toBe(
-      `npx tether agent up --platform http://platform.test --cluster ${name} --psk ${body.psk}`,
+      `TETHER_PSK=${body.psk} npx tether agent up --platform http://platform.test --cluster ${name}`,
     );
     expect(body.connect.helmValues).toContain(`psk: ${body.psk}`);
     expect(body.connect.kubectl).toContain(body.psk);
@@ -253,7 +253,7 @@ describe("POST /api/v1/clusters/:name/rotate-psk", () => {
     expect(rotated.psk).toMatch(/^tpsk_/);
     expect(rotated.psk).not.toBe(created.psk);
     expect(rotated.connect.cli).toBe(
-      `npx tether agent up --platform http://platform.test --cluster ${name} --psk ${rotated.psk}`,
+      `TETHER_PSK=${rotated.psk} npx tether agent up --platform http://platform.test --cluster ${name}`,
     );
 
     const register = (psk: string) =>

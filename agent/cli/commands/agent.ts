@@ -8,12 +8,14 @@ import { requestAgent, startStatusServer } from "../../daemon/status-server.ts";
 import type { ForwardInfo } from "../../tunnel/forward.ts";
 import type { CommandContext } from "../context.ts";
 import { UsageError } from "../errors.ts";
+import { readPsk } from "../psk-input.ts";
 
 export const DEFAULT_STATE_DIR = join(homedir(), ".tether");
 
 export interface AgentUpOptions {
   cluster: string;
   psk?: string;
+  pskFile?: string;
   state?: string;
   listenPort?: number;
   clusterUid?: string;
@@ -38,7 +40,7 @@ export async function agentUp(ctx: CommandContext, opts: AgentUpOptions): Promis
   const agent = new Agent({
     platform: ctx.platform,
     cluster: opts.cluster,
-    psk: opts.psk ?? ctx.io.env.TETHER_PSK,
+    psk: await readPsk(opts, ctx.io),
     stateDir,
     listenPort: opts.listenPort ?? 0,
     clusterUid: opts.clusterUid,

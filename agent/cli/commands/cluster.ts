@@ -87,7 +87,7 @@ export function clusterPath(name: string): string {
 
 function renderSecretAndConnect(psk: string, connect: ConnectInstructions): string {
   return [
-    "Pre-shared key (shown only once; store it now, it cannot be read back):",
+    "Pre-shared key (shown only once; store it now, it cannot be read back). It registers agents for this cluster until you rotate it:",
     `  ${psk}`,
     "",
     "Connect an agent from any machine:",

@@ -128,7 +128,11 @@ export function agentPanel(root: HTMLElement, cluster: Cluster): void {
         try {
           const res = await api<RotatePskResponse>("POST", `${clusterPath(name)}/rotate-psk`);
           rotateResult.replaceChildren(
-            h("p", { class: "warning", role: "status" }, "New PSK created. It is shown only this once:"),
+            h(
+              "p",
+              { class: "warning", role: "status" },
+              "New PSK created. It is shown only this once, and registers agents for this cluster until rotated:",
+            ),
             copyable("connect command", res.connect.cli, { codeClass: "connect-command", words: true }),
           );
         } catch (err) {

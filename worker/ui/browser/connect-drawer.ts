@@ -130,7 +130,7 @@ export function openConnectDrawer(opener: HTMLElement, onDone: () => void): void
       h(
         "p",
         { class: "warning" },
-        "The command carries the cluster's pre-shared key (PSK). It is shown only this once; rotate the PSK from the cluster's Agent tab if it is lost.",
+        "The command carries the cluster's pre-shared key (PSK), in the environment rather than the agent's arguments. It is shown only this once and registers agents for this cluster until you rotate it from the cluster's Agent tab (do that if it is lost or leaked).",
       ),
       h(
         "details",
