@@ -156,7 +156,7 @@ deep: ${"[".repeat(800)}${"]".repeat(800)}
     });
     const body = await json<CreateClusterResponse>(res);
     expect(body.connect.cli).toBe(
-      `npx tether agent up --platform https://tether.example.com --cluster ${body.cluster.name} --psk ${body.psk}`,
+      `TETHER_PSK=${body.psk} npx tether agent up --platform https://tether.example.com --cluster ${body.cluster.name}`,
     );
   });
 });
