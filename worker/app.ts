@@ -4,6 +4,7 @@ import type { AppEnv } from "./env.ts";
 import { onError, onNotFound } from "./http/errors.ts";
 import { methodAwareNotFound } from "./http/method-not-allowed.ts";
 import { bodyLimit } from "./middleware/body-limit/index.ts";
+import { openApiDocument } from "./openapi/document.ts";
 import { accessKeyRoutes } from "./routes/access-keys.ts";
 import { agentRoutes } from "./routes/agent.ts";
 import { clusterRoutes } from "./routes/clusters.ts";
@@ -43,6 +44,8 @@ export function createApp(options: AppOptions = {}): Hono<AppEnv> {
     });
   }
   app.route("/", metaRoutes);
+  // Public, like the API's shape itself: it holds schemas, never data.
+  app.get("/api/v1/openapi.json", (c) => c.json(openApiDocument()));
   app.route("/api/v1/access-keys", accessKeyRoutes);
   app.route("/api/v1/clusters", clusterRoutes);
   app.route("/api/v1/config", configRoutes);
