@@ -34,7 +34,8 @@ function schema(s: z.ZodType, io: "input" | "output"): Json {
 }
 
 const error = { content: { "application/json": { schema: schema(ApiErrorBody, "output") } } };
-const yamlText = { content: { "application/yaml": { schema: { type: "string" } } } };
+// A values map, as YAML; schemathesis (and any client) parses the YAML before checking the schema.
+const yamlText = { content: { "application/yaml": { schema: { type: "object" } } } };
 
 const ERROR_TEXT: Record<string, string> = {
   "400": "Malformed request: bad JSON, a field out of bounds, or an unknown query value",
