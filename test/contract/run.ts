@@ -28,10 +28,11 @@ async function api<T>(url: string, key: string, method: string, path: string, bo
   return (await res.json()) as T;
 }
 
-function runSchemathesis(args: string[]): Promise<number> {
+/** Runs in `cwd` (a temp dir): schemathesis keeps a cache directory wherever it starts. */
+function runSchemathesis(args: string[], cwd: string): Promise<number> {
   const bin = process.env.SCHEMATHESIS_BIN ?? "st";
   return new Promise((resolve, reject) => {
-    const child = spawn(bin, args, { stdio: "inherit" });
+    const child = spawn(bin, args, { stdio: "inherit", cwd });
     child.on("error", reject);
     child.on("exit", (code) => resolve(code ?? 1));
   });
@@ -77,31 +78,34 @@ async function main(): Promise<void> {
     for (const pass of passes) {
       const har = join(reports, `${pass.name}.har`);
       console.log(`\n==== schemathesis: ${pass.name} credential, paths ${pass.include} ====`);
-      const code = await runSchemathesis([
-        "run",
-        `${platform.url}/api/v1/openapi.json`,
-        "--url",
-        platform.url,
-        "--header",
-        `Authorization: Bearer ${pass.token}`,
-        "--include-path-regex",
-        pass.include,
-        "--checks",
-        CHECKS,
-        "--max-examples",
-        maxExamples,
-        "--workers",
-        "1",
-        "--no-color",
-        "--generation-database",
-        "none",
-        "--suppress-health-check",
-        "all",
-        "--report",
-        "har",
-        "--report-har-path",
-        har,
-      ]);
+      const code = await runSchemathesis(
+        [
+          "run",
+          `${platform.url}/api/v1/openapi.json`,
+          "--url",
+          platform.url,
+          "--header",
+          `Authorization: Bearer ${pass.token}`,
+          "--include-path-regex",
+          pass.include,
+          "--checks",
+          CHECKS,
+          "--max-examples",
+          maxExamples,
+          "--workers",
+          "1",
+          "--no-color",
+          "--generation-database",
+          "none",
+          "--suppress-health-check",
+          "all",
+          "--report",
+          "har",
+          "--report-har-path",
+          har,
+        ],
+        reports,
+      );
       const made = await requestsIn(har).catch(() => 0);
       requests += made;
       console.log(
