@@ -73,11 +73,14 @@ function rateLimited(retryAfterSeconds: number): HttpError {
 /** The PSK proof. Unauthenticated guesses never change the cluster (no Failed phase from them). */
 async function proveOrCount(c: Context<AppEnv>, input: RegisterRequest): Promise<ClusterRecord> {
   const { db, now } = c.var;
-  const record = isDns1123Label(input.cluster) ? await findClusterRecord(db, input.cluster) : undefined;
-  const pskRow =
-    record === undefined
-      ? undefined
-      : await db.query.psks.findFirst({ where: eq(psks.cluster, input.cluster) });
+  // Both reads for every well-formed name, known or not, so the time taken does not tell them apart
+  // (a malformed name is refused faster, but that says nothing about which clusters exist).
+  const [record, pskRow] = isDns1123Label(input.cluster)
+    ? await Promise.all([
+        findClusterRecord(db, input.cluster),
+        db.query.psks.findFirst({ where: eq(psks.cluster, input.cluster) }),
+      ])
+    : [undefined, undefined];
   const matches = await secretMatches(input.psk, pskRow?.pskHash ?? NO_SUCH_PSK_HASH);
   if (record !== undefined && pskRow !== undefined && matches) return record;
   const source = c.req.header("cf-connecting-ip")?.trim() || UNKNOWN_SOURCE;
