@@ -16,6 +16,8 @@ export default defineConfig({
             "protocol/**/*.test.ts",
             "bench/**/*.test.ts",
             "scripts/**/*.test.ts",
+            // Parser fuzzing: a small count here, FUZZ_RUNS=1000000 under `npm run fuzz`.
+            "test/fuzz/**/*.test.ts",
             // The web UI's pure helpers; the page itself is tested in chromium (test/e2e/ui.test.ts).
             "worker/ui/browser/**/*.test.ts",
             "test/net/**/*.test.ts",

@@ -20,7 +20,8 @@ export default defineConfig(async () => {
       cloudflareTest({
         wrangler: { configPath: "./wrangler.toml" },
         miniflare: {
-          bindings: { ADMIN_ACCESS_KEY: TEST_ADMIN_ACCESS_KEY, TEST_MIGRATIONS: migrations },
+          // TETHER_DEV: the tests act as a local platform; api-edges.test.ts unsets it to test the rest.
+          bindings: { ADMIN_ACCESS_KEY: TEST_ADMIN_ACCESS_KEY, TEST_MIGRATIONS: migrations, TETHER_DEV: "1" },
         },
       }),
     ],

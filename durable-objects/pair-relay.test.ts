@@ -176,6 +176,37 @@ describe("who may attach", () => {
   });
 });
 
+describe("peering policy changes", () => {
+  it("going from mesh back to hub closes a spoke-to-spoke relay with 4002 and keeps hub pairs", async () => {
+    await putConfig("peering: mesh\nagentValues: {}\n");
+    const other = await registeredAgent("spoke2");
+    const a = await openRelay(spoke, other.cluster);
+    const b = await openRelay(other, spoke.cluster);
+    const h = await openRelay(hub, spoke.cluster);
+    a.ws.send(bytes(1, 2, 3));
+    await b.until(() => b.frames.length === 1, "frame under mesh");
+    await putConfig("peering: hub\nagentValues: {}\n");
+    await a.until(() => a.closed !== null, "spoke side closed");
+    await b.until(() => b.closed !== null, "other side closed");
+    expect(a.closed?.code).toBe(RelayClose.policy);
+    expect(b.closed?.code).toBe(RelayClose.policy);
+    expect(h.closed).toBeNull();
+    expect((await errorOf(await relayUpgrade(spoke.credential, other.cluster))).status).toBe(403);
+  });
+
+  it("a change through PUT /api/v1/config/agent-values that keeps peering closes nothing", async () => {
+    await putConfig("peering: mesh\nagentValues: {}\n");
+    const other = await registeredAgent("spoke3");
+    const a = await openRelay(spoke, other.cluster);
+    const res = await call("PUT", "/api/v1/config/agent-values", { json: { logLevel: "debug" } });
+    expect(res.status).toBe(200);
+    const b = await openRelay(other, spoke.cluster);
+    a.ws.send(bytes(9));
+    await b.until(() => b.frames.length === 1, "frame still relayed");
+    expect(a.closed).toBeNull();
+  });
+});
+
 describe("revocation", () => {
   it("deleting a cluster closes its sockets with 4001 at once, and its credential is refused", async () => {
     const a = await openRelay(hub, spoke.cluster);

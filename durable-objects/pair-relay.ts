@@ -149,6 +149,20 @@ export class PairRelay extends DurableObject<unknown> {
     return n;
   }
 
+  /** Closes both sides (the peering policy no longer pairs them). Returns how many sockets were closed. */
+  async unpair(): Promise<number> {
+    let n = 0;
+    for (const ws of this.ctx.getWebSockets()) {
+      try {
+        ws.close(RelayClose.policy, "the peering policy no longer pairs these clusters");
+      } catch {
+        // already closing
+      }
+      n++;
+    }
+    return n;
+  }
+
   async stats(): Promise<RelayStats> {
     this.ensureCounters();
     const rows = this.ctx.storage.sql

@@ -42,6 +42,8 @@ export const RelayClose = {
   replaced: 4000,
   /** The cluster was deleted or its credential revoked. */
   revoked: 4001,
+  /** The peering policy changed and no longer pairs the two clusters. */
+  policy: 4002,
   /** RFC 6455: unsupported data (a text frame that is not "ping"). */
   unsupportedData: 1003,
   /** RFC 6455: message too big (frame over MAX_RELAY_FRAME). */

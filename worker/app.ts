@@ -3,7 +3,9 @@ import { chartRoutes } from "./charts/routes.ts";
 import { createDb } from "./db/client.ts";
 import type { AppEnv } from "./env.ts";
 import { onError, onNotFound } from "./http/errors.ts";
+import { methodAwareNotFound } from "./http/method-not-allowed.ts";
 import { bodyLimit } from "./middleware/body-limit/index.ts";
+import { openApiDocument } from "./openapi/document.ts";
 import { accessKeyRoutes } from "./routes/access-keys.ts";
 import { agentRoutes } from "./routes/agent.ts";
 import { clusterRoutes } from "./routes/clusters.ts";
@@ -23,7 +25,7 @@ export function createApp(options: AppOptions = {}): Hono<AppEnv> {
   const now = options.now ?? Date.now;
   const app = new Hono<AppEnv>();
   app.onError(onError);
-  app.notFound(onNotFound);
+  app.notFound(methodAwareNotFound(() => app.routes, onNotFound));
   app.use("*", async (c, next) => {
     c.set("now", now());
     c.set("db", createDb(c.env.DB));
@@ -43,6 +45,8 @@ export function createApp(options: AppOptions = {}): Hono<AppEnv> {
     });
   }
   app.route("/", metaRoutes);
+  // Public, like the API's shape itself: it holds schemas, never data.
+  app.get("/api/v1/openapi.json", (c) => c.json(openApiDocument()));
   app.route("/api/v1/access-keys", accessKeyRoutes);
   app.route("/api/v1/clusters", clusterRoutes);
   app.route("/api/v1/config", configRoutes);

@@ -10,6 +10,11 @@ export interface Bindings {
   /** Always accepted as an admin access key (bootstrap). */
   ADMIN_ACCESS_KEY?: string;
   TETHER_VERSION?: string;
+  /**
+   * "1" only on a local platform (`tether dev` sets it; so do the Worker tests). There, and only
+   * there, connect commands may name the URL the request came in on when no platformUrl is set.
+   */
+  TETHER_DEV?: string;
 }
 
 declare global {

@@ -83,6 +83,9 @@ export async function runDev(opts: DevOptions, io: CliIo): Promise<number> {
   const worker = await unstable_startWorker({
     config: join(root, "wrangler.toml"),
     ...(opts.varsFile ? { envFiles: [opts.varsFile] } : {}),
+    // Lets the Worker print connect commands with the URL it was reached on when no platformUrl
+    // is configured; a deployed Worker never has it.
+    bindings: { TETHER_DEV: { type: "plain_text", value: "1" } },
     dev: {
       server: { hostname: opts.ip, port: opts.port },
       inspector: opts.inspect ? { port: opts.inspectorPort } : false,

@@ -53,7 +53,7 @@ export function buildProgram(io: CliIo, onExitCode: (code: number) => void): Com
   const cluster = program.command("cluster").description("manage connected clusters");
   cluster
     .command("add")
-    .description("create a cluster and print its one-time PSK and connect commands")
+    .description("create a cluster and print its PSK (shown once) and connect commands")
     .argument("[name]", "Kubernetes name (DNS-1123 label); generated from the display name when omitted")
     .requiredOption("--display-name <text>", "human-readable name")
     .option("--description <text>", "free-text description")
@@ -104,9 +104,12 @@ export function buildProgram(io: CliIo, onExitCode: (code: number) => void): Com
     .command("up")
     .description("register (first run) and connect this cluster; runs in the foreground")
     .requiredOption("--cluster <name>", "this cluster's name on the platform")
-    .addOption(
-      new Option("--psk <psk>", "the one-time PSK from 'cluster add' (first run only)").env("TETHER_PSK"),
+    // TETHER_PSK is read by readPsk (agent/cli/psk-input.ts), after --psk and --psk-file.
+    .option(
+      "--psk <psk>",
+      "the cluster's PSK from 'cluster add' or 'rotate-psk', needed to register; '-' reads it from stdin. Prefer TETHER_PSK or --psk-file: arguments are visible to every local user",
     )
+    .option("--psk-file <path>", "read the PSK from this file")
     .option("--state <dir>", "where the agent keeps its identity (default ~/.tether)")
     .option("--listen-port <port>", "UDP port for WireGuard (0 = any free port)", intInRange(0, 65535), 0)
     .option("--cluster-uid <uid>", "id of this physical cluster (default: random, kept in the state file)")

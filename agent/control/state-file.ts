@@ -53,6 +53,10 @@ export async function readState(dir: string): Promise<AgentState | null> {
   } catch {
     throw new StateFileError(`${path} is not valid JSON; move it away to register again`);
   }
+  // "null", a number or an array parse fine but have no fields; say so rather than "missing fields".
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+    throw new StateFileError(`${path} is not a JSON object; move it away to register again`);
+  }
   if (!isAgentState(parsed)) {
     throw new StateFileError(`${path} is missing fields; move it away to register again`);
   }

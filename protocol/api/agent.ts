@@ -9,6 +9,18 @@ export const WireguardPublicKey = z
   .string()
   .regex(/^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$/, "must be standard base64 of 32 bytes");
 
+/**
+ * An agent's version as semver (optionally "v"-prefixed, with pre-release and build parts):
+ * admins read it in the CLI and the UI, so nothing but this bounded charset may get through.
+ */
+export const AgentVersion = z
+  .string()
+  .max(64)
+  .regex(
+    /^v?\d{1,9}\.\d{1,9}\.\d{1,9}(-[0-9A-Za-z.-]{1,32})?(\+[0-9A-Za-z.-]{1,32})?$/,
+    'must be a version like "1.2.3" or "1.2.3-rc.1"',
+  );
+
 /** POST /api/v1/agent/register: the agent proves the PSK and gets a credential. */
 export const RegisterRequest = z.object({
   cluster: z.string().min(1).max(63),
@@ -16,7 +28,7 @@ export const RegisterRequest = z.object({
   /** WireGuard public key, standard base64 of 32 bytes. */
   publicKey: WireguardPublicKey,
   clusterUid: z.string().min(1).max(128),
-  version: z.string().min(1).max(64),
+  version: AgentVersion,
   endpoints: z.array(Endpoint).max(32).optional(),
 });
 export type RegisterRequest = z.infer<typeof RegisterRequest>;
@@ -31,8 +43,9 @@ export type RegisterResponse = z.infer<typeof RegisterResponse>;
 
 /** POST /api/v1/agent/heartbeat (Bearer tac_...). */
 export const HeartbeatRequest = z.object({
-  version: z.string().min(1).max(64),
+  version: AgentVersion,
   endpoints: z.array(Endpoint).max(32),
+  /** Only this cluster's real peers under the policy are kept, once each; the rest are dropped. */
   peers: z.array(PeerStatus).max(1024),
   /** The agent's WireGuard UDP port; with it the platform adds the address it observed. */
   listenPort: z.number().int().min(1).max(65535).optional(),

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { DNS1123_LABEL, MAX_NAME_LENGTH } from "../cluster-name.ts";
+import { Endpoint } from "./endpoint.ts";
 
 export const ClusterPhase = z.enum(["", "Initialized", "Failed"]);
 export type ClusterPhase = z.infer<typeof ClusterPhase>;
@@ -9,9 +10,9 @@ export type PeerPath = z.infer<typeof PeerPath>;
 
 /** One peer as the agent reports it in its heartbeat, and as the cluster's status shows it. */
 export const PeerStatus = z.object({
-  cluster: z.string().min(1).max(63),
+  cluster: z.string().max(MAX_NAME_LENGTH).regex(DNS1123_LABEL, "must be a cluster name"),
   path: PeerPath,
-  endpoint: z.string().max(80).nullable(),
+  endpoint: Endpoint.nullable(),
   rttMs: z.number().nonnegative().nullable(),
   rxBytes: z.number().int().nonnegative(),
   txBytes: z.number().int().nonnegative(),

@@ -7,8 +7,13 @@ export const MESH_PREFIX = "100.64.0.0/10";
 export const MAX_BODY_BYTES = 256 * 1024;
 /** A cluster is online when its agent sent a heartbeat within this window. */
 export const ONLINE_WINDOW_SECONDS = 60;
-/** Failed registrations per cluster tolerated within REGISTER_FAILURE_WINDOW_SECONDS before 429. */
+/**
+ * Failed registrations one source may make for one cluster name within
+ * REGISTER_FAILURE_WINDOW_SECONDS before 429. A right PSK is never refused.
+ */
 export const REGISTER_FAILURE_LIMIT = 5;
+/** Failed registrations one source may make across all cluster names in the window (bounds name spraying). */
+export const REGISTER_SOURCE_FAILURE_LIMIT = 30;
 export const REGISTER_FAILURE_WINDOW_SECONDS = 60;
 export const AGENT_VALUES_ANNOTATION = "loft.sh/agent-values";
 

@@ -38,9 +38,12 @@ describe("protocol/api schemas", () => {
     expect(api.CreateClusterRequest.safeParse({ displayName: "x", name: "Bad_Name" }).success).toBe(false);
     expect(api.CreateClusterRequest.safeParse({ displayName: "x", name: "" }).success).toBe(true);
     expect(api.CreateAccessKeyRequest.safeParse({ name: "k", scope: "root" }).success).toBe(false);
-    const heartbeat = { version: "1", endpoints: ["192.0.2.1:51820"], peers: [], listenPort: 65536 };
+    const heartbeat = { version: "1.0.0", endpoints: ["192.0.2.1:51820"], peers: [], listenPort: 65536 };
     expect(api.HeartbeatRequest.safeParse(heartbeat).success).toBe(false);
     expect(api.HeartbeatRequest.safeParse({ ...heartbeat, listenPort: 51820 }).success).toBe(true);
+    expect(api.HeartbeatRequest.safeParse({ ...heartbeat, listenPort: 51820, version: "1" }).success).toBe(
+      false,
+    );
     const key = `${"A".repeat(42)}B=`;
     expect(api.WireguardPublicKey.safeParse(key).success).toBe(false);
     expect(api.WireguardPublicKey.safeParse(`${"A".repeat(42)}A=`).success).toBe(true);

@@ -386,6 +386,13 @@ describe("web UI in chromium", () => {
     await waitFor("the deleted cluster's agent to exit", async () => agent.child.exitCode !== null, WAIT_MS);
   });
 
+  it("a malformed percent-escape in the path shows Not found, not Loading… forever", async () => {
+    await page.goto(`${platform.url}/ui/clusters/%E0%A4%A`);
+    await page.getByRole("heading", { name: "Not found", level: 1 }).waitFor({ timeout: WAIT_MS });
+    await page.getByRole("link", { name: "Back to Clusters" }).click();
+    await page.getByRole("heading", { name: "Clusters", level: 1 }).waitFor();
+  });
+
   it("signs out: the keys leave sessionStorage and the sign-in form is back", async () => {
     await page.getByRole("button", { name: "Sign out" }).click();
     await page.getByLabel("Access key").waitFor();

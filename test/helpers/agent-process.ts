@@ -3,7 +3,7 @@
  * plus a client for its local socket (status, ping, the fault switches).
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { stateFilePath } from "../../agent/control/state-file.ts";
@@ -17,6 +17,11 @@ export interface AgentProcessOptions {
   platform: string;
   cluster: string;
   psk: string;
+  /**
+   * How the PSK reaches the agent: TETHER_PSK in its environment (default, the documented form),
+   * a --psk-file, --psk - on stdin, or --psk VALUE in argv.
+   */
+  pskVia?: "env" | "file" | "stdin" | "argv";
   /** Reuse a state directory (an agent restart); a fresh temp dir when omitted. */
   stateDir?: string;
   heartbeatSeconds?: number;
@@ -69,6 +74,15 @@ export async function startAgent(opts: AgentProcessOptions): Promise<AgentProces
   const stateDir = opts.stateDir ?? (await mkdtemp(join(tmpdir(), `tether-agent-${opts.cluster}-`)));
   const advertise = opts.advertise === undefined ? ["127.0.0.1"] : (opts.advertise ?? []);
   const program = opts.command ?? [process.execPath, ...(opts.nodeArgs ?? []), TETHER_BIN];
+  const pskVia = opts.pskVia ?? "env";
+  let pskArgs: string[] = [];
+  if (pskVia === "argv") pskArgs = ["--psk", opts.psk];
+  if (pskVia === "stdin") pskArgs = ["--psk", "-"];
+  if (pskVia === "file") {
+    const file = join(await mkdtemp(join(tmpdir(), "tether-psk-")), "psk");
+    await writeFile(file, `${opts.psk}\n`, { mode: 0o600 });
+    pskArgs = ["--psk-file", file];
+  }
   const args = [
     ...program,
     "--platform",
@@ -78,8 +92,7 @@ export async function startAgent(opts: AgentProcessOptions): Promise<AgentProces
     "up",
     "--cluster",
     opts.cluster,
-    "--psk",
-    opts.psk,
+    ...pskArgs,
     "--state",
     opts.stateArg ?? stateDir,
     "--heartbeat-interval",
@@ -94,9 +107,15 @@ export async function startAgent(opts: AgentProcessOptions): Promise<AgentProces
   const [cmd, ...argv] = opts.netns ? ["ip", "netns", "exec", opts.netns, ...args] : args;
   const child = spawn(cmd!, argv, {
     cwd: opts.cwd ?? PROJECT_ROOT,
-    stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, TETHER_FAULT_INJECTION: "1", ...opts.env },
+    stdio: [pskVia === "stdin" ? "pipe" : "ignore", "pipe", "pipe"],
+    env: {
+      ...process.env,
+      TETHER_FAULT_INJECTION: "1",
+      ...(pskVia === "env" ? { TETHER_PSK: opts.psk } : {}),
+      ...opts.env,
+    },
   });
+  if (pskVia === "stdin") child.stdin?.end(`${opts.psk}\n`);
   let stdout = "";
   let stderr = "";
   child.stderr!.on("data", (c: Buffer) => {

@@ -45,6 +45,8 @@ describe("connectInstructions", () => {
       `TETHER_PSK=${psk} tether agent up --platform http://127.0.0.1:8787 --cluster staging`,
     );
     expect(`${out.cli}\n${out.helm}\n${out.kubectl}`).not.toContain("npx");
+    // Nothing secret in the agent's argv (/proc/PID/cmdline is world-readable).
+    expect(out.cli.split("tether agent up")[1]).not.toContain(psk);
   });
 
   it("gives Helm values with platform.url, cluster.name and cluster.psk", () => {

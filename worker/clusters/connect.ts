@@ -1,6 +1,10 @@
 import { stringify } from "yaml";
 import type { ConnectInstructions } from "../../protocol/api.ts";
 
+/**
+ * The PSK registers any number of agents for its cluster until it is rotated (it is not
+ * single-use); it is shown once because the platform keeps only its hash.
+ */
 export interface ConnectInput {
   platformUrl: string;
   cluster: string;
@@ -58,6 +62,8 @@ export function connectInstructions(input: ConnectInput): ConnectInstructions {
     `kubectl create namespace ${AGENT_NAMESPACE} --dry-run=client -o yaml | kubectl apply -f -`,
     `helm template ${RELEASE_NAME} ${chart} -n ${AGENT_NAMESPACE} ${sets} | kubectl apply -n ${AGENT_NAMESPACE} -f -`,
   ].join("\n");
+  // The PSK goes in the environment, not argv: /proc/PID/cmdline is readable by every local user,
+  // /proc/PID/environ only by the agent's own user.
   const cli = `TETHER_PSK=${psk} tether agent up --platform ${shellWord(platformUrl)} --cluster ${cluster}`;
   const helmValues = stringify({ platform: { url: platformUrl }, cluster: { name: cluster, psk } });
   return { helm, kubectl, cli, helmValues, chartUrl, valuesUrl: values };

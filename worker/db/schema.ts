@@ -91,8 +91,15 @@ export const registerFailures = sqliteTable(
   "register_failures",
   {
     id: integer("id").primaryKey({ autoIncrement: true }),
+    // The name the guess was for, which need not exist: unknown names are counted like known ones.
     cluster: text("cluster").notNull(),
+    // CF-Connecting-IP of the guess: limits are per source, so guesses from elsewhere never spend
+    // the real agent's budget.
+    source: text("source").notNull().default(""),
     at: integer("at").notNull(),
   },
-  (t) => [index("register_failures_cluster_at").on(t.cluster, t.at)],
+  (t) => [
+    index("register_failures_source_cluster_at").on(t.source, t.cluster, t.at),
+    index("register_failures_cluster").on(t.cluster),
+  ],
 );

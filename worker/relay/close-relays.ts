@@ -1,7 +1,8 @@
-import { ne } from "drizzle-orm";
+import { eq, ne } from "drizzle-orm";
+import type { PeeringPolicy } from "../../protocol/api.ts";
 import { pairName } from "../../protocol/relay.ts";
 import type { Db } from "../db/client.ts";
-import { clusters } from "../db/schema.ts";
+import { agents, clusters } from "../db/schema.ts";
 import type { Bindings } from "../env.ts";
 
 /**
@@ -20,5 +21,31 @@ export async function closeRelaysOf(env: Bindings, db: Db, cluster: string): Pro
   const closed = await Promise.all(
     others.map(({ name }) => env.RELAY.get(env.RELAY.idFromName(pairName(cluster, name))).revoke(cluster)),
   );
+  return closed.reduce((a, b) => a + b, 0);
+}
+
+/**
+ * Closes the relay sockets of every pair `policy` no longer allows, when the platform config's
+ * peering changes. Under "mesh" every pair is allowed; under "hub" a pair of two non-local
+ * clusters is not. Only clusters with an agent can hold sockets, so only their pairs are asked
+ * (one Durable Object call per pair of spokes: fine for the tens of clusters this serves, and it
+ * runs only when the policy changes). New sockets are already refused by GET /relay/<peer>,
+ * which reads the policy on every upgrade, so closing after the write leaves no gap.
+ */
+export async function closeRelaysForbiddenBy(env: Bindings, db: Db, policy: PeeringPolicy): Promise<number> {
+  if (policy === "mesh") return 0;
+  const rows = await db
+    .select({ name: clusters.name, local: clusters.local })
+    .from(clusters)
+    .innerJoin(agents, eq(agents.cluster, clusters.name));
+  const spokes = rows.filter((r) => !r.local).map((r) => r.name);
+  const calls: Promise<number>[] = [];
+  for (let i = 0; i < spokes.length; i++) {
+    for (let j = i + 1; j < spokes.length; j++) {
+      const pair = pairName(spokes[i] ?? "", spokes[j] ?? "");
+      calls.push(env.RELAY.get(env.RELAY.idFromName(pair)).unpair());
+    }
+  }
+  const closed = await Promise.all(calls);
   return closed.reduce((a, b) => a + b, 0);
 }

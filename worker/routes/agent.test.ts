@@ -1,3 +1,4 @@
+import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { Cluster, HeartbeatResponse, RegisterResponse } from "../../protocol/api.ts";
 import {
@@ -117,7 +118,7 @@ describe("POST /api/v1/agent/register", () => {
     expect(await errorOf(res)).toMatchObject({ status: 409, code: "public_key_in_use" });
   });
 
-  it("401s on a wrong PSK and marks a never-registered cluster Failed", async () => {
+  it("401s on a wrong PSK and leaves a cluster without an agent as it was (no Failed from unauthenticated guesses)", async () => {
     const created = await createCluster({ name: uniqueName("badpsk") });
     const res = await register({
       cluster: created.cluster.name,
@@ -128,19 +129,19 @@ describe("POST /api/v1/agent/register", () => {
     });
     expect(await errorOf(res)).toMatchObject({ status: 401, code: "invalid_psk" });
     const cluster = await json<Cluster>(await call("GET", `/api/v1/clusters/${created.cluster.name}`));
-    expect(cluster.status).toMatchObject({ phase: "Failed", reason: "InvalidPSK" });
-    // A later good registration clears it.
+    expect(cluster.status).toMatchObject({ phase: "", reason: "", message: "" });
     await registerAgent(created.cluster.name, created.psk);
     const after = await json<Cluster>(await call("GET", `/api/v1/clusters/${created.cluster.name}`));
     expect(after.status).toMatchObject({ phase: "Initialized", reason: "", message: "" });
   });
 
-  it("429s after 5 failed attempts within 60 s, even with the right PSK, until the window passes", async () => {
+  it("429s a source after 5 failed attempts within 60 s, but never refuses the right PSK", async () => {
     const created = await createCluster({ name: uniqueName("rate") });
     const t0 = Date.now();
-    const attempt = (at: number, psk: string) =>
+    const attempt = (at: number, psk: string, source = "203.0.113.7") =>
       callAt(at, "POST", "/api/v1/agent/register", {
         token: null,
+        headers: { "cf-connecting-ip": source },
         json: {
           cluster: created.cluster.name,
           psk,
@@ -152,22 +153,85 @@ describe("POST /api/v1/agent/register", () => {
     for (let i = 0; i < 5; i++) {
       expect((await attempt(t0 + i * 1000, `tpsk_wrong${i}`)).status).toBe(401);
     }
-    const limited = await attempt(t0 + 5000, created.psk);
+    const limited = await attempt(t0 + 5000, "tpsk_wrong5");
     expect(await errorOf(limited.clone())).toMatchObject({ status: 429, code: "rate_limited" });
     expect(limited.headers.get("retry-after")).toBe("55");
-    // The first failure ages out at t0 + 60 s; then only 4 remain in the window.
-    expect((await attempt(t0 + 60_001, created.psk)).status).toBe(200);
+    expect(await json(limited)).toMatchObject({ error: { details: { retryAfterSeconds: 55 } } });
+    // Another source has its own budget: the attacker's guesses do not spend it.
+    expect((await attempt(t0 + 5000, "tpsk_wrong6", "198.51.100.9")).status).toBe(401);
+    // The real agent, even from the attacker's own address, is let in.
+    expect((await attempt(t0 + 5500, created.psk)).status).toBe(200);
   });
 
-  it("404s for an unknown cluster and does not count it", async () => {
-    const res = await register({
-      cluster: "no-such-cluster-x",
+  it("counts 200 concurrent wrong guesses atomically: exactly the limit are answered 401, the rest 429", async () => {
+    const created = await createCluster({ name: uniqueName("race") });
+    const source = "203.0.113.77";
+    const results = await Promise.all(
+      Array.from({ length: 200 }, (_, i) =>
+        call("POST", "/api/v1/agent/register", {
+          token: null,
+          headers: { "cf-connecting-ip": source },
+          json: {
+            cluster: created.cluster.name,
+            psk: `tpsk_guess${i}`,
+            publicKey: randomPublicKey(),
+            clusterUid: "u",
+            version: "0.1.0",
+          },
+        }).then((r) => r.status),
+      ),
+    );
+    expect(results.filter((s) => s === 401)).toHaveLength(5);
+    expect(results.filter((s) => s === 429)).toHaveLength(195);
+    const { results: rows } = await env.DB.prepare(
+      "select count(*) as n from register_failures where cluster = ? and source = ?",
+    )
+      .bind(created.cluster.name, source)
+      .all<{ n: number }>();
+    expect(rows[0]?.n).toBe(5);
+  }, 60_000);
+
+  it("rotate-psk clears the cluster's failure counters", async () => {
+    const created = await createCluster({ name: uniqueName("rotclr") });
+    const source = "203.0.113.78";
+    const guess = (psk: string) =>
+      call("POST", "/api/v1/agent/register", {
+        token: null,
+        headers: { "cf-connecting-ip": source },
+        json: {
+          cluster: created.cluster.name,
+          psk,
+          publicKey: randomPublicKey(),
+          clusterUid: "u",
+          version: "0.1.0",
+        },
+      });
+    for (let i = 0; i < 5; i++) expect((await guess(`tpsk_w${i}`)).status).toBe(401);
+    expect((await guess("tpsk_w5")).status).toBe(429);
+    expect((await call("POST", `/api/v1/clusters/${created.cluster.name}/rotate-psk`)).status).toBe(200);
+    expect((await guess("tpsk_w6")).status).toBe(401);
+  });
+
+  it("answers an unknown cluster exactly like a wrong PSK (no 404 oracle)", async () => {
+    const created = await createCluster({ name: uniqueName("known") });
+    const body = (cluster: string) => ({
+      cluster,
       psk: "tpsk_x",
       publicKey: randomPublicKey(),
       clusterUid: "u",
       version: "0.1.0",
     });
-    expect(await errorOf(res)).toMatchObject({ status: 404, code: "not_found" });
+    const unknown = await register(body("no-such-cluster-x"));
+    const known = await register(body(created.cluster.name));
+    const a = await json<{ error: Record<string, unknown> }>(unknown);
+    const b = await json<{ error: Record<string, unknown> }>(known);
+    expect(unknown.status).toBe(401);
+    expect(known.status).toBe(401);
+    expect(a).toEqual(b);
+    // A name that is not even a DNS-1123 label gets the same answer.
+    const malformed = await register(body("Not_A_Label"));
+    expect(malformed.status).toBe(401);
+    expect(await json(malformed)).toEqual(b);
   });
 
   it.each([
@@ -220,7 +284,9 @@ describe("POST /api/v1/agent/heartbeat", () => {
       lastSeen: new Date(t0).toISOString(),
       agentVersion: "0.2.0",
       endpoints: heartbeatBody.endpoints,
-      peers: heartbeatBody.peers,
+      // "hub" and "far" are not clusters this agent may peer with, so they are dropped
+      // (real peers are kept: agent-heartbeat-input.test.ts).
+      peers: [],
     });
     const stale = await json<Cluster>(await callAt(t0 + 61_000, "GET", path));
     expect(stale.status.online).toBe(false);

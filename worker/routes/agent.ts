@@ -1,22 +1,23 @@
-import { and, count, eq, gt, lte, min } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import { type Context, Hono } from "hono";
 import {
   HeartbeatRequest,
   type HeartbeatResponse,
   MESH_PREFIX,
   type Netmap,
-  REGISTER_FAILURE_LIMIT,
-  REGISTER_FAILURE_WINDOW_SECONDS,
   RegisterRequest,
   type RegisterResponse,
 } from "../../protocol/api.ts";
 import { AWAITING_HEARTBEAT_SECONDS, hasAwaitedPeer } from "../agents/awaiting-peers.ts";
+import { acceptableCandidates } from "../agents/candidates.ts";
 import { observedEndpoint } from "../agents/endpoint.ts";
 import { buildNetmap, contentVersion } from "../agents/netmap.ts";
-import { findClusterRecord } from "../clusters/records.ts";
+import { clearRegisterFailures, recordRegisterFailure, UNKNOWN_SOURCE } from "../agents/register-limit.ts";
+import { realPeersOnly } from "../agents/reported-peers.ts";
+import { type ClusterRecord, findClusterRecord } from "../clusters/records.ts";
 import { clusterAnnotations } from "../clusters/to-json.ts";
 import { isUniqueViolation } from "../db/errors.ts";
-import { agents, clusters, psks, registerFailures } from "../db/schema.ts";
+import { agents, clusters, psks } from "../db/schema.ts";
 import type { AppEnv } from "../env.ts";
 import { HttpError } from "../http/errors.ts";
 import { validatedJson } from "../http/request-body.ts";
@@ -27,8 +28,6 @@ import { hashSecret, newSecret, secretMatches } from "../secrets.ts";
 import { annotationValues, effectiveValues } from "../values/effective-values.ts";
 import { toYaml } from "../values/parse-yaml.ts";
 import { loadConfig } from "../values/platform-config.ts";
-
-const WINDOW_MS = REGISTER_FAILURE_WINDOW_SECONDS * 1000;
 
 function noLongerRegistered(): HttpError {
   return new HttpError(401, "invalid_credential", "This agent is no longer registered.");
@@ -46,69 +45,56 @@ async function netmapFor(c: Context<AppEnv>, cluster: string): Promise<Netmap> {
   return buildNetmap(c.var.db, cluster, config.peering, c.var.now);
 }
 
-/** PSK guessing is capped per cluster: after too many recent failures every attempt waits out the window. */
-async function rejectWhileRateLimited(c: Context<AppEnv>, cluster: string): Promise<void> {
-  const { db, now } = c.var;
-  const [recent] = await db
-    .select({ failures: count(), oldest: min(registerFailures.at) })
-    .from(registerFailures)
-    .where(and(eq(registerFailures.cluster, cluster), gt(registerFailures.at, now - WINDOW_MS)));
-  if (recent === undefined || recent.failures < REGISTER_FAILURE_LIMIT) return;
-  const retryAfter = Math.max(1, Math.ceil(((recent.oldest ?? now) + WINDOW_MS - now) / 1000));
-  throw new HttpError(
-    429,
-    "rate_limited",
-    `Too many failed registrations for cluster "${cluster}"; retry in ${retryAfter} s.`,
-    { retryAfterSeconds: retryAfter },
-    { "retry-after": String(retryAfter) },
+/** Hashed when the name is unknown, so an unknown name costs the same work as a wrong PSK. */
+const NO_SUCH_PSK_HASH = "0".repeat(64);
+
+/**
+ * One answer for every failed proof, whether the name exists or not: telling them apart would
+ * let anyone list cluster names.
+ */
+function invalidPsk(): HttpError {
+  return new HttpError(
+    401,
+    "invalid_psk",
+    "The cluster name or its pre-shared key is wrong, or the key was rotated.",
   );
 }
 
-async function recordFailure(c: Context<AppEnv>, cluster: string, phase: string): Promise<void> {
+function rateLimited(retryAfterSeconds: number): HttpError {
+  return new HttpError(
+    429,
+    "rate_limited",
+    `Too many failed registrations from this address; retry in ${retryAfterSeconds} s.`,
+    { retryAfterSeconds },
+    { "retry-after": String(retryAfterSeconds) },
+  );
+}
+
+/** The PSK proof. Unauthenticated guesses never change the cluster (no Failed phase from them). */
+async function proveOrCount(c: Context<AppEnv>, input: RegisterRequest): Promise<ClusterRecord> {
   const { db, now } = c.var;
-  const statements = [
-    db.insert(registerFailures).values({ cluster, at: now }),
-    db
-      .delete(registerFailures)
-      .where(and(eq(registerFailures.cluster, cluster), lte(registerFailures.at, now - WINDOW_MS))),
-  ] as const;
-  // Before the first successful registration this is the only signal the admin gets, so surface it.
-  // Once an agent is running, a stray bad attempt must not flip a healthy cluster to Failed.
-  if (phase !== "Initialized") {
-    await db.batch([
-      ...statements,
-      db
-        .update(clusters)
-        .set({
-          phase: "Failed",
-          reason: "InvalidPSK",
-          message: "An agent tried to register with a wrong pre-shared key.",
-        })
-        .where(eq(clusters.name, cluster)),
-    ]);
-  } else {
-    await db.batch(statements);
-  }
+  // Both reads for every well-formed name, known or not, so the time taken does not tell them apart
+  // (a malformed name is refused faster, but that says nothing about which clusters exist).
+  const [record, pskRow] = isDns1123Label(input.cluster)
+    ? await Promise.all([
+        findClusterRecord(db, input.cluster),
+        db.query.psks.findFirst({ where: eq(psks.cluster, input.cluster) }),
+      ])
+    : [undefined, undefined];
+  const matches = await secretMatches(input.psk, pskRow?.pskHash ?? NO_SUCH_PSK_HASH);
+  if (record !== undefined && pskRow !== undefined && matches) return record;
+  const source = c.req.header("cf-connecting-ip")?.trim() || UNKNOWN_SOURCE;
+  const verdict = await recordRegisterFailure(db, source.slice(0, 64), input.cluster, now);
+  if (!verdict.counted) throw rateLimited(verdict.retryAfterSeconds);
+  throw invalidPsk();
 }
 
 export const agentRoutes = new Hono<AppEnv>()
   .post("/register", async (c) => {
     const input = validatedJson(c, RegisterRequest);
     const { db, now } = c.var;
-    const record = isDns1123Label(input.cluster) ? await findClusterRecord(db, input.cluster) : undefined;
-    if (record === undefined) throw new HttpError(404, "not_found", `No cluster named "${input.cluster}".`);
+    const record = await proveOrCount(c, input);
     const name = record.cluster.name;
-    await rejectWhileRateLimited(c, name);
-
-    const pskRow = await db.query.psks.findFirst({ where: eq(psks.cluster, name) });
-    if (pskRow === undefined || !(await secretMatches(input.psk, pskRow.pskHash))) {
-      await recordFailure(c, name, record.cluster.phase);
-      throw new HttpError(
-        401,
-        "invalid_psk",
-        `The pre-shared key for cluster "${name}" is wrong or was rotated.`,
-      );
-    }
 
     const existing = await db.query.agents.findFirst({ where: eq(agents.cluster, name) });
     if (existing !== undefined && !existing.revoked && existing.clusterUid !== input.clusterUid) {
@@ -122,7 +108,9 @@ export const agentRoutes = new Hono<AppEnv>()
     // A fresh credential on every registration; overwriting the hash revokes the previous one.
     const credential = newSecret("agentCredential");
     const credentialHash = await hashSecret(credential);
-    const endpoints = JSON.stringify(input.endpoints ?? []);
+    const endpoints = JSON.stringify(
+      acceptableCandidates(input.endpoints ?? [], c.req.header("cf-connecting-ip")),
+    );
     const registration = {
       publicKey: input.publicKey,
       credentialHash,
@@ -142,7 +130,7 @@ export const agentRoutes = new Hono<AppEnv>()
           .update(clusters)
           .set({ phase: "Initialized", reason: "", message: "" })
           .where(eq(clusters.name, name)),
-        db.delete(registerFailures).where(eq(registerFailures.cluster, name)),
+        clearRegisterFailures(db, name),
       ]);
     } catch (err) {
       if (isUniqueViolation(err, "agents.public_key")) {
@@ -171,18 +159,25 @@ export const agentRoutes = new Hono<AppEnv>()
     const input = validatedJson(c, HeartbeatRequest);
     const { db, now } = c.var;
     const { cluster } = c.var.agent;
-    const observed = observedEndpoint(c.req.header("cf-connecting-ip"), input.listenPort);
+    const source = c.req.header("cf-connecting-ip");
+    const observed = observedEndpoint(source, input.listenPort);
     // The address the platform saw comes first: behind a NAT it is the one a peer can reach.
-    const endpoints = observed
-      ? [observed, ...input.endpoints.filter((e) => e !== observed)]
-      : input.endpoints;
+    const reported = acceptableCandidates(input.endpoints, source);
+    const endpoints =
+      observed && acceptableCandidates([observed], source).length > 0
+        ? [observed, ...reported.filter((e) => e !== observed)]
+        : reported;
+    const config = await loadConfig(db);
+    // Built before the write: the write changes only this agent's own row, which the netmap does not show.
+    const netmap = await buildNetmap(db, cluster, config.peering, now);
+    const peers = realPeersOnly(input.peers, netmap);
     await db.batch([
       db
         .update(agents)
         .set({
           version: input.version,
           endpoints: JSON.stringify(endpoints.slice(0, 32)),
-          peerStats: JSON.stringify(input.peers),
+          peerStats: JSON.stringify(peers),
           lastSeen: now,
         })
         .where(eq(agents.cluster, cluster)),
@@ -191,9 +186,7 @@ export const agentRoutes = new Hono<AppEnv>()
         .set({ phase: "Initialized", reason: "", message: "" })
         .where(eq(clusters.name, cluster)),
     ]);
-    const config = await loadConfig(db);
-    const [netmap, values, awaited] = await Promise.all([
-      buildNetmap(db, cluster, config.peering, now),
+    const [values, awaited] = await Promise.all([
       effectiveValuesYaml(c, cluster),
       hasAwaitedPeer(db, cluster, config.peering, now),
     ]);

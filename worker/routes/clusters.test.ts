@@ -20,7 +20,7 @@ import {
 afterEach(clearLocalClusters);
 
 describe("POST /api/v1/clusters", () => {
-  it("creates a cluster and returns it with a one-time PSK and connect commands", async () => {
+  it("creates a cluster and returns it with its PSK (shown once) and connect commands", async () => {
     const name = uniqueName("staging");
     const res = await call("POST", "/api/v1/clusters", {
       json: { displayName: "Staging", name, description: "eu", annotations: { team: "infra" } },

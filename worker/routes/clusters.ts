@@ -9,16 +9,17 @@ import {
 } from "../../protocol/api.ts";
 import { insertBoundKey, newClusterValuesKey } from "../access-keys/rows.ts";
 import { chartUrl } from "../charts/routes.ts";
+import { clearRegisterFailures } from "../agents/register-limit.ts";
 import { applyAnnotationPatch, assertValidAnnotations } from "../clusters/annotations.ts";
 import { connectInstructions } from "../clusters/connect.ts";
 import { decodeCursor, encodeCursor } from "../clusters/cursor.ts";
 import { type ClusterRecord, findClusterRecord, listClusterRecords } from "../clusters/records.ts";
 import { clusterAnnotations, toClusterJson } from "../clusters/to-json.ts";
 import { isUniqueViolation } from "../db/errors.ts";
-import { accessKeys, agents, clusters, psks, registerFailures } from "../db/schema.ts";
+import { accessKeys, agents, clusters, psks } from "../db/schema.ts";
 import type { AppEnv } from "../env.ts";
 import { HttpError } from "../http/errors.ts";
-import { validatedJson } from "../http/request-body.ts";
+import { jsonBody, validatedJson } from "../http/request-body.ts";
 import { randomMeshIp } from "../mesh-ip.ts";
 import { requireAccessKey } from "../middleware/auth/access-key.ts";
 import { generateName, isDns1123Label } from "../names.ts";
@@ -42,12 +43,38 @@ async function requireCluster(c: Context<AppEnv>, name: string): Promise<Cluster
   return record;
 }
 
+/**
+ * The URL connect commands name. The Host header is the client's to choose, so it is used only
+ * on a local platform; anywhere else the admin sets platformUrl in the platform config, and until
+ * then nothing that prints connect commands runs (409 before any change is made).
+ */
 async function platformUrlFor(c: Context<AppEnv>): Promise<string> {
-  return (await loadConfig(c.var.db)).platformUrl ?? new URL(c.req.url).origin;
+  const configured = (await loadConfig(c.var.db)).platformUrl;
+  if (configured !== null) return configured;
+  if (c.env.TETHER_DEV === "1") return new URL(c.req.url).origin;
+  throw new HttpError(
+    409,
+    "platform_url_unset",
+    "Set platformUrl in the platform config (PUT /api/v1/config) first: connect commands need the platform's public URL.",
+  );
 }
 
-async function connectFor(c: Context<AppEnv>, cluster: string, psk: string, valuesKey: string) {
-  const platformUrl = await platformUrlFor(c);
+const IMMUTABLE_FIELDS = ["name", "local", "meshIp"] as const;
+
+/** PATCH must not silently ignore what it cannot change. */
+function refuseImmutableFields(body: unknown): void {
+  if (typeof body !== "object" || body === null) return;
+  const field = IMMUTABLE_FIELDS.find((f) => Object.hasOwn(body, f));
+  if (field === undefined) return;
+  throw new HttpError(
+    400,
+    "immutable_field",
+    `"${field}" cannot be changed after a cluster is created; delete and recreate the cluster instead.`,
+    { field },
+  );
+}
+
+function connectFor(platformUrl: string, cluster: string, psk: string, valuesKey: string) {
   return connectInstructions({ platformUrl, cluster, psk, valuesKey, chartUrl: chartUrl(platformUrl) });
 }
 
@@ -64,6 +91,7 @@ export const clusterRoutes = new Hono<AppEnv>()
   .use("*", requireAccessKey())
   .post("/", async (c) => {
     const input = validatedJson(c, CreateClusterRequest);
+    const platformUrl = await platformUrlFor(c);
     const annotations = input.annotations ?? {};
     assertValidAnnotations(annotations);
     const explicitName = input.name === undefined || input.name === "" ? null : input.name;
@@ -111,7 +139,7 @@ export const clusterRoutes = new Hono<AppEnv>()
         cluster: toClusterJson({ cluster: row, agent: null }, now),
         psk,
         valuesKey: valuesKey.key,
-        connect: await connectFor(c, row.name, psk, valuesKey.key),
+        connect: connectFor(platformUrl, row.name, psk, valuesKey.key),
       };
       return c.json(body, 201);
     }
@@ -141,6 +169,7 @@ export const clusterRoutes = new Hono<AppEnv>()
   })
   .patch("/:name", async (c) => {
     const name = c.req.param("name");
+    refuseImmutableFields(jsonBody(c));
     const input = validatedJson(c, PatchClusterRequest);
     const record = await requireCluster(c, name);
     const annotations =
@@ -166,7 +195,7 @@ export const clusterRoutes = new Hono<AppEnv>()
       db.delete(agents).where(eq(agents.cluster, name)),
       db.delete(accessKeys).where(eq(accessKeys.cluster, name)),
       db.delete(psks).where(eq(psks.cluster, name)),
-      db.delete(registerFailures).where(eq(registerFailures.cluster, name)),
+      clearRegisterFailures(db, name),
       db.delete(clusters).where(eq(clusters.name, name)),
     ]);
     await closeRelaysOf(c.env, db, name);
@@ -175,12 +204,14 @@ export const clusterRoutes = new Hono<AppEnv>()
   .post("/:name/rotate-psk", async (c) => {
     const name = c.req.param("name");
     await requireCluster(c, name);
+    const platformUrl = await platformUrlFor(c);
     const psk = newSecret("psk");
     const pskHash = await hashSecret(psk);
     const { db, now } = c.var;
     const valuesKey = await newClusterValuesKey(name, now);
     // A rotation answers a leaked connect command, which carried the values key too: the cluster's
     // earlier values keys go with the old PSK, in the same transaction the new ones appear.
+    // A rotation is also the admin's answer to guessing: the old key's failures no longer mean anything.
     const [, , inserted] = await db.batch([
       db
         .insert(psks)
@@ -188,12 +219,13 @@ export const clusterRoutes = new Hono<AppEnv>()
         .onConflictDoUpdate({ target: psks.cluster, set: { pskHash, rotatedAt: now } }),
       db.delete(accessKeys).where(eq(accessKeys.cluster, name)),
       insertBoundKey(db, { ...valuesKey.row, cluster: name }),
+      clearRegisterFailures(db, name),
     ]);
     if (inserted.meta.changes === 0) throw notFound(name); // deleted while rotating
     const body: RotatePskResponse = {
       psk,
       valuesKey: valuesKey.key,
-      connect: await connectFor(c, name, psk, valuesKey.key),
+      connect: connectFor(platformUrl, name, psk, valuesKey.key),
     };
     return c.json(body);
   });

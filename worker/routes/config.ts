@@ -1,9 +1,10 @@
 import { type Context, Hono } from "hono";
-import type { AgentValuesResponse, ConfigResponse } from "../../protocol/api.ts";
+import type { AgentValuesResponse, ConfigResponse, PeeringPolicy } from "../../protocol/api.ts";
 import type { AppEnv } from "../env.ts";
 import { HttpError } from "../http/errors.ts";
 import { bodyText, jsonBody, yamlOrJsonFormat } from "../http/request-body.ts";
 import { requireAccessKey } from "../middleware/auth/access-key.ts";
+import { closeRelaysForbiddenBy } from "../relay/close-relays.ts";
 import { isValuesMap, type ValuesMap } from "../values/helm-merge.ts";
 import { parseYamlMapOr422, toYaml } from "../values/parse-yaml.ts";
 import {
@@ -46,6 +47,15 @@ function readValuesBody(c: Context<AppEnv>, what: string): { yaml: string | null
   return { yaml: null, values: value };
 }
 
+/** After the write, so a socket opened in between is refused by the relay route's policy check. */
+async function closeRelaysIfPolicyChanged(
+  c: Context<AppEnv>,
+  before: PeeringPolicy,
+  after: PeeringPolicy,
+): Promise<void> {
+  if (before !== after) await closeRelaysForbiddenBy(c.env, c.var.db, after);
+}
+
 export const configRoutes = new Hono<AppEnv>()
   .use("*", requireAccessKey())
   .get("/", async (c) => respond(c, await loadConfig(c.var.db)))
@@ -53,8 +63,11 @@ export const configRoutes = new Hono<AppEnv>()
     const { yaml, values } = readValuesBody(c, "The platform config");
     validateConfigValues(values);
     const text = yaml ?? toYaml(values);
+    const before = await loadConfig(c.var.db);
     await saveConfigYaml(c.var.db, text, c.var.now);
-    return respond(c, interpretConfig(text));
+    const after = interpretConfig(text);
+    await closeRelaysIfPolicyChanged(c, before.peering, after.peering);
+    return respond(c, after);
   })
   // The section alone, as the text to edit (the web UI's agentValues editor): what the values
   // endpoints serve for ?source=platform-config, without needing a cluster to ask about.
@@ -70,5 +83,7 @@ export const configRoutes = new Hono<AppEnv>()
     const current = await loadConfig(c.var.db);
     const text = replaceAgentValues(current.yaml, values);
     await saveConfigYaml(c.var.db, text, c.var.now);
-    return respond(c, interpretConfig(text));
+    const after = interpretConfig(text);
+    await closeRelaysIfPolicyChanged(c, current.peering, after.peering);
+    return respond(c, after);
   });

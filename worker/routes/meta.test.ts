@@ -24,7 +24,6 @@ describe("public meta routes", () => {
   it.each([
     ["GET", "/nope"],
     ["GET", "/api/v1"],
-    ["POST", "/version"],
     ["GET", "/api/v2/clusters"],
     ["GET", "/../../etc/passwd"],
   ])("%s %s is a JSON 404", async (method, path) => {
@@ -34,5 +33,12 @@ describe("public meta routes", () => {
     const body = await json<{ error: { code: string; message: string } }>(res);
     expect(body.error.code).toBe("not_found");
     expect(body.error.message).toMatch(/^No route for /);
+  });
+
+  it("POST /version is a JSON 405 that allows GET", async () => {
+    const res = await call("POST", "/version", { token: null });
+    expect(res.status).toBe(405);
+    expect(res.headers.get("allow")).toBe("GET");
+    expect(res.headers.get("content-type")).toMatch(/^application\/json/);
   });
 });

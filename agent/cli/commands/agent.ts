@@ -13,12 +13,14 @@ import { systemClock } from "../../util/clock.ts";
 import { createLogger, LOG_LEVELS, type LogLevel } from "../../util/logger.ts";
 import type { CommandContext } from "../context.ts";
 import { UsageError } from "../errors.ts";
+import { readPsk } from "../psk-input.ts";
 
 export const DEFAULT_STATE_DIR = join(homedir(), ".tether");
 
 export interface AgentUpOptions {
   cluster: string;
   psk?: string;
+  pskFile?: string;
   state?: string;
   listenPort?: number;
   clusterUid?: string;
@@ -73,7 +75,7 @@ export async function agentUp(ctx: CommandContext, opts: AgentUpOptions): Promis
   const agent = new Agent({
     platform: ctx.platform,
     cluster: opts.cluster,
-    psk: opts.psk ?? ctx.io.env.TETHER_PSK,
+    psk: await readPsk(opts, ctx.io),
     stateDir,
     listenPort: opts.listenPort ?? 0,
     clusterUid: opts.clusterUid ?? inCluster?.clusterUid,

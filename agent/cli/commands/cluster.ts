@@ -93,7 +93,7 @@ function renderSecretAndConnect(secrets: {
 }): string {
   const { connect } = secrets;
   return [
-    "Pre-shared key (shown only once; store it now, it cannot be read back):",
+    "Pre-shared key (shown only once; store it now, it cannot be read back). It registers agents for this cluster until you rotate it:",
     `  ${secrets.psk}`,
     "",
     "Values key (reads this cluster's agent values and nothing else; also shown only once):",

@@ -132,7 +132,7 @@ export function agentPanel(root: HTMLElement, cluster: Cluster): void {
             h(
               "p",
               { class: "warning", role: "status" },
-              "New PSK and values key created; the old ones no longer work. They are shown only this once:",
+              "New PSK and values key created; the old ones no longer work. They are shown only this once, and the PSK registers agents for this cluster until rotated:",
             ),
             ...connectCommands(res.connect),
           );

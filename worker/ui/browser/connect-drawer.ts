@@ -131,7 +131,7 @@ export function openConnectDrawer(opener: HTMLElement, onDone: () => void): void
       h(
         "p",
         { class: "warning" },
-        "The commands carry the cluster's pre-shared key (PSK) and a key that reads this cluster's agent values. They are shown only this once; rotate the PSK from the cluster's Agent tab if they are lost.",
+        "The commands carry the cluster's pre-shared key (PSK), in the environment rather than the agent's arguments, and a key that reads this cluster's agent values. They are shown only this once; the PSK registers agents for this cluster until you rotate it from the cluster's Agent tab (do that if it is lost or leaked).",
       ),
       status,
       hint,

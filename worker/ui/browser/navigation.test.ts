@@ -14,6 +14,9 @@ describe("route", () => {
     ["/ui/settings/", { view: "settings" }],
     ["/ui/clusters/staging/extra", { view: "not-found" }],
     ["/ui/nope", { view: "not-found" }],
+    // decodeURIComponent throws on these; the page must still render something.
+    ["/ui/clusters/%E0%A4%A", { view: "not-found" }],
+    ["/ui/clusters/%zz", { view: "not-found" }],
   ])("%s -> %j", (path, expected) => {
     expect(route(path)).toEqual(expected);
   });

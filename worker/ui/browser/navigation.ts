@@ -15,7 +15,14 @@ export function route(pathname: string): Route {
   const rest = pathname.replace(/^\/ui\/?/, "");
   if (rest === "" || rest === "clusters" || rest === "clusters/") return { view: "clusters" };
   const m = /^clusters\/([^/]+)\/?$/.exec(rest);
-  if (m?.[1]) return { view: "cluster", name: decodeURIComponent(m[1]) };
+  if (m?.[1]) {
+    // A malformed escape makes decodeURIComponent throw, which would leave the page on "Loading…".
+    try {
+      return { view: "cluster", name: decodeURIComponent(m[1]) };
+    } catch {
+      return { view: "not-found" };
+    }
+  }
   if (rest === "settings" || rest === "settings/") return { view: "settings" };
   return { view: "not-found" };
 }
