@@ -34,3 +34,9 @@ export function secretKind(token: string): SecretKind | null {
   }
   return null;
 }
+
+/**
+ * The cluster status reason when a second physical cluster (another cluster UID) proved the PSK
+ * and was refused. It stays until the PSK is rotated: the admin's answer to a key in two places.
+ */
+export const DUPLICATE_CLUSTER = "DuplicateCluster";

@@ -121,6 +121,10 @@ describe("the cluster UID from a real API server, registered with the platform",
     expect(err?.message).toContain(
       'Cluster "staging" is already registered by a different physical cluster (cluster UID mismatch)',
     );
-    expect((await getCluster(platform, "staging")).status.online).toBe(true);
+    const status = (await getCluster(platform, "staging")).status;
+    expect(status.online).toBe(true);
+    // The admin sees it in the cluster's status, not only the refused agent.
+    expect(status.reason).toBe("DuplicateCluster");
+    expect(status.message).toContain("cluster UID 0b3c1e8e-5d1f-4a8e-9c57-000000000002");
   });
 });

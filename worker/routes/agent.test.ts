@@ -104,6 +104,37 @@ describe("POST /api/v1/agent/register", () => {
     expect(await errorOf(res)).toMatchObject({ status: 409, code: "cluster_uid_conflict" });
   });
 
+  it("shows a refused second physical cluster in the cluster's status until the PSK is rotated", async () => {
+    const created = await createCluster({ name: uniqueName("dup") });
+    const name = created.cluster.name;
+    const first = await registerAgent(name, created.psk, { clusterUid: "uid-A" });
+    const duplicate = await register({
+      cluster: name,
+      psk: created.psk,
+      publicKey: randomPublicKey(),
+      clusterUid: "uid-B",
+      version: "0.1.0",
+    });
+    expect((await errorOf(duplicate)).status).toBe(409);
+    const status = async () => (await json<Cluster>(await call("GET", `/api/v1/clusters/${name}`))).status;
+    const after = await status();
+    expect(after.phase).toBe("Initialized");
+    expect(after.reason).toBe("DuplicateCluster");
+    expect(after.message).toMatch(
+      /^A second physical cluster \(cluster UID uid-B\) tried to register as ".+" at \S+Z and was refused\. Rotate the PSK/,
+    );
+    // The first agent's heartbeats keep it on show...
+    const hb = await call("POST", "/api/v1/agent/heartbeat", {
+      token: first.credential,
+      json: heartbeatBody,
+    });
+    expect(hb.status).toBe(200);
+    expect((await status()).reason).toBe("DuplicateCluster");
+    // ...and a rotation, the admin's answer, clears it.
+    expect((await call("POST", `/api/v1/clusters/${name}/rotate-psk`)).status).toBe(200);
+    expect(await status()).toMatchObject({ reason: "", message: "" });
+  });
+
   it("409s when the public key already belongs to another cluster", async () => {
     const a = await createCluster({ name: uniqueName("pka") });
     const b = await createCluster({ name: uniqueName("pkb") });

@@ -1,6 +1,7 @@
-import { eq } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import { type Context, Hono } from "hono";
 import {
+  DUPLICATE_CLUSTER,
   HeartbeatRequest,
   type HeartbeatResponse,
   MESH_PREFIX,
@@ -98,6 +99,15 @@ export const agentRoutes = new Hono<AppEnv>()
 
     const existing = await db.query.agents.findFirst({ where: eq(agents.cluster, name) });
     if (existing !== undefined && !existing.revoked && existing.clusterUid !== input.clusterUid) {
+      // The PSK was right, so this is someone holding the cluster's key: the admin must hear of it,
+      // in the cluster's status, not only the refused agent. The phase stays: the first agent is fine.
+      await db
+        .update(clusters)
+        .set({
+          reason: DUPLICATE_CLUSTER,
+          message: `A second physical cluster (cluster UID ${input.clusterUid.slice(0, 64)}) tried to register as "${name}" at ${new Date(now).toISOString()} and was refused. Rotate the PSK if it was not meant to have it.`,
+        })
+        .where(eq(clusters.name, name));
       throw new HttpError(
         409,
         "cluster_uid_conflict",
@@ -183,7 +193,12 @@ export const agentRoutes = new Hono<AppEnv>()
         .where(eq(agents.cluster, cluster)),
       db
         .update(clusters)
-        .set({ phase: "Initialized", reason: "", message: "" })
+        .set({
+          phase: "Initialized",
+          // A refused duplicate stays on show until the admin rotates the PSK (see register).
+          reason: sql`case when ${clusters.reason} = ${DUPLICATE_CLUSTER} then ${clusters.reason} else '' end`,
+          message: sql`case when ${clusters.reason} = ${DUPLICATE_CLUSTER} then ${clusters.message} else '' end`,
+        })
         .where(eq(clusters.name, cluster)),
     ]);
     const [values, awaited] = await Promise.all([

@@ -1,15 +1,16 @@
-import { eq } from "drizzle-orm";
+import { and, eq } from "drizzle-orm";
 import { type Context, Hono } from "hono";
 import {
   CreateClusterRequest,
   type CreateClusterResponse,
+  DUPLICATE_CLUSTER,
   type ListClustersResponse,
   PatchClusterRequest,
   type RotatePskResponse,
 } from "../../protocol/api.ts";
 import { insertBoundKey, newClusterValuesKey } from "../access-keys/rows.ts";
-import { chartUrl } from "../charts/routes.ts";
 import { clearRegisterFailures } from "../agents/register-limit.ts";
+import { chartUrl } from "../charts/routes.ts";
 import { applyAnnotationPatch, assertValidAnnotations } from "../clusters/annotations.ts";
 import { connectInstructions } from "../clusters/connect.ts";
 import { decodeCursor, encodeCursor } from "../clusters/cursor.ts";
@@ -220,6 +221,10 @@ export const clusterRoutes = new Hono<AppEnv>()
       db.delete(accessKeys).where(eq(accessKeys.cluster, name)),
       insertBoundKey(db, { ...valuesKey.row, cluster: name }),
       clearRegisterFailures(db, name),
+      db
+        .update(clusters)
+        .set({ reason: "", message: "" })
+        .where(and(eq(clusters.name, name), eq(clusters.reason, DUPLICATE_CLUSTER))),
     ]);
     if (inserted.meta.changes === 0) throw notFound(name); // deleted while rotating
     const body: RotatePskResponse = {
