@@ -135,7 +135,8 @@ function buildDocument(): Json {
           requestBody: jsonBody(CreateAccessKeyRequest),
           responses: {
             ...ok("201", "The key, shown once", CreateAccessKeyResponse),
-            ...errors(...ADMIN),
+            // 404: a cluster-values:read key for a cluster that does not exist.
+            ...errors(...ADMIN, "404"),
           },
         },
       },
