@@ -235,8 +235,9 @@ export class Agent extends EventEmitter<AgentEvents> {
     this.control.stop();
     this.engine?.stop();
     await this.services?.stop();
-    this.peers?.clear();
+    // Relays first, with a WebSocket close each (Conn.close); clearing the peers would drop them.
     await this.conn.close();
+    this.peers?.clear();
   }
 
   health(): AgentHealth {
