@@ -204,9 +204,12 @@ describe("the agent in a pod, against a real API server", () => {
     expect(state?.meshIp).toBe(cluster.meshIp);
     expect(state?.clusterUid).toBe(kubeSystem.metadata.uid);
     expect(pod.output()).toContain("running in a Kubernetes pod");
-    // The chart's probes: the agent serves them on the port its args name.
-    const ready = await fetch("http://127.0.0.1:8081/readyz");
-    expect(ready.status).toBe(200);
+    // The chart's probes: the agent serves them on the port its args name, once it is up (the
+    // platform can see it online a moment before).
+    await waitFor("the pod's readiness probe", async () => {
+      const res = await fetch("http://127.0.0.1:8081/readyz").catch(() => null);
+      return res?.status === 200 ? true : undefined;
+    });
 
     console.log(
       `kubectl get deploy,sa,secret,role -n ${NS} -l app.kubernetes.io/name=tether-agent\n` +
