@@ -221,7 +221,7 @@ async function rssWithPeers() {
       psk,
       publicKey: keyToBase64(publicKeyFrom(key)),
       clusterUid: `bench-${name}`,
-      version: "bench",
+      version: "0.1.0-bench",
     });
   };
   await register("rss-0", firstPsk);
