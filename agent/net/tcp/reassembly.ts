@@ -15,12 +15,7 @@ export class ReassemblyQueue {
   private readonly frags: Fragment[] = [];
   private held = 0;
 
-  constructor(private maxFragments: number) {}
-
-  /** Raises the fragment cap (the receive window grew, so more may be out of order at once). */
-  allowFragments(n: number): void {
-    if (n > this.maxFragments) this.maxFragments = n;
-  }
+  constructor(private readonly maxFragments: number) {}
 
   get bytes(): number {
     return this.held;
