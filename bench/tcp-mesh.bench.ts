@@ -35,17 +35,23 @@
  *
  *   npm run bench -- tcp-mesh
  */
-import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { connect, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import type { CreateClusterResponse } from "../protocol/api.ts";
 import { type AgentProcess, agentForward, startAgent, waitFor } from "../test/helpers/agent-process.ts";
 import { freePort } from "../test/helpers/free-port.ts";
 import { JsonLinesChild, type JsonObject } from "../test/helpers/json-lines.ts";
-import { type ExecResult, type Netns, NetnsLab, pollUntil, stopChild } from "../test/helpers/netns.ts";
+import {
+  type ExecResult,
+  type Netns,
+  NetnsLab,
+  pollUntil,
+  runCommand,
+  stopChild,
+} from "../test/helpers/netns.ts";
 import { type Platform, startPlatform } from "../test/helpers/platform.ts";
 import { MTU, REPO_ROOT, startWireguardGo, wgKeyPair } from "../test/helpers/topology.ts";
 
@@ -65,24 +71,11 @@ const TUNNEL_B = "10.79.0.2";
 const WG_LISTEN = 51820;
 const TOOL = join(REPO_ROOT, "bench", "tcp-mesh-tool.ts");
 
-const execFileAsync = promisify(execFile);
 const rootChildren: ChildProcess[] = [];
 let platform: Platform | undefined;
 
 /** Like Netns.exec, in the root namespace. */
-async function rootExec(cmd: string, args: string[], timeoutMs = 30_000): Promise<ExecResult> {
-  try {
-    const { stdout, stderr } = await execFileAsync(cmd, args, { timeout: timeoutMs, maxBuffer: 16 << 20 });
-    return { stdout, stderr, code: 0 };
-  } catch (err) {
-    const e = err as { stdout?: string; stderr?: string; code?: number | string };
-    return {
-      stdout: e.stdout ?? "",
-      stderr: e.stderr ?? String(err),
-      code: typeof e.code === "number" ? e.code : -1,
-    };
-  }
-}
+const rootExec = runCommand;
 type Exec = (cmd: string, args: string[], timeoutMs?: number) => Promise<ExecResult>;
 type Spawn = (cmd: string, args: string[]) => ChildProcess;
 

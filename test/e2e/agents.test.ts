@@ -15,6 +15,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import type { Cluster, CreateClusterResponse } from "../../protocol/api.ts";
+import { adminApi } from "../helpers/admin-api.ts";
 import { type AgentProcess, agentCredential, startAgent, waitFor } from "../helpers/agent-process.ts";
 import { type ConnectProxy, startConnectProxy } from "../helpers/connect-proxy.ts";
 import { type Platform, startPlatform } from "../helpers/platform.ts";
@@ -30,18 +31,8 @@ const psks: Record<string, string> = {};
 let proxy: ConnectProxy;
 let stun: StunServer;
 
-async function api<T>(
-  path: string,
-  init: { method?: string; body?: unknown } = {},
-): Promise<{ status: number; body: T }> {
-  const res = await fetch(`${platform.url}${path}`, {
-    method: init.method ?? "GET",
-    headers: { authorization: `Bearer ${platform.adminKey}`, "content-type": "application/json" },
-    body: init.body === undefined ? undefined : JSON.stringify(init.body),
-  });
-  const text = await res.text();
-  return { status: res.status, body: (text ? JSON.parse(text) : null) as T };
-}
+const api = <T>(path: string, init: { method?: string; body?: unknown } = {}) =>
+  adminApi<T>(platform, path, init);
 
 async function addCluster(name: string, local = false): Promise<void> {
   const r = await api<CreateClusterResponse>("/api/v1/clusters", {

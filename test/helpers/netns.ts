@@ -117,22 +117,8 @@ export class NetnsLab {
 
   private wrap(name: string): Netns {
     const children = this.children;
-    const exec = async (cmd: string, args: string[], timeoutMs = 30_000): Promise<ExecResult> => {
-      try {
-        const { stdout, stderr } = await execFileAsync("ip", ["netns", "exec", name, cmd, ...args], {
-          timeout: timeoutMs,
-          maxBuffer: 16 * 1024 * 1024,
-        });
-        return { stdout, stderr, code: 0 };
-      } catch (err) {
-        const e = err as { stdout?: string; stderr?: string; code?: number | string };
-        return {
-          stdout: e.stdout ?? "",
-          stderr: e.stderr ?? String(err),
-          code: typeof e.code === "number" ? e.code : -1,
-        };
-      }
-    };
+    const exec = (cmd: string, args: string[], timeoutMs = 30_000): Promise<ExecResult> =>
+      runCommand("ip", ["netns", "exec", name, cmd, ...args], timeoutMs);
     return {
       name,
       exec,
@@ -179,4 +165,22 @@ export async function pollUntil<T>(
     await new Promise((r) => setTimeout(r, intervalMs));
   }
   throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ""}`);
+}
+
+/** Runs a command to completion (in the current namespace); a failure is an exit code, never a throw. */
+export async function runCommand(cmd: string, args: string[], timeoutMs = 30_000): Promise<ExecResult> {
+  try {
+    const { stdout, stderr } = await execFileAsync(cmd, args, {
+      timeout: timeoutMs,
+      maxBuffer: 16 * 1024 * 1024,
+    });
+    return { stdout, stderr, code: 0 };
+  } catch (err) {
+    const e = err as { stdout?: string; stderr?: string; code?: number | string };
+    return {
+      stdout: e.stdout ?? "",
+      stderr: e.stderr ?? String(err),
+      code: typeof e.code === "number" ? e.code : -1,
+    };
+  }
 }
