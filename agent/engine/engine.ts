@@ -134,12 +134,14 @@ export class Engine<Via> {
 
   /**
    * A new tunnel MTU from agent values. NetStack keeps its MTU read-only for
-   * its own users; the engine alone may change it. Existing TCP connections
-   * keep their MSS, new ones use the new one.
+   * its own users; the engine alone may change it. TCP lowers the MSS of live
+   * connections too (never raises it: a raised MTU applies to new connections),
+   * so a lowered MTU does not leave them sending segments that no longer fit.
    */
   setMtu(mtu: number): void {
     this.device.setMtu(mtu);
     (this.stack as unknown as { mtu: number }).mtu = mtu;
+    this.tcp.tcp.setPathMtu(mtu);
   }
 
   /** One tick now (the timer calls it every TICK_MS). */

@@ -6,16 +6,22 @@
  * passed; packets leave through the host's `send`. App-facing methods
  * (write, end, pause...) read the injected clock.
  *
- * Congestion control is RFC 5681 slow start / congestion avoidance with
- * NewReno fast recovery (RFC 6582); the RTO follows RFC 6298 with Karn's rule.
- * SACK (RFC 2018) when both ends offer it: as receiver we report held
- * out-of-order ranges on every pure ACK; as sender a scoreboard lets fast
- * recovery resend each hole once and lets go-back-N after a timeout skip
- * what the peer already holds. Against Linux under 5% loss this cut the
- * timeouts that dominate NewReno's recovery time.
+ * Congestion control sits behind CongestionController (CUBIC by default, or
+ * Reno); the RTO follows RFC 6298 with Karn's rule. With SACK (RFC 2018) on
+ * both ends, loss recovery is RACK-TLP (RFC 8985): a segment is lost when one
+ * sent after it was delivered and it is older than the RTT plus a reordering
+ * window that D-SACKs widen, so reordering is not mistaken for loss; tail loss
+ * probes turn a lost tail into SACKs instead of a timeout; lost segments are
+ * resent before new data while RFC 6675's pipe stays under cwnd; and when
+ * D-SACKs show every retransmission of an episode was needless, the window
+ * cut is undone. Without SACK it is NewReno fast recovery (RFC 6582). After a
+ * timeout, go-back-N skips what the peer already holds.
  */
 import { ByteRing } from "./byte-ring.ts";
 import { type TcpConfig, windowShiftFor } from "./config.ts";
+import type { CongestionController } from "./congestion/controller.ts";
+import { createCongestionController } from "./congestion/create.ts";
+import { RackState } from "./rack.ts";
 import { ReassemblyQueue } from "./reassembly.ts";
 import { RtoEstimator } from "./rto.ts";
 import { isUsefulSackBlock, SackScoreboard } from "./sack-scoreboard.ts";
@@ -30,6 +36,7 @@ import {
   TCP_SYN,
   type TcpSegment,
 } from "./segment.ts";
+import { type SentSegment, SentSegments } from "./sent-segments.ts";
 import { seqAdd, seqDiff, seqGe, seqGt, seqInRange, seqLe, seqLt } from "./seq.ts";
 
 export type TcpState =
@@ -74,11 +81,15 @@ export interface ConnectionHost {
 }
 
 /**
- * Most bytes one coalesced ACK may cover, in segments. Also the slow-start
- * increase one ACK may earn (RFC 3465's L), so coalesced ACKs open the window
- * as fast as one ACK per two segments would.
+ * Most bytes one coalesced ACK may cover, in segments. The controllers' slow
+ * start lets one ACK open the window by as much (SLOW_START_MAX_SEGMENTS_PER_ACK),
+ * so coalesced ACKs open it as fast as one ACK per two segments would.
  */
 const MAX_STRETCH_SEGMENTS = 16;
+/** RFC 8985 §7.2: the worst-case delayed-ACK time added to a probe timeout when one segment is in flight. */
+const WORST_CASE_DELAYED_ACK_MS = 200;
+/** Floor of the probe timeout, so a tiny SRTT cannot make probes fire before the ACK could return. */
+const MIN_PTO_MS = 10;
 
 export interface TcpEndpoints {
   readonly localIp: number;
@@ -101,9 +112,26 @@ export interface TcpConnectionStats {
   outOfOrderSegments: number;
   /** Segments acknowledged and dropped because the reassembly queue was full. */
   outOfOrderDropped: number;
+  /** Segments RACK deemed lost. */
+  rackLosses: number;
+  /** Tail loss probes sent. */
+  tailLossProbes: number;
+  /** D-SACKs received: the peer got a segment twice. */
+  dsacksReceived: number;
+  /** Window reductions undone because every retransmission of the episode was spurious. */
+  spuriousUndos: number;
 }
 
 const UNARMED = Number.POSITIVE_INFINITY;
+/** Segments newly delivered by the ACK being processed; one array for all connections (never re-entered). */
+const delivered: SentSegment[] = [];
+
+/** RFC 2883 §4: the first SACK block reports a duplicate when it lies below the ACK or inside the second block. */
+function isDsack(b: readonly number[], ack: number): boolean {
+  if (b.length < 2 || !seqLt(b[0]!, b[1]!)) return false;
+  if (seqLe(b[1]!, ack)) return true;
+  return b.length >= 4 && seqGe(b[0]!, b[2]!) && seqLe(b[1]!, b[3]!);
+}
 const DEFAULT_PEER_MSS = 536;
 const MIN_PEER_MSS = 64;
 
@@ -137,6 +165,10 @@ export class TcpConnection implements TcpEndpoints {
     challengeAcks: 0,
     outOfOrderSegments: 0,
     outOfOrderDropped: 0,
+    rackLosses: 0,
+    tailLossProbes: 0,
+    dsacksReceived: 0,
+    spuriousUndos: 0,
   };
 
   private st: TcpState;
@@ -159,9 +191,7 @@ export class TcpConnection implements TcpEndpoints {
   private sndShift = 0;
   private rcvShift = 0;
   private effMss: number;
-  private cwnd: number;
-  private ssthresh = 0x7fffffff;
-  private bytesAckedInCa = 0;
+  private readonly cc: CongestionController;
   private dupAcks = 0;
   private inRecovery = false;
   private recover: number;
@@ -178,8 +208,11 @@ export class TcpConnection implements TcpEndpoints {
   private wantWritable = false;
   private sackOk = false;
   private readonly sacks = new SackScoreboard();
-  /** In recovery, the next sequence number a hole retransmission may start from. */
-  private rexmitNext = 0;
+  /** With SACK: every data segment in flight, for RACK and the pipe (made on first use: idle connections stay small). */
+  private sentSegs: SentSegments | undefined;
+  private rackState: RackState | undefined;
+  /** New data went out or SND.UNA advanced: the probe timer is re-armed after this event. */
+  private probeRearm = false;
 
   // ---- receive side ----
   private irs = 0;
@@ -201,8 +234,19 @@ export class TcpConnection implements TcpEndpoints {
   private inputOwned = false;
   /** Start of the latest out-of-order arrival, reported first in SACK blocks. */
   private lastOooSeq = 0;
+  /** A duplicate segment to report as a D-SACK (RFC 2883) in the next ACK: [start, end), or undefined. */
+  private dsackStart: number | undefined;
+  private dsackEnd = 0;
   private delAckAt = UNARMED;
   private timeWaitAt = UNARMED;
+  /** The receive buffer as autotuned so far (config.receiveBufferSize .. maxReceiveBufferSize). */
+  private rcvBuf: number;
+  /**
+   * Start of the round trip over which the app's reading rate is measured, and where the app's
+   * reading stood then (RCV.NXT less what is still queued: the next byte the app will get).
+   */
+  private rcvSpaceAt = -1;
+  private rcvSpaceMark = 0;
 
   // ---- lifecycle ----
   /** The deadline the host's timer queue holds for us, or Infinity (see ConnectionHost.schedule). */
@@ -230,10 +274,11 @@ export class TcpConnection implements TcpEndpoints {
     this.bufSeq = seqAdd(this.iss, 1);
     this.recover = this.iss;
     this.sendBuf = new ByteRing(config.sendBufferSize);
+    this.rcvBuf = config.receiveBufferSize;
     this.ooo = new ReassemblyQueue(config.maxOutOfOrderSegments);
     this.rto = new RtoEstimator(config.minRtoMs, config.maxRtoMs, config.initialRtoMs);
     this.effMss = Math.min(config.mss, DEFAULT_PEER_MSS);
-    this.cwnd = config.initialCwndSegments * this.effMss;
+    this.cc = createCongestionController(config.congestionControl, this.effMss, config.initialCwndSegments);
     this.out = {
       srcIp: localIp,
       dstIp: remoteIp,
@@ -287,14 +332,18 @@ export class TcpConnection implements TcpEndpoints {
     rtoMs: number;
     mss: number;
     sendWindow: number;
+    receiveBuffer: number;
+    congestionControl: string;
   } {
     return {
-      cwnd: this.cwnd,
-      ssthresh: this.ssthresh,
+      cwnd: this.cc.window,
+      ssthresh: this.cc.ssthresh,
       srttMs: this.rto.srtt,
       rtoMs: this.rto.rto,
       mss: this.effMss,
       sendWindow: this.sndWnd,
+      receiveBuffer: this.rcvBuf,
+      congestionControl: this.cc.name,
     };
   }
 
@@ -399,13 +448,24 @@ export class TcpConnection implements TcpEndpoints {
 
   // ================================================================ driven by the layer
 
+  /**
+   * The path cannot carry segments this big any more (a lowered tunnel MTU): new segments and
+   * retransmissions are cut to `mss` from now on; the congestion window keeps its size in bytes.
+   */
+  lowerMss(mss: number): void {
+    const m = Math.max(Math.floor(mss), MIN_PEER_MSS);
+    if (m >= this.effMss) return;
+    this.effMss = m;
+    this.cc.setMss(m);
+  }
+
   /** Active open: sends SYN. */
   openActive(now: number): void {
     this.st = "SYN-SENT";
     this.sndNxt = seqAdd(this.iss, 1);
     this.sndMax = this.sndNxt;
     this.offeredWindowScale = true;
-    this.rcvShift = windowShiftFor(this.config.receiveBufferSize);
+    this.rcvShift = windowShiftFor(this.config.maxReceiveBufferSize);
     this.sendSyn(now, false);
     this.syncTimers();
   }
@@ -422,7 +482,9 @@ export class TcpConnection implements TcpEndpoints {
 
   /** Earliest time tick() has work to do, or Infinity. */
   get nextDeadline(): number {
-    return Math.min(this.rtoAt, this.persistAt, this.delAckAt, this.timeWaitAt);
+    const r = this.rackState;
+    const rackAt = r === undefined ? UNARMED : Math.min(r.reoTimerAt, r.probeAt);
+    return Math.min(this.rtoAt, this.persistAt, this.delAckAt, this.timeWaitAt, rackAt);
   }
 
   tick(now: number): void {
@@ -434,6 +496,8 @@ export class TcpConnection implements TcpEndpoints {
     }
     if (now >= this.rtoAt) this.onRetransmitTimeout(now);
     if (this.isClosed()) return;
+    if (this.rackState !== undefined && now >= this.rackState.reoTimerAt) this.onReorderTimeout(now);
+    if (this.rackState !== undefined && now >= this.rackState.probeAt) this.onProbeTimeout(now);
     if (now >= this.persistAt) this.onPersistTimeout(now);
     if (now >= this.delAckAt) this.ackNow = true;
     this.afterEvent(now);
@@ -466,11 +530,12 @@ export class TcpConnection implements TcpEndpoints {
     this.rcvAdvEdge = this.rcvNxt;
     const peerMss = seg.mss === undefined ? DEFAULT_PEER_MSS : Math.max(seg.mss, MIN_PEER_MSS);
     this.effMss = Math.min(this.config.mss, peerMss);
-    this.cwnd = this.config.initialCwndSegments * this.effMss;
+    this.cc.setMss(this.effMss);
+    this.cc.setWindow(this.config.initialCwndSegments * this.effMss);
     // RFC 7323 §2.2: scaling is on only when both SYNs carry the option.
     if (seg.windowShift !== undefined && (this.st === "SYN-RECEIVED" || this.offeredWindowScale)) {
       this.sndShift = seg.windowShift;
-      this.rcvShift = windowShiftFor(this.config.receiveBufferSize);
+      this.rcvShift = windowShiftFor(this.config.maxReceiveBufferSize);
       this.offeredWindowScale = true;
     } else {
       this.sndShift = 0;
@@ -566,6 +631,8 @@ export class TcpConnection implements TcpEndpoints {
     }
     if (!acceptable) {
       if (f & TCP_RST) return;
+      if (payload.length > 0 && seqLe(seqAdd(seq, payload.length), this.rcvNxt))
+        this.noteDuplicate(seq, seqAdd(seq, payload.length));
       if (this.st === "TIME-WAIT" && fin) this.timeWaitAt = now + 2 * this.config.mslMs;
       this.ackNow = true;
       // A zero-window probe still carries a usable ACK and window update.
@@ -620,6 +687,7 @@ export class TcpConnection implements TcpEndpoints {
     // ---- fifth: segment text ----
     if (seqLt(seq, this.rcvNxt)) {
       const skip = seqDiff(this.rcvNxt, seq);
+      if (payload.length > 0) this.noteDuplicate(seq, seqAdd(seq, Math.min(skip, payload.length)));
       if (skip >= payload.length) {
         // Only the FIN (or nothing) is new.
         payload = payload.subarray(payload.length);
@@ -663,12 +731,19 @@ export class TcpConnection implements TcpEndpoints {
       this.challengeAck();
       return false;
     }
+    delivered.length = 0;
+    let dsack = false;
     if (this.sackOk && seg.sackBlocks !== undefined) {
       const b = seg.sackBlocks;
       const una = seqGt(ack, this.sndUna) ? ack : this.sndUna;
       for (let i = 0; i + 1 < b.length; i += 2) {
-        if (isUsefulSackBlock(b[i]!, b[i + 1]!, ack)) this.sacks.add(b[i]!, b[i + 1]!, una, this.sndMax);
+        if (isUsefulSackBlock(b[i]!, b[i + 1]!, ack)) {
+          this.sacks.add(b[i]!, b[i + 1]!, una, this.sndMax);
+          this.sent.sackRange(seqGt(b[i]!, una) ? b[i]! : una, b[i + 1]!, delivered);
+        }
       }
+      dsack = isDsack(b, ack);
+      if (dsack) this.onDsack(b[0]!, b[1]!);
     }
     const oldWnd = this.sndWnd;
     const newWnd = seg.window << this.sndShift;
@@ -676,6 +751,9 @@ export class TcpConnection implements TcpEndpoints {
 
     if (seqGt(ack, this.sndUna)) {
       this.onNewAck(ack, now);
+    } else if (this.sackOk) {
+      if (ack === this.sndUna && seqGt(this.sndNxt, this.sndUna) && seg.payload.length === 0)
+        this.stats.dupAcksReceived++;
     } else if (
       ack === this.sndUna &&
       seg.payload.length === 0 &&
@@ -685,6 +763,16 @@ export class TcpConnection implements TcpEndpoints {
       seqGt(this.sndNxt, this.sndUna)
     ) {
       this.onDupAck(now, flight);
+    }
+
+    if (this.sackOk) {
+      this.rackOnAck(now);
+      // Nothing in flight: the record is empty; drop it, and RACK's state unless it has learnt
+      // that the path reorders, so an idle connection stays small.
+      if (this.sndUna === this.sndMax) {
+        this.sentSegs = undefined;
+        if (this.rackState?.reorderingSeen === false) this.rackState = undefined;
+      }
     }
 
     // Window update (RFC 9293 §3.10.7.4, SND.WL1/WL2 rule).
@@ -725,6 +813,10 @@ export class TcpConnection implements TcpEndpoints {
     }
     this.sndUna = ack;
     this.sacks.advance(ack);
+    if (this.sackOk) this.sent.acked(ack, delivered);
+    this.probeRearm = true;
+    const r = this.rackState;
+    if (r?.probeEnd !== undefined && seqGe(ack, r.probeEnd)) r.probeEnd = undefined;
     if (seqLt(this.sndNxt, ack)) this.sndNxt = ack;
     if (seqGt(ack, this.sndMax)) this.sndMax = ack;
     this.probeEnd = undefined;
@@ -732,40 +824,37 @@ export class TcpConnection implements TcpEndpoints {
     this.retries = 0;
 
     const mss = this.effMss;
-    if (this.inRecovery) {
+    if (this.inRecovery && this.sackOk) {
+      // RFC 6675 §5: recovery ends once everything outstanding at its start is acknowledged;
+      // cwnd stays at ssthresh, where the controller put it. RACK finds further losses.
+      if (seqGe(ack, this.recover)) {
+        this.inRecovery = false;
+        this.dupAcks = 0;
+        this.rack.onRecoveryEnd();
+      }
+    } else if (this.inRecovery) {
       if (seqGe(ack, this.recover)) {
         // Full acknowledgement: leave recovery (RFC 6582 §3.2 step 3, option 1).
         const flight = seqDiff(this.sndMax, ack);
-        this.cwnd = Math.min(this.ssthresh, Math.max(flight, mss) + mss);
+        this.cc.setWindow(Math.min(this.cc.ssthresh, Math.max(flight, mss) + mss));
         this.inRecovery = false;
         this.dupAcks = 0;
       } else {
         // Partial acknowledgement: the next hole is lost too.
         this.retransmitFirst(now);
-        if (this.sackOk) this.retransmitHole(now);
-        this.cwnd = Math.max(this.cwnd - acked + (acked >= mss ? mss : 0), mss);
+        this.cc.setWindow(Math.max(this.cc.window - acked + (acked >= mss ? mss : 0), mss));
         this.rtoAt = now + this.rto.rto;
       }
     } else {
       this.dupAcks = 0;
-      if (this.cwnd < this.ssthresh) {
-        // RFC 3465 appropriate byte counting, with L raised from 2 SMSS to the
-        // stretch our own coalesced ACKs may have.
-        this.cwnd += Math.min(acked, MAX_STRETCH_SEGMENTS * mss);
-      } else {
-        this.bytesAckedInCa += acked;
-        if (this.bytesAckedInCa >= this.cwnd) {
-          this.bytesAckedInCa -= this.cwnd;
-          this.cwnd += mss;
-        }
-      }
+      this.cc.onAck(acked, now, this.rto.srtt);
       // Growing cwnd past what could ever be in flight only hides later congestion.
-      const cap = 2 * Math.max(this.config.sendBufferSize, this.maxSndWnd);
-      if (this.cwnd > cap) this.cwnd = cap;
+      this.cc.capTo(2 * Math.max(this.config.sendBufferSize, this.maxSndWnd));
     }
 
+    // RFC 6298 §5.3: restart the timer on new data acknowledged (NewReno's partial ACKs did above).
     if (this.sndUna === this.sndMax) this.rtoAt = UNARMED;
-    else if (!this.inRecovery) this.rtoAt = now + this.rto.rto;
+    else if (!this.inRecovery || this.sackOk) this.rtoAt = now + this.rto.rto;
     if (dataAcked > 0 && this.wantWritable) this.writablePending = true;
   }
 
@@ -776,24 +865,178 @@ export class TcpConnection implements TcpEndpoints {
     this.dupAcks++;
     const mss = this.effMss;
     if (this.inRecovery) {
-      // Each duplicate means a segment left the network: send a hole in its
-      // place if the scoreboard shows one, otherwise let new data out.
-      if (!(this.sackOk && this.retransmitHole(now))) this.cwnd += mss;
+      // Each duplicate means a segment left the network: let new data out in its place.
+      this.cc.setWindow(this.cc.window + mss);
       return;
     }
-    // RFC 6675 §4: with SACK, more than two segments' worth held above the
-    // hole is proof of loss even when duplicate ACKs were lost on the way.
-    const lost = this.dupAcks === 3 || (this.sackOk && this.sacks.sackedBytes > 2 * mss);
     // RFC 6582 §3.2 step 2: no new recovery for losses from before the last one.
-    if (lost && seqGt(this.sndUna, this.recover)) {
+    if (this.dupAcks === 3 && seqGt(this.sndUna, this.recover)) {
       this.stats.fastRetransmits++;
-      this.ssthresh = Math.max(Math.floor(flight / 2), 2 * mss);
+      this.cc.onLoss(now, flight);
       this.recover = this.sndMax;
       this.retransmitFirst(now);
-      this.cwnd = this.ssthresh + 3 * mss;
+      this.cc.setWindow(this.cc.ssthresh + 3 * mss);
       this.inRecovery = true;
       this.rtoAt = now + this.rto.rto;
     }
+  }
+
+  // ============================================================== RACK-TLP (SACK only)
+
+  private get sent(): SentSegments {
+    this.sentSegs ??= new SentSegments();
+    return this.sentSegs;
+  }
+
+  private get rack(): RackState {
+    this.rackState ??= new RackState();
+    return this.rackState;
+  }
+
+  private disarmRack(): void {
+    const r = this.rackState;
+    if (r === undefined) return;
+    r.reoTimerAt = UNARMED;
+    r.probeAt = UNARMED;
+    r.probeEnd = undefined;
+  }
+
+  /** RFC 8985 §6.2 on each ACK: note what it delivered, then look for losses. */
+  private rackOnAck(now: number): void {
+    if (delivered.length > 0) {
+      const d = this.sent.deliver(delivered, this.rack.minRttMs, now);
+      delivered.length = 0;
+      if (d.reordered) this.rack.onReordering(d.reorderedRttMs);
+      if (d.latest !== undefined) this.rack.update(d.latest.sentAt, d.latest.end, now);
+    }
+    this.rackDetectLoss(now);
+  }
+
+  private rackDetectLoss(now: number): void {
+    const sent = this.sentSegs;
+    const rack = this.rackState;
+    if (rack === undefined) return;
+    rack.reoTimerAt = UNARMED;
+    if (sent === undefined || sent.isEmpty || rack.xmitTs === Number.NEGATIVE_INFINITY) return;
+    const reoWnd = rack.reoWnd(this.inRecovery, this.sacks.sackedBytes / this.effMss, this.reoWndCap());
+    rack.reoTimerAt = sent.detectLosses(rack.xmitTs, rack.endSeq, rack.rttMs, reoWnd, now);
+    if (sent.newlyLost === 0) return;
+    this.stats.rackLosses += sent.newlyLost;
+    // RFC 6582 §3.2 step 2 carried over: no new recovery for losses from before the last one
+    // (after a timeout, go-back-N is already resending them).
+    if (!this.inRecovery && this.retries === 0 && seqGt(this.sndUna, this.recover)) {
+      this.stats.fastRetransmits++;
+      this.beginEpisode();
+      this.cc.onLoss(now, seqDiff(this.sndMax, this.sndUna));
+      this.inRecovery = true;
+      this.recover = this.sndMax;
+      rack.probeAt = UNARMED;
+    }
+  }
+
+  /**
+   * Cap on RACK's reordering window. RFC 8985 caps it at SRTT; when data and ACKs are both
+   * reordered, a late segment's RTT can exceed the fastest by more than that, so the cap here is
+   * SRTT + 4 RTTVAR (the RTO without its floor), still well under the RTO itself.
+   */
+  private reoWndCap(): number | undefined {
+    const srtt = this.rto.srtt;
+    return srtt === undefined ? undefined : srtt + 4 * this.rto.rttvar;
+  }
+
+  /** The reordering timer: segments that were not yet overdue at the last ACK may be now. */
+  private onReorderTimeout(now: number): void {
+    this.rackDetectLoss(now);
+  }
+
+  /** A window cut starts: remember where, so D-SACKs for every retransmission after it can undo it. */
+  private beginEpisode(): void {
+    const r = this.rack;
+    r.undoMarker = this.sndUna;
+    r.undoRetransBytes = 0;
+    r.undoRetransSent = false;
+  }
+
+  /** A D-SACK: the peer got [start, end) twice. Widens RACK's window; may show a cut was needless. */
+  private onDsack(start: number, end: number): void {
+    this.stats.dsacksReceived++;
+    const r = this.rack;
+    r.onDsack(this.sndUna, this.sndMax);
+    if (r.undoMarker === undefined || !r.undoRetransSent || seqLt(start, r.undoMarker)) return;
+    r.undoRetransBytes -= seqDiff(end, start);
+    if (r.undoRetransBytes > 0) return;
+    // Every byte retransmitted since the cut reached the peer twice: nothing was lost.
+    this.stats.spuriousUndos++;
+    this.cc.undo();
+    r.undoMarker = undefined;
+  }
+
+  /** RFC 8985 §7.2: (re)arms the probe timeout after new data went out or SND.UNA advanced. */
+  private armProbe(now: number): void {
+    this.probeRearm = false;
+    const srtt = this.rto.srtt;
+    const sent = this.sentSegs;
+    if (
+      !this.sackOk ||
+      this.inRecovery ||
+      this.retries > 0 ||
+      this.rackState?.probeEnd !== undefined ||
+      sent === undefined ||
+      sent.isEmpty ||
+      srtt === undefined
+    ) {
+      if (this.rackState !== undefined) this.rackState.probeAt = UNARMED;
+      return;
+    }
+    let pto = 2 * srtt;
+    if (sent.length === 1) pto += WORST_CASE_DELAYED_ACK_MS;
+    this.rack.probeAt = now + Math.max(pto, MIN_PTO_MS);
+  }
+
+  /** RFC 8985 §7.3: send one new segment if the peer's window allows, else resend the last one. */
+  private onProbeTimeout(now: number): void {
+    const r = this.rack;
+    r.probeAt = UNARMED;
+    const sent = this.sentSegs;
+    if (!this.sackOk || this.inRecovery || r.probeEnd !== undefined || sent === undefined || sent.isEmpty)
+      return;
+    this.stats.tailLossProbes++;
+    const before = this.sndMax;
+    if (this.sndNxt === this.sndMax) {
+      this.output(now, this.effMss);
+    }
+    if (this.sndMax === before) {
+      const last = sent.last!;
+      const len = Math.min(this.effMss, seqDiff(last.end, last.start));
+      const start = seqAdd(last.end, -len);
+      this.rttTiming = false;
+      this.emit(start, len, this.finFlagFor(last.end) | TCP_ACK | TCP_PSH, true);
+      sent.resent(start, last.end, now);
+    }
+    r.probeEnd = this.sndMax;
+    this.rtoAt = now + this.rto.rto;
+  }
+
+  /** FIN rides on a resent segment that ends where the data does, if the FIN was sent before. */
+  private finFlagFor(end: number): number {
+    return this.finQueued && end === this.dataEnd() && seqGt(this.sndMax, this.dataEnd()) ? TCP_FIN : 0;
+  }
+
+  /** Resends the first segment RACK (or a timeout) deemed lost, if the pipe leaves room. */
+  private retransmitLost(now: number, allowance: number): boolean {
+    const sent = this.sentSegs;
+    if (sent === undefined) return false;
+    const lost = sent.firstLost();
+    if (lost === undefined) return false;
+    const len = Math.min(this.effMss, seqDiff(lost.end, lost.start));
+    // RFC 6675 §5 (C): send while cwnd - pipe is at least one segment.
+    if (sent.pipe() + len > this.cc.window + allowance) return false;
+    const end = seqAdd(lost.start, len);
+    this.rttTiming = false;
+    this.emit(lost.start, len, this.finFlagFor(end) | TCP_ACK | TCP_PSH, true);
+    sent.resent(lost.start, end, now);
+    if (this.rtoAt === UNARMED) this.rtoAt = now + this.rto.rto;
+    return true;
   }
 
   private sampleRtt(ack: number, now: number): void {
@@ -815,6 +1058,7 @@ export class TcpConnection implements TcpEndpoints {
         this.ackNow = true;
       }
       this.unackedBytes += payload.length;
+      this.autotuneReceiveBuffer(now);
       if (this.unackedBytes >= 2 * this.effMss) {
         // One ACK per two segments, as RFC 9293 asks, costs the receiver a
         // seal and a send per ACK and the sender an open per ACK. Segments
@@ -831,6 +1075,27 @@ export class TcpConnection implements TcpEndpoints {
       // Immediate duplicate ACK drives the peer's fast retransmit.
       this.ackNow = true;
     }
+  }
+
+  /**
+   * Receive-buffer autotuning, after Linux's dynamic right-sizing: once per round trip (our
+   * SRTT, which the handshake alone already gives), if the app took more than half the buffer,
+   * the buffer grows to twice that (at least doubling) so the window never caps the rate; at
+   * most to maxReceiveBufferSize. Counting what the app read, not what arrived, keeps a paused
+   * or slow reader from growing it. It never shrinks.
+   */
+  private autotuneReceiveBuffer(now: number): void {
+    const srtt = this.rto.srtt;
+    if (srtt === undefined || this.rcvBuf >= this.config.maxReceiveBufferSize) return;
+    if (now - this.rcvSpaceAt < Math.max(srtt, 1)) return;
+    const mark = seqAdd(this.rcvNxt, -this.rcvQueued);
+    const copied = seqDiff(mark, this.rcvSpaceMark);
+    const first = this.rcvSpaceAt < 0;
+    this.rcvSpaceAt = now;
+    this.rcvSpaceMark = mark;
+    if (first || 2 * copied <= this.rcvBuf) return;
+    this.rcvBuf = Math.min(Math.max(2 * copied, 2 * this.rcvBuf), this.config.maxReceiveBufferSize);
+    this.ooo.allowFragments(Math.ceil(this.rcvBuf / this.effMss));
   }
 
   private deferAck(now: number): boolean {
@@ -897,7 +1162,7 @@ export class TcpConnection implements TcpEndpoints {
 
   /** Advertisable receive window in bytes: free buffer space, never pulling the right edge back. */
   private receiveWindow(): number {
-    const free = Math.max(this.config.receiveBufferSize - this.rcvQueued, 0);
+    const free = Math.max(this.rcvBuf - this.rcvQueued, 0);
     const promised = Math.max(seqDiff(this.rcvAdvEdge, this.rcvNxt), 0);
     const limit = this.rcvShift === 0 ? 0xffff : 0xffff << this.rcvShift;
     return Math.min(Math.max(free, promised), limit);
@@ -905,14 +1170,19 @@ export class TcpConnection implements TcpEndpoints {
 
   /** The 16-bit window for the next segment, with receiver-side silly window avoidance (RFC 9293 §3.8.6.2.2). */
   private windowToAdvertise(): number {
-    const free = Math.max(this.config.receiveBufferSize - this.rcvQueued, 0);
+    const free = Math.max(this.rcvBuf - this.rcvQueued, 0);
     const promised = Math.max(seqDiff(this.rcvAdvEdge, this.rcvNxt), 0);
-    const threshold = Math.min(this.config.receiveBufferSize >> 1, this.effMss);
-    let wnd = free - promised >= threshold ? free : promised;
+    const threshold = Math.min(this.rcvBuf >> 1, this.effMss);
+    const opening = free - promised >= threshold;
+    let wnd = opening ? free : promised;
     const limit = this.rcvShift === 0 ? 0xffff : 0xffff << this.rcvShift;
     if (wnd > limit) wnd = limit;
-    // Round up so the right edge never moves left; at most 2^shift - 1 bytes past the buffer.
-    const wire = Math.min(Math.ceil(wnd / 2 ** this.rcvShift), 0xffff);
+    // Opening: round up (at most 2^shift - 1 bytes past the buffer). Holding an earlier promise:
+    // round down, since rounding that up again on every ACK would creep the edge further past
+    // the buffer each time; the earlier edge stays honoured (receiveWindow()), so a peer that
+    // reads the smaller figure as a shrink by less than one unit loses nothing.
+    const unit = 2 ** this.rcvShift;
+    const wire = Math.min(opening ? Math.ceil(wnd / unit) : Math.floor(wnd / unit), 0xffff);
     const edge = seqAdd(this.rcvNxt, wire * 2 ** this.rcvShift);
     if (seqGt(edge, this.rcvAdvEdge)) this.rcvAdvEdge = edge;
     return wire;
@@ -922,13 +1192,10 @@ export class TcpConnection implements TcpEndpoints {
   private windowUpdateWorthSending(): boolean {
     // Before any data the SYN's window stands; the first ACK we send carries the real one anyway.
     if (this.rcvNxt === seqAdd(this.irs, 1)) return false;
-    const free = Math.max(this.config.receiveBufferSize - this.rcvQueued, 0);
+    const free = Math.max(this.rcvBuf - this.rcvQueued, 0);
     const promised = Math.max(seqDiff(this.rcvAdvEdge, this.rcvNxt), 0);
-    const threshold = Math.min(this.config.receiveBufferSize >> 1, this.effMss);
-    return (
-      free - promised >= threshold &&
-      (promised < this.effMss || free - promised >= this.config.receiveBufferSize >> 1)
-    );
+    const threshold = Math.min(this.rcvBuf >> 1, this.effMss);
+    return free - promised >= threshold && (promised < this.effMss || free - promised >= this.rcvBuf >> 1);
   }
 
   /** Builds and sends one segment. `payloadFrom` is a sequence number inside the send buffer. */
@@ -944,18 +1211,41 @@ export class TcpConnection implements TcpEndpoints {
     } else {
       o.ack = 0;
     }
-    o.window = flags & TCP_SYN ? Math.min(this.config.receiveBufferSize, 0xffff) : this.windowToAdvertise();
+    o.window = flags & TCP_SYN ? Math.min(this.rcvBuf, 0xffff) : this.windowToAdvertise();
     // Only on segments without payload, so the option never pushes a full segment past the MTU.
     o.sackBlocks =
-      this.sackOk && len === 0 && !this.ooo.isEmpty && !(flags & TCP_SYN)
-        ? this.ooo.sackBlocks(this.lastOooSeq, MAX_SACK_BLOCKS)
+      this.sackOk && len === 0 && !(flags & TCP_SYN) && (!this.ooo.isEmpty || this.dsackStart !== undefined)
+        ? this.sackBlocksToSend()
         : undefined;
     if (flags & TCP_SYN) this.rcvAdvEdge = seqAdd(this.rcvNxt, o.window);
     const packet = encodeTcpPacket(o, len > 0 ? this.sendBuf : null, seqDiff(seq, this.bufSeq), len);
     this.stats.segmentsSent++;
-    if (retransmission) this.stats.retransmittedSegments++;
-    else this.stats.bytesSent += len;
+    if (retransmission) {
+      this.stats.retransmittedSegments++;
+      const r = this.rackState;
+      if (r?.undoMarker !== undefined && len > 0) {
+        r.undoRetransBytes += len;
+        r.undoRetransSent = true;
+      }
+    } else this.stats.bytesSent += len;
     this.host.send(packet);
+  }
+
+  /** RFC 2883: the D-SACK (if one is pending) first, then the held out-of-order ranges. */
+  private sackBlocksToSend(): number[] {
+    if (this.dsackStart === undefined) return this.ooo.sackBlocks(this.lastOooSeq, MAX_SACK_BLOCKS);
+    const blocks = [this.dsackStart, this.dsackEnd];
+    this.dsackStart = undefined;
+    if (!this.ooo.isEmpty) blocks.push(...this.ooo.sackBlocks(this.lastOooSeq, MAX_SACK_BLOCKS - 1));
+    return blocks;
+  }
+
+  /** Data we already had arrived again: tell the sender (its RACK and undo learn from it), at once. */
+  private noteDuplicate(start: number, end: number): void {
+    if (!this.sackOk || !seqLt(start, end)) return;
+    this.dsackStart = start;
+    this.dsackEnd = end;
+    this.ackNow = true;
   }
 
   private sendRst(seq: number, ack: number, withAck: boolean): void {
@@ -983,31 +1273,19 @@ export class TcpConnection implements TcpEndpoints {
     if (len === 0 && !(flags & TCP_FIN)) return;
     if (len > 0) flags |= TCP_PSH;
     this.emit(this.sndUna, len, flags, true);
-    const end = seqAdd(this.sndUna, len);
-    if (seqGt(end, this.rexmitNext)) this.rexmitNext = end;
     if (this.rtoAt === UNARMED) this.rtoAt = now + this.rto.rto;
   }
 
-  /** Resends the next un-SACKed hole below the highest SACKed byte, once per recovery. Returns whether it sent. */
-  private retransmitHole(now: number): boolean {
-    const from = seqGt(this.rexmitNext, this.sndUna) ? this.rexmitNext : this.sndUna;
-    const hole = this.sacks.nextHole(from);
-    if (hole === undefined) return false;
-    const limit = this.sacks.nextStartAfter(hole) ?? this.dataEnd();
-    const len = Math.min(this.effMss, seqDiff(limit, hole), seqDiff(this.dataEnd(), hole));
-    if (len <= 0) return false;
-    this.rttTiming = false;
-    this.emit(hole, len, TCP_ACK | TCP_PSH, true);
-    this.rexmitNext = seqAdd(hole, len);
-    if (this.rtoAt === UNARMED) this.rtoAt = now + this.rto.rto;
-    return true;
-  }
-
-  /** Sends whatever the windows allow, then the FIN if it is due. */
-  private output(now: number): void {
+  /**
+   * Sends whatever the windows allow, then the FIN if it is due. `allowance`: bytes a tail
+   * loss probe may send past cwnd (RFC 8985 §7.3: the probe ignores cwnd).
+   */
+  private output(now: number, allowance = 0): void {
     if (!isSynchronized(this.st)) return;
     const mss = this.effMss;
     for (;;) {
+      // With SACK, segments deemed lost go before new data.
+      if (this.sackOk && this.sndNxt === this.sndMax && this.retransmitLost(now, allowance)) continue;
       // Going back after a timeout: skip what the peer already holds.
       let sackLimit: number | undefined;
       if (this.sackOk && !this.sacks.isEmpty && seqLt(this.sndNxt, this.sndMax)) {
@@ -1023,10 +1301,15 @@ export class TcpConnection implements TcpEndpoints {
       const finDue = this.finQueued && seqLe(this.sndNxt, dataEnd);
       if (unsent <= 0 && !finDue) break;
       const inflight = seqDiff(this.sndNxt, this.sndUna);
+      // With SACK, cwnd limits RFC 6675's pipe (SACKed and lost segments have left the
+      // network), which also does what limited transmit does. Going back after a timeout,
+      // and without SACK, it limits the sequence space in flight.
+      const pipe = this.sackOk && this.sndNxt === this.sndMax ? (this.sentSegs?.pipe() ?? 0) : inflight;
       // RFC 3042 limited transmit: each of the first two duplicate ACKs lets one
       // new segment out, so a small window still produces the third duplicate.
-      const extra = !this.inRecovery && this.dupAcks > 0 && this.dupAcks < 3 ? this.dupAcks * mss : 0;
-      const usable = Math.min(this.cwnd + extra, this.sndWnd) - inflight;
+      const extra =
+        !this.sackOk && !this.inRecovery && this.dupAcks > 0 && this.dupAcks < 3 ? this.dupAcks * mss : 0;
+      const usable = Math.min(this.cc.window + extra + allowance - pipe, this.sndWnd - inflight);
       let len = Math.min(mss, Math.max(unsent, 0), Math.max(usable, 0));
       if (sackLimit !== undefined) len = Math.min(len, seqDiff(sackLimit, this.sndNxt));
       if (unsent > 0 && len === 0) break;
@@ -1046,6 +1329,14 @@ export class TcpConnection implements TcpEndpoints {
       }
       if (isRetransmit) this.rttTiming = false;
       this.emit(this.sndNxt, len, flags, isRetransmit);
+      if (this.sackOk && len > 0) {
+        const end = seqAdd(this.sndNxt, len);
+        if (isRetransmit) this.sent.resent(this.sndNxt, end, now);
+        else {
+          this.sent.sent(this.sndNxt, end, now);
+          this.probeRearm = true;
+        }
+      }
       this.sndNxt = seqAdd(this.sndNxt, len + (finHere ? 1 : 0));
       if (seqGt(this.sndNxt, this.sndMax)) this.sndMax = this.sndNxt;
       if (this.rtoAt === UNARMED) this.rtoAt = now + this.rto.rto;
@@ -1077,21 +1368,24 @@ export class TcpConnection implements TcpEndpoints {
     this.rttTiming = false;
     if (synPhase) {
       // RFC 5681 §3.1: a lost SYN means starting with one segment.
-      this.cwnd = this.effMss;
+      this.cc.setWindow(this.effMss);
       this.emit(this.iss, 0, this.st === "SYN-SENT" ? TCP_SYN : TCP_SYN | TCP_ACK, true);
       this.rtoAt = now + this.rto.rto;
       return;
     }
     const flight = seqDiff(this.sndMax, this.sndUna);
-    this.ssthresh = Math.max(Math.floor(flight / 2), 2 * this.effMss);
-    this.cwnd = this.effMss;
-    this.bytesAckedInCa = 0;
+    // A timeout during recovery, or a second one in a row, belongs to the episode already open.
+    const newEpisode = !this.inRecovery && this.retries === 1;
+    if (newEpisode) this.beginEpisode();
+    this.cc.onTimeout(now, flight, newEpisode);
     this.inRecovery = false;
     this.dupAcks = 0;
     this.recover = this.sndMax;
+    this.disarmRack();
     // A second timeout in a row may mean the peer dropped data it SACKed
     // (reneging, RFC 2018 §8): stop trusting the scoreboard.
     if (this.retries >= 2) this.sacks.clear();
+    this.sentSegs?.markAllLost(this.retries >= 2);
     // Go back to the first unacknowledged byte; the receiver's reassembly queue
     // usually lets one retransmission advance the ACK past everything else.
     this.sndNxt = this.sndUna;
@@ -1127,6 +1421,7 @@ export class TcpConnection implements TcpEndpoints {
   /** Sends what the windows allow, plus an ACK or window update if one is owed. */
   private transmit(now: number): void {
     this.output(now);
+    if (this.probeRearm) this.armProbe(now);
     if (!this.ackNow && isSynchronized(this.st) && this.windowUpdateWorthSending()) this.ackNow = true;
     if (this.ackNow && !this.isClosed() && this.st !== "SYN-SENT") {
       // SND.MAX, not SND.NXT: after a timeout rewinds SND.NXT, the peer's RCV.NXT may already be past it.
@@ -1187,6 +1482,7 @@ export class TcpConnection implements TcpEndpoints {
     this.st = "TIME-WAIT";
     this.rtoAt = UNARMED;
     this.persistAt = UNARMED;
+    this.disarmRack();
     this.timeWaitAt = now + 2 * this.config.mslMs;
     this.closeReason ??= "normal";
   }
@@ -1198,6 +1494,8 @@ export class TcpConnection implements TcpEndpoints {
     this.persistAt = UNARMED;
     this.delAckAt = UNARMED;
     this.timeWaitAt = UNARMED;
+    this.rackState = undefined;
+    this.sentSegs = undefined;
     this.ooo.clear();
     if (this.closeReason !== "normal") {
       // A reset or abort voids the stream; unread data is not delivered after it.

@@ -15,7 +15,12 @@ export class ReassemblyQueue {
   private readonly frags: Fragment[] = [];
   private held = 0;
 
-  constructor(private readonly maxFragments: number) {}
+  constructor(private maxFragments: number) {}
+
+  /** Raises the fragment cap (the receive window grew, so more may be out of order at once). */
+  allowFragments(n: number): void {
+    if (n > this.maxFragments) this.maxFragments = n;
+  }
 
   get bytes(): number {
     return this.held;

@@ -91,7 +91,9 @@ describe("window scaling", () => {
 
 describe("zero window and backpressure", () => {
   it("stalls a writer into a paused reader with bounded buffers, probes with backoff, and resumes", () => {
-    const pair = makePair({ configA: { maxRtoMs: 2000 } });
+    // A fixed 256 KiB receive buffer (no autotuning), so the bounds below are exact.
+    const fixed = { maxReceiveBufferSize: 256 * KiB };
+    const pair = makePair({ configA: { maxRtoMs: 2000, ...fixed }, configB: fixed });
     const { client, server } = connectPair(pair);
     const sink = new Sink(server, false);
     server.pause();
@@ -145,7 +147,7 @@ describe("zero window and backpressure", () => {
   });
 
   it("sends a window update when a paused reader drains a closed window", () => {
-    const pair = makePair();
+    const pair = makePair({ configB: { maxReceiveBufferSize: 256 * KiB } });
     const { client, server } = connectPair(pair);
     const sink = new Sink(server, false);
     server.pause();
@@ -162,6 +164,46 @@ describe("zero window and backpressure", () => {
     server.resume();
     expect(sink.bytes).toBe(held);
     expect(updates).toEqual([(256 * KiB) >> 3]);
+  });
+});
+
+describe("receive-buffer autotuning", () => {
+  function transfer(maxReceiveBufferSize: number) {
+    // 50 ms each way: 256 KiB per RTT is 2.5 MiB/s, whatever the sender could do.
+    // The sender's buffer must not be what limits the rate either.
+    const pair = makePair({
+      profile: { delayMs: 50 },
+      configA: { sendBufferSize: 4096 * KiB },
+      configB: { maxReceiveBufferSize },
+    });
+    const { client, server } = connectPair(pair);
+    const sink = new Sink(server, false);
+    const data = new SeededRandom(8).bytes(16 << 20);
+    const started = pair.net.clock();
+    new Pump(client, data);
+    pair.net.runUntil(() => sink.ended, 600_000);
+    expect(sink.digest()).toBe(sha256(data));
+    return { seconds: (pair.net.clock() - started) / 1000, buffer: server.transport.receiveBuffer };
+  }
+
+  it("grows the window with the rate the app reads, up to the ceiling, on a long path", () => {
+    const fixed = transfer(256 * KiB);
+    const tuned = transfer(4096 * KiB);
+    expect(fixed.buffer).toBe(256 * KiB);
+    expect(tuned.buffer).toBe(4096 * KiB);
+    // 16 MiB at 256 KiB per 100 ms takes over 6 s; with the window growing it is several times faster.
+    expect(fixed.seconds).toBeGreaterThan(6);
+    expect(tuned.seconds).toBeLessThan(fixed.seconds / 3);
+  });
+
+  it("does not grow for a reader that is not reading", () => {
+    const pair = makePair({ profile: { delayMs: 50 } });
+    const { client, server } = connectPair(pair);
+    server.pause();
+    new Pump(client, new Uint8Array(4 << 20), false);
+    pair.net.advance(5_000);
+    expect(server.transport.receiveBuffer).toBe(256 * KiB);
+    expect(server.readableLength).toBeLessThanOrEqual(256 * KiB + 127);
   });
 });
 

@@ -83,9 +83,9 @@ describe("handshake", () => {
     expect(server.state).toBe("ESTABLISHED");
     expect(client.transport.mss).toBe(1380);
     expect(server.transport.mss).toBe(1380);
-    // 256 KiB buffers need a shift of 3 to fit a 16-bit window.
-    expect(client.windowScale).toEqual({ send: 3, receive: 3 });
-    expect(server.windowScale).toEqual({ send: 3, receive: 3 });
+    // Receive buffers autotune up to 4 MiB, which needs a shift of 7 to fit a 16-bit window.
+    expect(client.windowScale).toEqual({ send: 7, receive: 7 });
+    expect(server.windowScale).toEqual({ send: 7, receive: 7 });
     expect(log.map((s) => s.flags)).toEqual([TCP_SYN, TCP_SYN | TCP_ACK, TCP_ACK]);
     expect(log[1]!.ack).toBe(seqAdd(log[0]!.seq, 1));
     expect(log[2]!.ack).toBe(seqAdd(log[1]!.seq, 1));

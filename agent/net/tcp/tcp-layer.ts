@@ -7,7 +7,7 @@
  * injected `send`, time comes in through `input`/`tick` or the injected clock.
  */
 import { randomBytes } from "node:crypto";
-import type { Ipv4Header } from "../ipv4.ts";
+import { IPV4_MIN_HEADER, type Ipv4Header } from "../ipv4.ts";
 import { resolveTcpConfig, type TcpConfig } from "./config.ts";
 import { type ConnectionHost, TcpConnection } from "./connection.ts";
 import { DeadlineHeap } from "./deadline-heap.ts";
@@ -17,6 +17,7 @@ import {
   parseTcpSegment,
   TCP_ACK,
   TCP_FIN,
+  TCP_MIN_HEADER,
   TCP_RST,
   TCP_SYN,
   type TcpSegment,
@@ -98,12 +99,17 @@ function cryptoUint32(): number {
   return randomBytes(4).readUInt32BE(0);
 }
 
+/** Smallest segment a lowered path MTU may leave (the connection's floor for a peer's MSS too). */
+const MIN_PATH_MSS = 64;
+
 function portsKey(remotePort: number, localPort: number): number {
   return remotePort * 65536 + localPort;
 }
 
 export class TcpLayer {
-  readonly config: TcpConfig;
+  /** The config new connections get; setPathMtu() lowers its MSS. */
+  private cfg: TcpConfig;
+  private readonly baseMss: number;
   readonly stats: TcpLayerStats = {
     segmentsReceived: 0,
     badChecksum: 0,
@@ -160,7 +166,8 @@ export class TcpLayer {
     this.sendPacket = opts.send;
     this.clock = opts.now ?? (() => performance.now());
     this.random = opts.randomUint32 ?? cryptoUint32;
-    this.config = resolveTcpConfig(opts.config);
+    this.cfg = resolveTcpConfig(opts.config);
+    this.baseMss = this.cfg.mss;
     this.onAckDeferred = opts.onAckDeferred;
   }
 
@@ -171,6 +178,24 @@ export class TcpLayer {
     this.ackFlushing = q;
     for (const conn of q) conn.flushAck(now);
     q.length = 0;
+  }
+
+  get config(): TcpConfig {
+    return this.cfg;
+  }
+
+  /**
+   * The path MTU changed while connections are open (the tunnel's MTU was lowered): new
+   * connections announce the matching MSS, and open ones send segments no larger from now on,
+   * retransmissions included. A raised MTU applies to new connections only (open ones keep the
+   * MSS they have). A connection still in its handshake settles its MSS from the SYNs, as before.
+   */
+  setPathMtu(mtu: number): void {
+    const mss = mtu - IPV4_MIN_HEADER - TCP_MIN_HEADER;
+    if (!Number.isInteger(mtu) || mss < MIN_PATH_MSS)
+      throw new RangeError(`path MTU ${mtu} leaves no room for a ${MIN_PATH_MSS}-byte TCP segment`);
+    this.cfg = { ...this.cfg, mss: Math.min(this.baseMss, mss) };
+    for (const c of this.all) c.lowerMss(mss);
   }
 
   /** Live control blocks, including ones in TIME-WAIT. */
@@ -326,15 +351,7 @@ export class TcpLayer {
         this.remove(c);
       },
     };
-    const conn = new TcpConnection(
-      host,
-      this.config,
-      localIp,
-      localPort,
-      remoteIp,
-      remotePort,
-      this.random(),
-    );
+    const conn = new TcpConnection(host, this.cfg, localIp, localPort, remoteIp, remotePort, this.random());
     let ports = this.byRemote.get(remoteIp);
     if (ports === undefined) {
       ports = new Map();

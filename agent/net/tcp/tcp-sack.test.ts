@@ -54,7 +54,8 @@ describe("selective acknowledgements", () => {
     ]);
   });
 
-  function timeoutAfterLosingTheRetransmission(sack: boolean) {
+  /** The first segment is lost `firstLosses` times, the sixth once; returns what else was resent. */
+  function loseFirstAndSixth(sack: boolean, firstLosses: number) {
     const pair = makePair({ configA: { sack }, configB: { sack } });
     const { client, server } = connectPair(pair);
     const sink = new Sink(server, false);
@@ -67,8 +68,7 @@ describe("selective acknowledgements", () => {
     pair.net.tap = (p, h) => {
       const { seg } = decodeTcp(p);
       if (h.src !== IP_A || seg.payload.length === 0) return true;
-      // The first segment is lost, and so is its fast retransmission: only the timer can recover.
-      if (seg.seq === first && drops < 2) {
+      if (seg.seq === first && drops < firstLosses) {
         drops++;
         return false;
       }
@@ -86,15 +86,25 @@ describe("selective acknowledgements", () => {
     client.write(data);
     pair.net.runUntil(() => sink.bytes === data.length, 60_000);
     expect(sink.digest()).toBe(sha256(data));
-    expect(client.stats.timeouts).toBe(1);
     resent.delete(first);
-    return [...resent].map((x) => (x - first) / 1380);
+    return { resent: [...resent].map((x) => (x - first) / 1380), timeouts: client.stats.timeouts };
   }
 
-  it("repairs every hole once and, after a timeout, resends only what the peer does not hold", () => {
+  it("finds a lost retransmission by time (RACK) when later data gets through, without a timeout", () => {
+    // The fast retransmission of the first segment is lost too; the sixth's retransmission,
+    // sent after it, is delivered, so RACK knows the first's is overdue.
+    expect(loseFirstAndSixth(true, 2)).toEqual({ resent: [], timeouts: 0 });
+    // Without SACK (NewReno) only the timer can recover it.
+    expect(loseFirstAndSixth(false, 2).timeouts).toBe(1);
+  });
+
+  it("after a timeout resends only what the peer does not hold", () => {
+    // Lost three times: the last retransmission has nothing sent after it, so the timer fires.
     // With SACK no segment that got through is ever sent again (the lost sixth goes out once more, as it must).
-    expect(timeoutAfterLosingTheRetransmission(true)).toEqual([]);
+    expect(loseFirstAndSixth(true, 3)).toEqual({ resent: [], timeouts: 1 });
     // Without it, going back after the timeout repeats segments the peer already had.
-    expect(timeoutAfterLosingTheRetransmission(false).length).toBeGreaterThan(0);
+    const noSack = loseFirstAndSixth(false, 2);
+    expect(noSack.timeouts).toBe(1);
+    expect(noSack.resent.length).toBeGreaterThan(0);
   });
 });
