@@ -334,6 +334,8 @@ export class TcpConnection implements TcpEndpoints {
     sendWindow: number;
     receiveBuffer: number;
     congestionControl: string;
+    /** Both ends agreed on selective acknowledgements in the handshake. */
+    sack: boolean;
   } {
     return {
       cwnd: this.cc.window,
@@ -344,6 +346,7 @@ export class TcpConnection implements TcpEndpoints {
       sendWindow: this.sndWnd,
       receiveBuffer: this.rcvBuf,
       congestionControl: this.cc.name,
+      sack: this.sackOk,
     };
   }
 
@@ -550,21 +553,31 @@ export class TcpConnection implements TcpEndpoints {
   }
 
   private sendSyn(now: number, withAck: boolean): void {
-    const o = this.out;
-    o.mss = this.config.mss;
-    o.windowShift = this.offeredWindowScale ? this.rcvShift : undefined;
-    // A SYN-ACK may only offer SACK when the SYN did.
-    o.sackPermitted = this.config.sack && (!withAck || this.sackOk);
-    this.emit(this.iss, 0, withAck ? TCP_SYN | TCP_ACK : TCP_SYN);
-    o.mss = undefined;
-    o.windowShift = undefined;
-    o.sackPermitted = undefined;
+    this.emitSyn(withAck, false);
     if (this.rtoAt === UNARMED) this.rtoAt = now + this.rto.rto;
     if (this.retries === 0 && !this.rttTiming) {
       this.rttTiming = true;
       this.rttSeq = seqAdd(this.iss, 1);
       this.rttStart = now;
     }
+  }
+
+  /**
+   * Sends our SYN (or SYN-ACK), always with the same options: a retransmission that dropped them
+   * would make the two ends disagree. A peer that saw only an option-less SYN-ACK turns window
+   * scaling and SACK off while we keep them on, so it reads our scaled windows unscaled (1/128 of
+   * them with a 4 MiB buffer) and falls back to 536-byte segments: a transfer then crawls.
+   */
+  private emitSyn(withAck: boolean, retransmission: boolean): void {
+    const o = this.out;
+    o.mss = this.config.mss;
+    o.windowShift = this.offeredWindowScale ? this.rcvShift : undefined;
+    // A SYN-ACK may only offer SACK when the SYN did.
+    o.sackPermitted = this.config.sack && (!withAck || this.sackOk);
+    this.emit(this.iss, 0, withAck ? TCP_SYN | TCP_ACK : TCP_SYN, retransmission);
+    o.mss = undefined;
+    o.windowShift = undefined;
+    o.sackPermitted = undefined;
   }
 
   private inputSynSent(seg: TcpSegment, now: number): void {
@@ -612,7 +625,7 @@ export class TcpConnection implements TcpEndpoints {
 
     // A retransmitted SYN means our SYN-ACK was lost.
     if (this.st === "SYN-RECEIVED" && f & TCP_SYN && !(f & TCP_ACK) && seq === this.irs) {
-      this.emit(this.iss, 0, TCP_SYN | TCP_ACK, true);
+      this.emitSyn(true, true);
       return;
     }
 
@@ -1369,7 +1382,7 @@ export class TcpConnection implements TcpEndpoints {
     if (synPhase) {
       // RFC 5681 §3.1: a lost SYN means starting with one segment.
       this.cc.setWindow(this.effMss);
-      this.emit(this.iss, 0, this.st === "SYN-SENT" ? TCP_SYN : TCP_SYN | TCP_ACK, true);
+      this.emitSyn(this.st === "SYN-RECEIVED", true);
       this.rtoAt = now + this.rto.rto;
       return;
     }
