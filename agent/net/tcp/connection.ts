@@ -36,7 +36,7 @@ import {
   TCP_SYN,
   type TcpSegment,
 } from "./segment.ts";
-import { type SentSegment, SentSegments } from "./sent-segments.ts";
+import { karnSampleSentAt, type SentSegment, SentSegments } from "./sent-segments.ts";
 import { seqAdd, seqDiff, seqGe, seqGt, seqInRange, seqLe, seqLt } from "./seq.ts";
 
 export type TcpState =
@@ -125,6 +125,8 @@ export interface TcpConnectionStats {
 const UNARMED = Number.POSITIVE_INFINITY;
 /** Segments newly delivered by the ACK being processed; one array for all connections (never re-entered). */
 const delivered: SentSegment[] = [];
+/** How many leading entries of `delivered` the ACK's first SACK block delivered (see karnSampleSentAt). */
+let deliveredByFirstBlock = 0;
 
 /** RFC 2883 §4: the first SACK block reports a duplicate when it lies below the ACK or inside the second block. */
 function isDsack(b: readonly number[], ack: number): boolean {
@@ -745,6 +747,7 @@ export class TcpConnection implements TcpEndpoints {
       return false;
     }
     delivered.length = 0;
+    deliveredByFirstBlock = 0;
     let dsack = false;
     if (this.sackOk && seg.sackBlocks !== undefined) {
       const b = seg.sackBlocks;
@@ -754,6 +757,7 @@ export class TcpConnection implements TcpEndpoints {
           this.sacks.add(b[i]!, b[i + 1]!, una, this.sndMax);
           this.sent.sackRange(seqGt(b[i]!, una) ? b[i]! : una, b[i + 1]!, delivered);
         }
+        if (i === 0) deliveredByFirstBlock = delivered.length;
       }
       dsack = isDsack(b, ack);
       if (dsack) this.onDsack(b[0]!, b[1]!);
@@ -765,6 +769,7 @@ export class TcpConnection implements TcpEndpoints {
     if (seqGt(ack, this.sndUna)) {
       this.onNewAck(ack, now);
     } else if (this.sackOk) {
+      this.sampleDelivered(now);
       if (ack === this.sndUna && seqGt(this.sndNxt, this.sndUna) && seg.payload.length === 0)
         this.stats.dupAcksReceived++;
     } else if (
@@ -826,7 +831,10 @@ export class TcpConnection implements TcpEndpoints {
     }
     this.sndUna = ack;
     this.sacks.advance(ack);
-    if (this.sackOk) this.sent.acked(ack, delivered);
+    if (this.sackOk) {
+      this.sent.acked(ack, delivered);
+      this.sampleDelivered(now);
+    }
     this.probeRearm = true;
     const r = this.rackState;
     if (r?.probeEnd !== undefined && seqGe(ack, r.probeEnd)) r.probeEnd = undefined;
@@ -1050,6 +1058,18 @@ export class TcpConnection implements TcpEndpoints {
     sent.resent(lost.start, end, now);
     if (this.rtoAt === UNARMED) this.rtoAt = now + this.rto.rto;
     return true;
+  }
+
+  /**
+   * With SACK, every ACK that delivers a segment sent only once gives an RTT sample (see
+   * karnSampleSentAt), so a backed-off RTO collapses as soon as new data gets through, even while
+   * retransmissions are in flight. Timing one segment at a time and dropping the measurement at
+   * every retransmission left the RTO backed off through whole loss episodes: it doubled from
+   * timeout to timeout up to its 60 s ceiling, a minute of silence on a lossy path.
+   */
+  private sampleDelivered(now: number): void {
+    const sentAt = karnSampleSentAt(delivered, deliveredByFirstBlock);
+    if (sentAt !== undefined) this.rto.sample(now - sentAt);
   }
 
   private sampleRtt(ack: number, now: number): void {
@@ -1335,7 +1355,8 @@ export class TcpConnection implements TcpEndpoints {
       if (len > 0 && len === unsent) flags |= TCP_PSH;
       const finHere = this.finQueued && len === unsent;
       if (finHere) flags |= TCP_FIN;
-      if (!isRetransmit && !this.rttTiming && len > 0) {
+      // Without SACK one segment at a time is timed (with SACK, sampleDelivered() times them all).
+      if (!isRetransmit && !this.rttTiming && !this.sackOk && len > 0) {
         this.rttTiming = true;
         this.rttSeq = seqAdd(this.sndNxt, len);
         this.rttStart = now;

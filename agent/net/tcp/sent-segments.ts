@@ -30,6 +30,34 @@ export interface Delivered {
   reorderedRttMs: number;
 }
 
+/**
+ * The send time to take an RTT sample from, for the RTO (RFC 6298), given what one ACK newly
+ * delivered; or undefined. Karn's rule per segment, as Linux applies it: only a segment sent once
+ * times unambiguously, and only one whose arrival the ACK answers. That is the newest one the ACK
+ * covers cumulatively (older ones in a coalesced ACK waited at the receiver for it), unless the ACK
+ * also covers a retransmission, which may have released it by filling a hole; or one in the ACK's
+ * first SACK block, which holds the segment that triggered it (RFC 2018 §4). Later blocks repeat
+ * older news that an earlier, lost ACK carried, so a segment first seen there arrived long ago.
+ * `triggerSacked`: how many leading entries of `delivered` the first SACK block delivered.
+ */
+export function karnSampleSentAt(
+  delivered: readonly SentSegment[],
+  triggerSacked: number,
+): number | undefined {
+  let newest = Number.NEGATIVE_INFINITY;
+  let retransmissionAcked = false;
+  let newestAcked = Number.NEGATIVE_INFINITY;
+  for (let i = 0; i < delivered.length; i++) {
+    const seg = delivered[i]!;
+    if (seg.sacked) {
+      if (i < triggerSacked && !seg.retransmitted && seg.sentAt > newest) newest = seg.sentAt;
+    } else if (seg.retransmitted) retransmissionAcked = true;
+    else if (seg.sentAt > newestAcked) newestAcked = seg.sentAt;
+  }
+  if (!retransmissionAcked && newestAcked > newest) newest = newestAcked;
+  return Number.isFinite(newest) ? newest : undefined;
+}
+
 export class SentSegments {
   private readonly s: SentSegment[] = [];
   /** Highest end of any delivered segment (RACK.fack). */
