@@ -1419,10 +1419,19 @@ export class TcpConnection implements TcpEndpoints {
     // A second timeout in a row may mean the peer dropped data it SACKed
     // (reneging, RFC 2018 §8): stop trusting the scoreboard.
     if (this.retries >= 2) this.sacks.clear();
-    this.sentSegs?.markAllLost(this.retries >= 2);
-    // Go back to the first unacknowledged byte; the receiver's reassembly queue
-    // usually lets one retransmission advance the ACK past everything else.
-    this.sndNxt = this.sndUna;
+    const sent = this.sentSegs;
+    sent?.markAllLost(this.retries >= 2);
+    if (sent === undefined || sent.lostBytes() === 0) {
+      // Without SACK, or with only a FIN to resend: go back to the first unacknowledged byte;
+      // the receiver's reassembly queue usually lets one retransmission advance the ACK past
+      // everything else.
+      this.sndNxt = this.sndUna;
+    }
+    // With SACK, RFC 8985 §6.3: everything not SACKed is lost and goes out again, lowest first,
+    // as the pipe allows (output() resends lost segments before new data), while RACK keeps
+    // watching: a resent segment lost again is found lost, and resent, once one resent after it
+    // is SACKed. A go-back-N pass instead left it for the next timeout, at twice the RTO, and
+    // Karn's rule (nothing but retransmissions in flight) kept the doubled RTO for the next.
     this.output(now);
     // The window closed under data in flight: the persist timer now owns the
     // probing. Otherwise keep the retransmission clock running.
