@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { type SentSegment, SentSegments } from "./sent-segments.ts";
+import { karnSampleSentAt, type SentSegment, SentSegments } from "./sent-segments.ts";
 
 function record(): SentSegments {
   const s = new SentSegments();
@@ -121,5 +121,40 @@ describe("the record's running pipe and lost counts", () => {
         expect([s.pipe(), s.lostBytes()]).toEqual([pipe, lost]);
       }
     }
+  });
+});
+
+describe("RTT samples per segment (Karn's rule)", () => {
+  const seg = (start: number, sentAt: number, retransmitted: boolean, sacked: boolean): SentSegment => ({
+    start,
+    end: start + 100,
+    sentAt,
+    retransmitted,
+    sacked,
+    lost: false,
+  });
+
+  it("times the newest segment a cumulative ACK delivers, when all of them were sent once", () => {
+    expect(karnSampleSentAt([seg(1000, 3, false, false), seg(1100, 5, false, false)], 0)).toBe(5);
+  });
+
+  it("takes no sample from retransmissions alone", () => {
+    expect(karnSampleSentAt([seg(1000, 3, true, false)], 0)).toBeUndefined();
+    expect(karnSampleSentAt([seg(1200, 3, true, true)], 1)).toBeUndefined();
+  });
+
+  it("ignores segments a retransmission may have released, but still times the triggering SACK block", () => {
+    // The ACK covers a resent hole (sent at 9) and an older segment held behind it (sent at 4).
+    const cumulative = [seg(1000, 9, true, false), seg(1100, 4, false, false)];
+    expect(karnSampleSentAt(cumulative, 0)).toBeUndefined();
+    // The same ACK's first SACK block newly covers a segment sent once at 8: that one times it.
+    expect(karnSampleSentAt([seg(1300, 8, false, true), ...cumulative], 1)).toBe(8);
+  });
+
+  it("does not time segments that only a later SACK block reports (old news a lost ACK carried)", () => {
+    // The first block newly covers a segment sent at 4; a later block one sent at 8.
+    const d = [seg(1300, 4, false, true), seg(1500, 8, false, true)];
+    expect(karnSampleSentAt(d, 1)).toBe(4);
+    expect(karnSampleSentAt(d, 0)).toBeUndefined();
   });
 });

@@ -117,6 +117,48 @@ describe("RACK-TLP loss recovery", () => {
     expect(client.stats.spuriousUndos).toBe(client.stats.fastRetransmits);
   });
 
+  it("after a timeout, a resent segment lost again is resent on RACK's word, not at the next (doubled) timeout", () => {
+    // 50 ms each way: the resent flight takes several round trips to go out again from cwnd = 1.
+    const pair = makePair({ profile: { delayMs: 50 } });
+    const { client, server } = connectPair(pair);
+    const sink = new Sink(server, false);
+    client.write(new Uint8Array(40 * MSS));
+    pair.net.runUntil(() => sink.bytes === 40 * MSS, 10_000);
+    const base = client.sequence.sndNxt;
+    const segments = 120;
+    const second = seqAdd(base, MSS);
+    const last = seqAdd(base, (segments - 1) * MSS);
+    const sends: number[] = [];
+    let secondResentLostAt: number | undefined;
+    pair.net.tap = (p, h) => {
+      const { seg } = decodeTcp(p);
+      if (h.src !== IP_A || seg.payload.length === 0) return true;
+      sends.push(seg.seq);
+      // A black hole until the retransmission timer fires (tail loss probes included) ...
+      if (client.stats.timeouts === 0) return false;
+      // ... then the first resend of the second segment is lost too.
+      if (seg.seq === second && secondResentLostAt === undefined) {
+        secondResentLostAt = sends.length - 1;
+        return false;
+      }
+      return true;
+    };
+    const data = new SeededRandom(12).bytes(segments * MSS);
+    client.write(data);
+    pair.net.runUntil(() => sink.bytes === (40 + segments) * MSS, 60_000);
+    expect(sink.bytes).toBe((40 + segments) * MSS);
+    expect(client.stats.timeouts).toBe(1);
+    // The second segment went out a third time before the resend pass reached the last one.
+    const thirdSecond = sends.indexOf(second, secondResentLostAt! + 1);
+    const lastAfterTimeout = sends.indexOf(last, secondResentLostAt!);
+    expect(thirdSecond).toBeGreaterThan(secondResentLostAt!);
+    expect(thirdSecond).toBeLessThan(lastAfterTimeout);
+    // New data acknowledged after the episode times the round trip again: the RTO is no longer backed off.
+    client.write(new Uint8Array(10 * MSS));
+    pair.net.runUntil(() => client.bufferedAmount === 0, 10_000);
+    expect(client.transport.rtoMs).toBeLessThan(400);
+  });
+
   it("carries data byte-exact through 5% loss with 75% of segments delayed 5 ms (reordering)", () => {
     const pair = makePair({
       seed: 9,

@@ -9,10 +9,13 @@ import type { TcpConfig } from "../../../agent/net/tcp/config.ts";
 import type { TcpCloseReason, TcpConnection } from "../../../agent/net/tcp/connection.ts";
 import { parseTcpSegment, type TcpSegment } from "../../../agent/net/tcp/segment.ts";
 import { TcpLayer } from "../../../agent/net/tcp/tcp-layer.ts";
-import { type LinkProfile, PERFECT_LINK, SimNetwork } from "./sim-network.ts";
+import { type LinkProfile, PERFECT_LINK, SimNetwork, type SimNode } from "./sim-network.ts";
 
 export const IP_A = 0x0a000001;
 export const IP_B = 0x0a000002;
+/** Addresses no packet goes to: the simulated network's slots for the ACK flushers' timers. */
+const FLUSHER_A = 0x0a0000f1;
+const FLUSHER_B = 0x0a0000f2;
 
 export interface Pair {
   net: SimNetwork;
@@ -25,18 +28,48 @@ export interface PairOptions {
   profile?: Partial<LinkProfile>;
   configA?: Partial<TcpConfig>;
   configB?: Partial<TcpConfig>;
+  /**
+   * Coalesce ACKs per receive batch as the agent does (TcpLayerOptions.onAckDeferred): the
+   * deferred ACKs go out once every packet due at the same simulated instant has been delivered.
+   */
+  deferAcks?: boolean;
+}
+
+/** Ends a layer's receive batch: flushes its deferred ACKs after the network's step delivered every due packet. */
+class AckFlusher implements SimNode {
+  private due = Number.POSITIVE_INFINITY;
+  layer: TcpLayer | undefined;
+
+  get nextDeadline(): number {
+    return this.due;
+  }
+
+  input(): void {}
+
+  batchStarted(now: number): void {
+    this.due = now;
+  }
+
+  tick(now: number): void {
+    if (now < this.due) return;
+    this.due = Number.POSITIVE_INFINITY;
+    this.layer?.flushAcks(now);
+  }
 }
 
 export function makePair(opts: PairOptions = {}): Pair {
   const net = new SimNetwork(opts.seed ?? 1, { ...PERFECT_LINK, ...opts.profile });
   const ra = net.random();
   const rb = net.random();
+  const fa = new AckFlusher();
+  const fb = new AckFlusher();
   const a = new TcpLayer({
     localIp: IP_A,
     send: net.send,
     now: net.clock,
     randomUint32: () => ra.uint32(),
     config: opts.configA ?? {},
+    onAckDeferred: opts.deferAcks ? () => fa.batchStarted(net.now) : undefined,
   });
   const b = new TcpLayer({
     localIp: IP_B,
@@ -44,9 +77,17 @@ export function makePair(opts: PairOptions = {}): Pair {
     now: net.clock,
     randomUint32: () => rb.uint32(),
     config: opts.configB ?? {},
+    onAckDeferred: opts.deferAcks ? () => fb.batchStarted(net.now) : undefined,
   });
   net.attach(IP_A, a);
   net.attach(IP_B, b);
+  if (opts.deferAcks) {
+    fa.layer = a;
+    fb.layer = b;
+    // Attached after the layers: the network ticks nodes in attach order, after delivering.
+    net.attach(FLUSHER_A, fa);
+    net.attach(FLUSHER_B, fb);
+  }
   return { net, a, b };
 }
 
