@@ -17,6 +17,8 @@ export interface PreviousHeartbeat {
 }
 
 const WINDOW_MS = ONLINE_WINDOW_SECONDS * 1000;
+/** Path changes recorded one by one per heartbeat; more are summed up in one event. */
+export const MAX_PATH_EVENTS = 16;
 
 export function previousHeartbeat(row: AgentRow): PreviousHeartbeat {
   return {
@@ -66,6 +68,16 @@ function pathEvents(before: PeerStatus[], after: PeerStatus[]): NewClusterEvent[
     const from = was.get(peer) ?? "none";
     const to = now.get(peer) ?? "none";
     if (from === to) continue;
+    if (events.length === MAX_PATH_EVENTS) {
+      events.push({ type: "Normal", reason: R.pathChanged, message: "", detail: { more: 0 } });
+    }
+    if (events.length > MAX_PATH_EVENTS) {
+      const summary = events[MAX_PATH_EVENTS]!;
+      const more = (summary.detail?.more as number) + 1;
+      summary.detail = { more };
+      summary.message = `${more} more peer(s) changed path.`;
+      continue;
+    }
     events.push({
       type: to === "none" ? "Warning" : "Normal",
       reason: R.pathChanged,
