@@ -218,6 +218,30 @@ describe("renderClusterList", () => {
 });
 
 describe("renderCluster", () => {
+  it("shows the paths and the values the agent applied and rejected", () => {
+    const text = renderCluster(
+      cluster({
+        status: {
+          ...cluster().status,
+          online: true,
+          peers: [peer("prod", "relay")],
+          values: {
+            applied: ["mtu", "expose.0"],
+            rejected: [{ path: "relay.mode", message: "must be one of auto, always, never" }],
+            revision: "r1",
+            reportedAt: "2026-01-01T11:59:00Z",
+          },
+        },
+      }),
+      NOW,
+    );
+    expect(text).toContain(`${"Paths:".padEnd(16)} 1 relay\n`);
+    expect(text).toContain(`${"Values applied:".padEnd(16)} mtu, expose.0\n`);
+    expect(text).toContain(
+      `${"Values rejected:".padEnd(16)} relay.mode: must be one of auto, always, never\n`,
+    );
+  });
+
   it("shows fields, annotations as indented YAML, and the peer table", () => {
     const text = renderCluster(
       cluster({

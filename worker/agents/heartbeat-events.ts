@@ -68,16 +68,6 @@ function pathEvents(before: PeerStatus[], after: PeerStatus[]): NewClusterEvent[
     const from = was.get(peer) ?? "none";
     const to = now.get(peer) ?? "none";
     if (from === to) continue;
-    if (events.length === MAX_PATH_EVENTS) {
-      events.push({ type: "Normal", reason: R.pathChanged, message: "", detail: { more: 0 } });
-    }
-    if (events.length > MAX_PATH_EVENTS) {
-      const summary = events[MAX_PATH_EVENTS]!;
-      const more = (summary.detail?.more as number) + 1;
-      summary.detail = { more };
-      summary.message = `${more} more peer(s) changed path.`;
-      continue;
-    }
     events.push({
       type: to === "none" ? "Warning" : "Normal",
       reason: R.pathChanged,
@@ -85,7 +75,17 @@ function pathEvents(before: PeerStatus[], after: PeerStatus[]): NewClusterEvent[
       detail: { peer, from, to },
     });
   }
-  return events;
+  if (events.length <= MAX_PATH_EVENTS) return events;
+  const more = events.length - MAX_PATH_EVENTS;
+  return [
+    ...events.slice(0, MAX_PATH_EVENTS),
+    {
+      type: "Normal",
+      reason: R.pathChanged,
+      message: `${more} more peer(s) changed path.`,
+      detail: { more },
+    },
+  ];
 }
 
 /**
