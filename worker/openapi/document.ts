@@ -12,9 +12,11 @@ import {
   CreateAccessKeyResponse,
   CreateClusterRequest,
   CreateClusterResponse,
+  EffectiveValuesResponse,
   HeartbeatRequest,
   HeartbeatResponse,
   ListAccessKeysResponse,
+  ListClusterEventsResponse,
   ListClustersResponse,
   Netmap,
   PatchClusterRequest,
@@ -92,7 +94,17 @@ function valuesOperation(operationId: string, summary: string): Json {
         { name: "source", in: "query", required: false, schema: schema(ValuesSource, "input") },
         { name: "token", in: "query", required: false, schema: { type: "string" } },
       ],
-      responses: { "200": { description: "Helm-ready YAML", ...yamlText }, ...errors(...ADMIN, "404") },
+      responses: {
+        "200": {
+          description:
+            "Helm-ready YAML; with Accept: application/json (or ?format=json) the values with the keys the agent does not use",
+          content: {
+            ...yamlText.content,
+            "application/json": { schema: schema(EffectiveValuesResponse, "output") },
+          },
+        },
+        ...errors(...ADMIN, "404"),
+      },
     },
   };
 }
@@ -181,12 +193,38 @@ function buildDocument(): Json {
           requestBody: jsonBody(PatchClusterRequest),
           responses: {
             ...ok("200", "The updated cluster", Cluster),
-            ...errors(...ADMIN, "404", "422"),
+            // 409: local: true while another cluster is local.
+            ...errors(...ADMIN, "404", "409", "422"),
           },
         },
         delete: {
           operationId: "deleteCluster",
           responses: { ...ok("204", "Deleted, with its PSK and agent"), ...errors(...ADMIN, "404") },
+        },
+      },
+      "/api/v1/clusters/{name}/events": {
+        get: {
+          operationId: "listClusterEvents",
+          parameters: [
+            nameParam,
+            {
+              name: "limit",
+              in: "query",
+              required: false,
+              schema: { type: "integer", minimum: 1, maximum: 100 },
+            },
+            {
+              name: "before",
+              in: "query",
+              required: false,
+              description: "A nextCursor: events older than it",
+              schema: { type: "string" },
+            },
+          ],
+          responses: {
+            ...ok("200", "The cluster's events, newest first", ListClusterEventsResponse),
+            ...errors(...ADMIN, "404"),
+          },
         },
       },
       "/api/v1/clusters/{name}/rotate-psk": {
