@@ -175,6 +175,8 @@ describe("ControlClient", () => {
     platform.rateLimited = 2;
     const started = client().start();
     await until("the first register", () => platform.count("/api/v1/agent/register") === 1);
+    // The 429 is answered over real HTTP: advance the fake clock only once the retry is armed.
+    await until("the first retry armed", () => clock.scheduled > 0);
     // Nothing more before the Retry-After (7 s) has passed on the clock.
     clock.advance(6_900);
     await new Promise((r) => setTimeout(r, 50));
@@ -182,6 +184,7 @@ describe("ControlClient", () => {
     // 7 s plus at most 20% jitter.
     clock.advance(1_500);
     await until("the second register", () => platform.count("/api/v1/agent/register") === 2);
+    await until("the second retry armed", () => clock.scheduled > 0);
     clock.advance(8_400);
     const state = await started;
     expect(platform.count("/api/v1/agent/register")).toBe(3);
