@@ -1,6 +1,7 @@
 // A cluster's Agent tab. The helm --values URLs need an access key in ?token=; rather than put the
-// admin key into copyable URLs, the page creates a values:read key on request and keeps it in session
-// storage next to the admin key.
+// admin key into copyable URLs, the page creates on request a key that reads this one cluster's
+// values (cluster-values:read) and expires in 24 h, and keeps it in this tab's session storage. It is
+// a real key on the platform until then: listed under Access keys, revocable there.
 import { AGENT_VALUES_ANNOTATION } from "../../../protocol/api/constants.ts";
 import type {
   Cluster,
@@ -14,11 +15,12 @@ import { api, clusterPath, messageOf } from "./api.ts";
 import { confirmDialog } from "./confirm-dialog.ts";
 import { connectCommands } from "./connect-commands.ts";
 import { copyable, h } from "./dom.ts";
-import { storedValuesKey, storeValuesKey } from "./session.ts";
+import { UI_BASE } from "./navigation.ts";
+import { forgetValuesKey, storedValuesKey, storeValuesKey } from "./session.ts";
 import { yamlEditor } from "./yaml-editor.ts";
 
 function valuesUrl(name: string, source: ValuesSource | "", key: string | null): string {
-  const token = key || "VALUES_READ_KEY";
+  const token = key || "VALUES_KEY";
   return `${location.origin}/clusters/${encodeURIComponent(name)}?token=${token}${source ? `&source=${source}` : ""}`;
 }
 
@@ -28,7 +30,10 @@ const TIERS: readonly { label: string; source: ValuesSource | "" }[] = [
   { label: "This cluster's annotation (source=cluster-annotation)", source: "cluster-annotation" },
 ];
 
-export function agentPanel(root: HTMLElement, cluster: Cluster): void {
+/** How long the page's values keys live: long enough for an install, short enough to forget. */
+export const VALUES_KEY_LIFETIME_SECONDS = 24 * 3600;
+
+export function agentPanel(root: HTMLElement, cluster: Cluster): { update(c: Cluster): void } {
   const name = cluster.name;
   const effective = h(
     "pre",
@@ -73,11 +78,20 @@ export function agentPanel(root: HTMLElement, cluster: Cluster): void {
         createKey.disabled = true;
         keyError.textContent = "";
         try {
-          const request: CreateAccessKeyRequest = { name: `web-ui values (${name})`, scope: "values:read" };
+          const request: CreateAccessKeyRequest = {
+            name: `web-ui values ${name}`.slice(0, 64),
+            scope: "cluster-values:read",
+            cluster: name,
+            expiresInSeconds: VALUES_KEY_LIFETIME_SECONDS,
+          };
           const created = await api<CreateAccessKeyResponse>("POST", "/api/v1/access-keys", {
             json: request,
           });
-          storeValuesKey(created.key);
+          storeValuesKey(name, {
+            key: created.key,
+            id: created.accessKey.id,
+            expiresAt: created.accessKey.expiresAt ?? "",
+          });
           showUrls();
           urls.querySelector("button")?.focus();
         } catch (err) {
@@ -86,15 +100,25 @@ export function agentPanel(root: HTMLElement, cluster: Cluster): void {
         }
       },
     },
-    "Create a values:read key",
+    "Create a values key for this cluster",
   );
 
   function showUrls(): void {
-    const key = storedValuesKey();
+    const stored = storedValuesKey(name, Date.now());
+    const key = stored?.key ?? null;
     createKey.hidden = Boolean(key);
-    keyNote.textContent = key
-      ? "These URLs carry a values:read access key (it can read agent values, nothing else), created for this browser session. Anyone with a URL can read this cluster's values."
-      : "The URLs take an access key in ?token=. Create a values:read key for them (it can read agent values, nothing else), or put in one of your own.";
+    if (stored) {
+      keyNote.replaceChildren(
+        "These URLs carry a cluster-values:read access key: it reads this cluster's agent values and nothing else, and expires ",
+        h("time", { datetime: stored.expiresAt }, new Date(stored.expiresAt).toLocaleString()),
+        " (24 hours after it was created). Until then anyone with a URL can read this cluster's values, even after you sign out; revoke it under ",
+        h("a", { href: `${UI_BASE}/keys` }, "Access keys"),
+        " when it is no longer needed.",
+      );
+    } else {
+      keyNote.textContent =
+        "The URLs take an access key in ?token=. Create one for them: it reads this cluster's agent values only and expires in 24 hours. Or put in a key of your own.";
+    }
     const helm = `helm upgrade --install tether-agent CHART \\\n  --values '${valuesUrl(name, "platform-config", key)}' \\\n  --values '${valuesUrl(name, "cluster-annotation", key)}'`;
     urls.replaceChildren(
       ...TIERS.map((t) => {
@@ -122,12 +146,15 @@ export function agentPanel(root: HTMLElement, cluster: Cluster): void {
         const ok = await confirmDialog({
           title: "Rotate the PSK?",
           message:
-            "A new pre-shared key replaces the current one, which stops working at once. Agents that already registered keep their credentials.",
+            "A new pre-shared key replaces the current one, which stops working at once, and the cluster's values keys are revoked with it. The agent registered now keeps its credential until an agent registers with the new PSK and takes the cluster over.",
           confirmLabel: "Rotate PSK",
         });
         if (!ok) return;
         try {
           const res = await api<RotatePskResponse>("POST", `${clusterPath(name)}/rotate-psk`);
+          // The rotation revokes the cluster's values keys, the one in the URLs above too.
+          forgetValuesKey(name);
+          showUrls();
           rotateResult.replaceChildren(
             h(
               "p",
@@ -170,4 +197,7 @@ export function agentPanel(root: HTMLElement, cluster: Cluster): void {
     rotateResult,
   );
   void loadEffective();
+  return {
+    update() {},
+  };
 }

@@ -6,12 +6,16 @@ import { clustersView } from "./clusters-view.ts";
 import { closeAllDialogs } from "./confirm-dialog.ts";
 import { field, h, toast } from "./dom.ts";
 import { closeAllDrawers } from "./drawer.ts";
+import { keysView } from "./keys-view.ts";
+import { mayLeave } from "./leave-guard.ts";
 import { navigate, route, UI_BASE } from "./navigation.ts";
 import { signIn, signOut, storedKey } from "./session.ts";
 import { settingsView } from "./settings-view.ts";
 import type { View } from "./view.ts";
 
 let currentView: View | null = null;
+/** Path and query of the view on screen, to return to when the user stays after Back. */
+let shownLocation = "";
 
 export function closeOverlays(): void {
   closeAllDrawers();
@@ -28,7 +32,25 @@ export function onLinkClick(event: MouseEvent): void {
   const url = new URL(a.href, location.href);
   if (url.origin !== location.origin || !url.pathname.startsWith(UI_BASE) || a.target) return;
   event.preventDefault();
-  navigate(url.pathname);
+  void mayLeave().then((ok) => {
+    if (ok) navigate(url.pathname + url.search);
+  });
+}
+
+/** Back and forward: the URL has already changed, so staying means putting the shown one back. */
+export async function onPopState(): Promise<void> {
+  const target = `${location.pathname}${location.search}`;
+  if (!(await mayLeave())) {
+    history.pushState(null, "", shownLocation);
+    return;
+  }
+  if (`${location.pathname}${location.search}` !== target) return;
+  closeOverlays();
+  render();
+}
+
+async function signOutAsked(): Promise<void> {
+  if (await mayLeave()) signOut("Signed out.");
 }
 
 function topbar(active: string): HTMLElement {
@@ -48,13 +70,10 @@ function topbar(active: string): HTMLElement {
       "nav",
       { "aria-label": "Main" },
       link(UI_BASE, "Clusters", "clusters"),
+      link(`${UI_BASE}/keys`, "Access keys", "keys"),
       link(`${UI_BASE}/settings`, "Settings", "settings"),
     ),
-    h(
-      "button",
-      { type: "button", class: "secondary small", onclick: () => signOut("Signed out.") },
-      "Sign out",
-    ),
+    h("button", { type: "button", class: "secondary small", onclick: () => signOutAsked() }, "Sign out"),
   );
 }
 
@@ -73,6 +92,7 @@ function notFoundView(): View {
 export function render(message?: string): void {
   currentView?.stop?.();
   currentView = null;
+  shownLocation = `${location.pathname}${location.search}`;
   const shell = document.getElementById("shell");
   if (shell === null) return;
   const main = h("main", { id: "main", tabindex: "-1" });
@@ -86,8 +106,9 @@ export function render(message?: string): void {
   const r = route(location.pathname);
   shell.replaceChildren(topbar(r.view === "cluster" ? "clusters" : r.view), main);
   if (r.view === "clusters") currentView = clustersView();
-  else if (r.view === "cluster") currentView = clusterDetailView(r.name);
+  else if (r.view === "cluster") currentView = clusterDetailView(r.name, r.tab);
   else if (r.view === "settings") currentView = settingsView();
+  else if (r.view === "keys") currentView = keysView();
   else currentView = notFoundView();
   main.append(currentView.el);
   if (message) toast(message);
