@@ -1,10 +1,15 @@
 import { AGENT_VALUES_ANNOTATION } from "../../protocol/api.ts";
+import { assertValidAgentValues } from "../values/agent-values-check.ts";
 import { parseYamlMapOr422 } from "../values/parse-yaml.ts";
 
-/** Rejects (422, with line and column) an agent-values annotation that is not a YAML map. */
+/**
+ * Rejects an agent-values annotation that is not a YAML map (422, with line and column) or whose
+ * values break the agent values schema (422 invalid_values, with the paths inside the annotation).
+ */
 export function assertValidAnnotations(annotations: Record<string, string>): void {
   const text = annotations[AGENT_VALUES_ANNOTATION];
-  if (text !== undefined) parseYamlMapOr422(text, `The "${AGENT_VALUES_ANNOTATION}" annotation`);
+  if (text === undefined) return;
+  assertValidAgentValues(parseYamlMapOr422(text, `The "${AGENT_VALUES_ANNOTATION}" annotation`));
 }
 
 export function applyAnnotationPatch(

@@ -12,6 +12,7 @@ import {
   CreateAccessKeyResponse,
   CreateClusterRequest,
   CreateClusterResponse,
+  EffectiveValuesResponse,
   HeartbeatRequest,
   HeartbeatResponse,
   ListAccessKeysResponse,
@@ -92,7 +93,17 @@ function valuesOperation(operationId: string, summary: string): Json {
         { name: "source", in: "query", required: false, schema: schema(ValuesSource, "input") },
         { name: "token", in: "query", required: false, schema: { type: "string" } },
       ],
-      responses: { "200": { description: "Helm-ready YAML", ...yamlText }, ...errors(...ADMIN, "404") },
+      responses: {
+        "200": {
+          description:
+            "Helm-ready YAML; with Accept: application/json (or ?format=json) the values with the keys the agent does not use",
+          content: {
+            ...yamlText.content,
+            "application/json": { schema: schema(EffectiveValuesResponse, "output") },
+          },
+        },
+        ...errors(...ADMIN, "404"),
+      },
     },
   };
 }

@@ -167,16 +167,16 @@ deep: ${"[".repeat(800)}${"]".repeat(800)}
 
 describe("GET /api/v1/config/agent-values", () => {
   it("serves the agentValues section alone, as JSON or YAML", async () => {
-    await putConfig("peering: mesh\nagentValues:\n  logLevel: debug # chatty\n  expose: [a]\n");
+    await putConfig('peering: mesh\nagentValues:\n  logLevel: debug # chatty\n  stunServers: ["a:1"]\n');
     const res = await call("GET", "/api/v1/config/agent-values");
     expect(res.status).toBe(200);
     expect(await json<AgentValuesResponse>(res)).toEqual({
-      yaml: "logLevel: debug\nexpose:\n  - a\n",
-      values: { logLevel: "debug", expose: ["a"] },
+      yaml: "logLevel: debug\nstunServers:\n  - a:1\n",
+      values: { logLevel: "debug", stunServers: ["a:1"] },
     });
     const yaml = await call("GET", "/api/v1/config/agent-values?format=yaml");
     expect(yaml.headers.get("content-type")).toMatch(/^application\/yaml/);
-    expect(await bodyText(yaml)).toBe("logLevel: debug\nexpose:\n  - a\n");
+    expect(await bodyText(yaml)).toBe("logLevel: debug\nstunServers:\n  - a:1\n");
   });
 
   it("is {} when the section is empty or absent, and needs an admin key", async () => {
@@ -195,14 +195,14 @@ describe("PUT /api/v1/config/agent-values", () => {
   it("replaces only the agentValues section, keeping the rest of the text", async () => {
     await putConfig("# top comment\npeering: mesh # why\nagentValues:\n  old: true\nother: 1\n");
     const res = await call("PUT", "/api/v1/config/agent-values", {
-      body: "logLevel: debug\nexpose: [a, b]\n",
+      body: 'logLevel: debug\nstunServers: ["a:1", "b:1"]\n',
       headers: yamlHeaders,
     });
     expect(res.status).toBe(200);
     const body = await json<ConfigResponse>(res);
     expect(body.values).toEqual({
       peering: "mesh",
-      agentValues: { logLevel: "debug", expose: ["a", "b"] },
+      agentValues: { logLevel: "debug", stunServers: ["a:1", "b:1"] },
       other: 1,
     });
     expect(body.yaml).toContain("# top comment");

@@ -5,6 +5,8 @@ import { HttpError } from "../http/errors.ts";
 import { bodyText, jsonBody, yamlOrJsonFormat } from "../http/request-body.ts";
 import { requireAccessKey } from "../middleware/auth/access-key.ts";
 import { closeRelaysForbiddenBy } from "../relay/close-relays.ts";
+import { assertValidAgentValues } from "../values/agent-values-check.ts";
+import { globalAgentValues } from "../values/effective-values.ts";
 import { isValuesMap, type ValuesMap } from "../values/helm-merge.ts";
 import { parseYamlMapOr422, toYaml } from "../values/parse-yaml.ts";
 import {
@@ -63,6 +65,12 @@ export const configRoutes = new Hono<AppEnv>()
     const { yaml, values } = readValuesBody(c, "The platform config");
     validateConfigValues(values);
     const text = yaml ?? toYaml(values);
+    // What agents inherit from this document: agentValues, or the whole document while it is empty.
+    const candidate = interpretConfig(text);
+    assertValidAgentValues(
+      globalAgentValues(candidate),
+      Object.keys(candidate.agentValues).length > 0 ? "agentValues" : "",
+    );
     const before = await loadConfig(c.var.db);
     await saveConfigYaml(c.var.db, text, c.var.now);
     const after = interpretConfig(text);
@@ -80,6 +88,7 @@ export const configRoutes = new Hono<AppEnv>()
   })
   .put("/agent-values", async (c) => {
     const { values } = readValuesBody(c, "agentValues");
+    assertValidAgentValues(values);
     const current = await loadConfig(c.var.db);
     const text = replaceAgentValues(current.yaml, values);
     await saveConfigYaml(c.var.db, text, c.var.now);

@@ -54,7 +54,7 @@ async function getValues(
 }
 
 const platformAndAgent =
-  "agentValues:\n  logLevel: warn\n  mtu: 1420\n  relay:\n    mode: auto\n    url: wss://r\n  expose: [a, b]\nlogLevel: info\nreplicas: 3\n";
+  "agentValues:\n  logLevel: warn\n  mtu: 1420\n  relay:\n    mode: auto\n    url: wss://r\n  stunServers: [a:1, b:1]\nlogLevel: info\nreplicas: 3\n";
 const platformOnly = "agentValues: {}\nlogLevel: info\nrelay:\n  mode: auto\n";
 
 describe("values endpoints: effective values and their sources", () => {
@@ -73,13 +73,23 @@ describe("values endpoints: effective values and their sources", () => {
     {
       name: "a non-empty agentValues overrides globally",
       config: platformAndAgent,
-      expected: { logLevel: "warn", mtu: 1420, relay: { mode: "auto", url: "wss://r" }, expose: ["a", "b"] },
+      expected: {
+        logLevel: "warn",
+        mtu: 1420,
+        relay: { mode: "auto", url: "wss://r" },
+        stunServers: ["a:1", "b:1"],
+      },
     },
     {
       name: "the annotation layers on top",
       config: platformAndAgent,
       annotation: "mtu: 1280\n",
-      expected: { logLevel: "warn", mtu: 1280, relay: { mode: "auto", url: "wss://r" }, expose: ["a", "b"] },
+      expected: {
+        logLevel: "warn",
+        mtu: 1280,
+        relay: { mode: "auto", url: "wss://r" },
+        stunServers: ["a:1", "b:1"],
+      },
     },
     {
       name: "the annotation layers on inherited platform values too",
@@ -95,27 +105,37 @@ describe("values endpoints: effective values and their sources", () => {
         logLevel: "warn",
         mtu: 1420,
         relay: { mode: "always", url: "wss://r" },
-        expose: ["a", "b"],
+        stunServers: ["a:1", "b:1"],
       },
     },
     {
       name: "lists are replaced whole",
       config: platformAndAgent,
-      annotation: "expose: [c]\n",
-      expected: { logLevel: "warn", mtu: 1420, relay: { mode: "auto", url: "wss://r" }, expose: ["c"] },
+      annotation: 'stunServers: ["c:1"]\n',
+      expected: {
+        logLevel: "warn",
+        mtu: 1420,
+        relay: { mode: "auto", url: "wss://r" },
+        stunServers: ["c:1"],
+      },
     },
     {
       name: "null deletes a key",
       config: platformAndAgent,
       annotation: "mtu: null\nrelay:\n  url: null\n",
-      expected: { logLevel: "warn", relay: { mode: "auto" }, expose: ["a", "b"] },
+      expected: { logLevel: "warn", relay: { mode: "auto" }, stunServers: ["a:1", "b:1"] },
     },
     {
       name: "source=platform-config is the agentValues section",
       config: platformAndAgent,
       annotation: "mtu: 1280\n",
       source: "platform-config",
-      expected: { logLevel: "warn", mtu: 1420, relay: { mode: "auto", url: "wss://r" }, expose: ["a", "b"] },
+      expected: {
+        logLevel: "warn",
+        mtu: 1420,
+        relay: { mode: "auto", url: "wss://r" },
+        stunServers: ["a:1", "b:1"],
+      },
     },
     {
       name: "source=platform-config is {} while agentValues is empty",
@@ -141,7 +161,12 @@ describe("values endpoints: effective values and their sources", () => {
       config: platformAndAgent,
       annotation: "mtu: 1000\n",
       form: "older",
-      expected: { logLevel: "warn", mtu: 1000, relay: { mode: "auto", url: "wss://r" }, expose: ["a", "b"] },
+      expected: {
+        logLevel: "warn",
+        mtu: 1000,
+        relay: { mode: "auto", url: "wss://r" },
+        stunServers: ["a:1", "b:1"],
+      },
     },
     {
       name: "the older URL form accepts source=",
@@ -187,7 +212,7 @@ describe("values endpoints: effective values and their sources", () => {
     await putConfig(platformAndAgent);
     const created = await createCluster({
       name: uniqueName("layer"),
-      annotations: { [ANNOTATION]: "mtu: 1\nexpose: [z]\nrelay:\n  mode: null\n" },
+      annotations: { [ANNOTATION]: 'mtu: 600\nstunServers: ["z:1"]\nrelay:\n  mode: null\n' },
     });
     const name = created.cluster.name;
     const first = parse(await bodyText(await getValues(name, { source: "platform-config" }))) as ValuesMap;

@@ -1,5 +1,6 @@
 import { type Context, Hono } from "hono";
-import { ValuesSource } from "../../protocol/api.ts";
+import { unusedValueKeys } from "../../protocol/agent-values/validate.ts";
+import { type EffectiveValuesResponse, ValuesSource } from "../../protocol/api.ts";
 import { clusterRecordQuery } from "../clusters/records.ts";
 import type { AppEnv } from "../env.ts";
 import { HttpError } from "../http/errors.ts";
@@ -63,7 +64,28 @@ async function serveValues(c: Context<AppEnv>, name: string): Promise<Response> 
     headers["x-tether-warning"] =
       `ignored invalid agent-values annotation (line ${problem.line}, column ${problem.column})`;
   }
+  if (wantsJson(c)) {
+    const values = layerValues(cluster, inputs.config, source);
+    const body: EffectiveValuesResponse = {
+      yaml: render(cluster, inputs.config, source),
+      values,
+      unusedKeys: unusedValueKeys(values),
+    };
+    return c.json(body, 200, headers);
+  }
   return c.body(render(cluster, inputs.config, source), 200, headers);
+}
+
+/** Helm and agents read YAML; the web UI asks for JSON to learn which keys the agent does not use. */
+function wantsJson(c: Context<AppEnv>): boolean {
+  if (c.req.query("format") === "json") return true;
+  return /\bapplication\/json\b/i.test(c.req.header("accept") ?? "");
+}
+
+function layerValues(cluster: CachedCluster, config: PlatformConfig, source: ValuesSource | null): ValuesMap {
+  if (source === "cluster-annotation") return cluster.annotation.values;
+  if (source === "platform-config") return config.agentValues;
+  return effectiveValues(config, cluster.annotation.values);
 }
 
 /** One D1 batch for everything a values request needs (an empty hash or name matches no row). */
@@ -91,11 +113,7 @@ function render(cluster: CachedCluster, config: PlatformConfig, source: ValuesSo
   const slot = source ?? "effective";
   const kept = cluster.rendered.get(slot);
   if (kept !== undefined && kept.config === config) return kept.body;
-  let values: ValuesMap;
-  if (source === "cluster-annotation") values = cluster.annotation.values;
-  else if (source === "platform-config") values = config.agentValues;
-  else values = effectiveValues(config, cluster.annotation.values);
-  const body = toYaml(values);
+  const body = toYaml(layerValues(cluster, config, source));
   cluster.rendered.set(slot, { config, body });
   return body;
 }
