@@ -227,14 +227,14 @@ describe("web UI in chromium", () => {
     await drawer.waitFor({ state: "detached" });
     await page.getByRole("heading", { name: "Clusters", level: 1 }).waitFor();
     const row = `tr[data-cluster="${cluster}"]`;
-    await waitForText(`${row} td[data-column="online"]`, /^Online$/);
+    await waitForText(`${row} td[data-column="state"]`, /Connected$/);
     expect(await text(`${row} td[data-column="displayName"]`)).toBe("UI Staging");
     expect(await text(`${row} td[data-column="meshIp"]`)).toMatch(/^100\.\d+\.\d+\.\d+$/);
     expect(await text(`${row} td[data-column="agentVersion"]`)).toMatch(/^\d+\.\d+\.\d+/);
     expect(await text(`${row} td[data-column="lastSeen"]`)).toMatch(/ago$/);
     // The agent reports its peer (the hub) once it has the netmap.
     await waitForText(`${row} td[data-column="paths"]`, /^1 (direct|relay|no path)$/);
-    await waitForText(`tr[data-cluster="hub"] td[data-column="online"]`, /^Online$/);
+    await waitForText(`tr[data-cluster="hub"] td[data-column="state"]`, /Connected$/);
     expect(await page.evaluate(() => window.tetherNoReload)).toBe(true);
     await shot("clusters");
   });
@@ -257,6 +257,59 @@ describe("web UI in chromium", () => {
     await shot("agent-values-error");
     const stored = await api<{ annotations: Record<string, string> }>("GET", `/api/v1/clusters/${cluster}`);
     expect(stored.body.annotations).toEqual({});
+  });
+
+  it("refuses values the agent's schema rejects, each with its path, and saves nothing", async () => {
+    await page.getByLabel("Extra Agent Values").fill("relay:\n  mode: sometimes\nmtu: big\n");
+    await page.getByRole("button", { name: "Save" }).click();
+    await waitForText("#agent-values-error", /schema refuses these 2 values; nothing was saved/);
+    const issues = await page.locator("#agent-values-issues li").allTextContents();
+    expect(issues).toEqual(["relay.mode: must be one of auto, always, never", "mtu: must be a whole number"]);
+    expect(await page.locator(".yaml-editor .saved").textContent()).toBe("");
+    await shot("agent-values-invalid");
+    const stored = await api<{ annotations: Record<string, string> }>("GET", `/api/v1/clusters/${cluster}`);
+    expect(stored.body.annotations).toEqual({});
+    // Back to bad YAML for the guard test that follows.
+    await page.getByLabel("Extra Agent Values").fill("logLevel: debug\nexpose:\n  - a\n  b: [1, 2\n");
+  });
+
+  it("asks before leaving the values editor with unsaved changes (in-app and on reload)", async () => {
+    const editor = page.getByLabel("Extra Agent Values");
+    expect(await page.locator(".yaml-editor .unsaved").isVisible()).toBe(true);
+    await mainNav("Settings").click();
+    const dialog = page.getByRole("dialog", { name: "Leave this page?" });
+    await dialog.waitFor();
+    expect(await dialog.textContent()).toContain("The values editor has unsaved changes.");
+    await shot("leave-guard");
+    await dialog.getByRole("button", { name: "Stay" }).click();
+    await dialog.waitFor({ state: "detached" });
+    expect(new URL(page.url()).pathname).toBe(`/ui/clusters/${cluster}/agent`);
+    expect(await editor.inputValue()).toContain("b: [1, 2");
+
+    // Back is asked about too; staying puts the page's own URL back.
+    await page.goBack();
+    await dialog.waitFor();
+    await dialog.getByRole("button", { name: "Stay" }).click();
+    await dialog.waitFor({ state: "detached" });
+    expect(new URL(page.url()).pathname).toBe(`/ui/clusters/${cluster}/agent`);
+
+    // A reload gets the browser's own beforeunload prompt.
+    const prompt = new Promise<string>((resolve) => {
+      page.once("dialog", (d) => {
+        resolve(d.type());
+        void d.dismiss();
+      });
+    });
+    await page.evaluate(() => {
+      window.tetherNoReload = true;
+    });
+    void page.reload({ timeout: 5_000 }).catch(() => {});
+    expect(await prompt).toBe("beforeunload");
+    expect(await page.evaluate(() => window.tetherNoReload)).toBe(true);
+
+    await mainNav("Settings").click();
+    await dialog.getByRole("button", { name: "Leave" }).click();
+    await page.getByRole("heading", { name: "Platform settings" }).waitFor();
   });
 
   let platformLayer = "";
@@ -289,7 +342,7 @@ describe("web UI in chromium", () => {
     const effective = await waitForText("#effective-values", /logLevel: debug/);
     expect(parseYaml(effective)).toEqual({ logLevel: "debug", labels: { team: "platform", tier: "web" } });
 
-    await page.getByRole("button", { name: "Create a values:read key" }).click();
+    await page.getByRole("button", { name: "Create a values key for this cluster" }).click();
     await waitForText('[data-tier="effective"] code', /token=tak_/);
     const url = (tier: string) => text(`[data-tier="${tier}"] code`);
     const urls = {
@@ -307,6 +360,20 @@ describe("web UI in chromium", () => {
       headers: { authorization: `Bearer ${key}` },
     });
     expect(denied.status).toBe(403);
+    // It reads this one cluster: the hub's values are refused.
+    expect((await fetch(`${platform.url}/clusters/hub?token=${key}`)).status).toBe(403);
+    // The page says what the key is, truthfully: one cluster, an expiry, revocable.
+    const note = await text("#values-key-note");
+    expect(note).toMatch(/cluster-values:read access key: it reads this cluster's agent values and nothing else, and expires .+ \(24 hours after it was created\)/);
+    const listed = await api<{ items: { name: string; scope: string; cluster: string; expiresAt: string }[] }>(
+      "GET",
+      "/api/v1/access-keys",
+    );
+    const uiKey = listed.body.items.find((k) => k.name === `web-ui values ${cluster}`);
+    expect(uiKey).toMatchObject({ scope: "cluster-values:read", cluster });
+    const lifetime = Date.parse(uiKey!.expiresAt) - Date.now();
+    expect(lifetime).toBeGreaterThan(23 * 3600_000);
+    expect(lifetime).toBeLessThanOrEqual(24 * 3600_000);
 
     const get = async (u: string) => {
       const res = await fetch(u);
@@ -350,7 +417,7 @@ describe("web UI in chromium", () => {
   it("fits a narrow screen", async () => {
     await page.setViewportSize({ width: 390, height: 844 });
     await mainNav("Clusters").click();
-    await waitForText(`tr[data-cluster="${cluster}"] td[data-column="online"]`, /Online/);
+    await waitForText(`tr[data-cluster="${cluster}"] td[data-column="state"]`, /Connected$/);
     const overflow = () => page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     expect(await overflow()).toBeLessThanOrEqual(0);
     await shot("clusters-narrow");

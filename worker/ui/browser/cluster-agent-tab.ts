@@ -7,6 +7,7 @@ import type {
   Cluster,
   CreateAccessKeyRequest,
   CreateAccessKeyResponse,
+  EffectiveValuesResponse,
   PatchClusterRequest,
   RotatePskResponse,
   ValuesSource,
@@ -14,9 +15,11 @@ import type {
 import { api, clusterPath, messageOf } from "./api.ts";
 import { confirmDialog } from "./confirm-dialog.ts";
 import { connectCommands } from "./connect-commands.ts";
-import { copyable, h } from "./dom.ts";
+import { copyable, h, setChildren } from "./dom.ts";
+import { timeEl } from "./format.ts";
 import { UI_BASE } from "./navigation.ts";
 import { forgetValuesKey, storedValuesKey, storeValuesKey } from "./session.ts";
+import { agentValuesReport } from "./values-report.ts";
 import { yamlEditor } from "./yaml-editor.ts";
 
 function valuesUrl(name: string, source: ValuesSource | "", key: string | null): string {
@@ -56,18 +59,89 @@ export function agentPanel(root: HTMLElement, cluster: Cluster): { update(c: Clu
   });
   editor.setText(cluster.annotations[AGENT_VALUES_ANNOTATION] ?? "");
 
+  const unused = h("div", { class: "values-report", id: "unused-keys", hidden: true });
+  const report = h("div", { class: "values-report", id: "values-report" });
+
   async function loadEffective(): Promise<void> {
     try {
-      effective.textContent = await api<string>("GET", `/clusters/${encodeURIComponent(name)}`, {
-        accept: "application/yaml",
+      const res = await api<EffectiveValuesResponse>("GET", `/clusters/${encodeURIComponent(name)}`, {
+        accept: "application/json",
       });
+      effective.textContent = res.yaml;
+      // Unknown keys are allowed (other components may read them), but the agent ignores them.
+      unused.hidden = res.unusedKeys.length === 0;
+      setChildren(
+        unused,
+        h("h4", null, "Not used by the agent"),
+        h(
+          "p",
+          { class: "hint" },
+          "The agent's values schema does not know these keys; they are kept for whatever else reads the values.",
+        ),
+        h(
+          "ul",
+          null,
+          res.unusedKeys.map((k) => h("li", null, h("code", null, k))),
+        ),
+      );
     } catch (err) {
       effective.textContent = `Could not load the effective values: ${messageOf(err)}`;
     }
   }
 
+  function showReport(c: Cluster): void {
+    const values = agentValuesReport(c);
+    if (values === null) {
+      setChildren(
+        report,
+        h("h4", null, "What the agent applied"),
+        h(
+          "p",
+          { class: "muted" },
+          c.status.online
+            ? "The agent has not reported its values yet."
+            : "No report: the agent is not connected.",
+        ),
+      );
+      return;
+    }
+    setChildren(
+      report,
+      h("h4", null, "What the agent applied"),
+      h(
+        "p",
+        { class: "hint" },
+        "Reported ",
+        timeEl(values.reportedAt),
+        c.status.online ? "" : " (the agent is offline now)",
+        ".",
+      ),
+      values.rejected.length
+        ? [
+            h("p", { class: "form-error" }, `Rejected by the agent (${values.rejected.length}):`),
+            h(
+              "ul",
+              { class: "issues", id: "values-rejected" },
+              values.rejected.map((r) =>
+                h("li", null, h("code", { class: "issue-path" }, r.path), ": ", r.message),
+              ),
+            ),
+          ]
+        : h("p", { class: "saved" }, "Nothing rejected."),
+      h(
+        "p",
+        { id: "values-applied" },
+        "Applied: ",
+        values.applied.length
+          ? values.applied.map((a) => h("code", { class: "chip" }, a))
+          : h("span", { class: "muted" }, "none"),
+      ),
+    );
+  }
+  showReport(cluster);
+
   const urls = h("div", { class: "urls" });
-  const keyNote = h("p", { class: "hint" });
+  const keyNote = h("p", { class: "hint", id: "values-key-note" });
   const keyError = h("p", { class: "form-error", role: "alert" });
   const createKey = h(
     "button",
@@ -179,9 +253,11 @@ export function agentPanel(root: HTMLElement, cluster: Cluster): { update(c: Clu
     h(
       "p",
       { class: "hint" },
-      "The platform's agent values overlaid with this cluster's annotation (maps merge, lists are replaced, null deletes a key): what the agent applies.",
+      "The platform's agent values overlaid with this cluster's annotation (maps merge, lists are replaced, null deletes a key): what the agent is given. What it applied and rejected is below.",
     ),
     effective,
+    unused,
+    report,
     h("h2", null, "Values URLs for helm --values"),
     keyNote,
     createKey,
@@ -197,7 +273,5 @@ export function agentPanel(root: HTMLElement, cluster: Cluster): { update(c: Clu
     rotateResult,
   );
   void loadEffective();
-  return {
-    update() {},
-  };
+  return { update: showReport };
 }

@@ -44,9 +44,22 @@ export function clusterPagePath(name: string, tab: ClusterTab = "overview"): str
   return tab === "overview" ? base : `${base}/${tab}`;
 }
 
+let shown = "";
+
+/** Path and query of what is on screen; Back that the user takes back again returns here. */
+export function shownLocation(): string {
+  return shown;
+}
+
+/** Notes that the page now shows location's path and query. */
+export function noteShown(): void {
+  shown = `${location.pathname}${location.search}`;
+}
+
 /** Records where the user is without rendering again (a tab, a search): back and reload come back here. */
 export function replaceLocation(pathAndQuery: string): void {
   if (`${location.pathname}${location.search}` !== pathAndQuery) history.replaceState(null, "", pathAndQuery);
+  noteShown();
 }
 
 type Renderer = (message?: string) => void;

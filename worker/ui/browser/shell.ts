@@ -8,14 +8,12 @@ import { field, h, toast } from "./dom.ts";
 import { closeAllDrawers } from "./drawer.ts";
 import { keysView } from "./keys-view.ts";
 import { mayLeave } from "./leave-guard.ts";
-import { navigate, route, UI_BASE } from "./navigation.ts";
+import { navigate, noteShown, route, shownLocation, UI_BASE } from "./navigation.ts";
 import { signIn, signOut, storedKey } from "./session.ts";
 import { settingsView } from "./settings-view.ts";
 import type { View } from "./view.ts";
 
 let currentView: View | null = null;
-/** Path and query of the view on screen, to return to when the user stays after Back. */
-let shownLocation = "";
 
 export function closeOverlays(): void {
   closeAllDrawers();
@@ -41,7 +39,7 @@ export function onLinkClick(event: MouseEvent): void {
 export async function onPopState(): Promise<void> {
   const target = `${location.pathname}${location.search}`;
   if (!(await mayLeave())) {
-    history.pushState(null, "", shownLocation);
+    history.pushState(null, "", shownLocation());
     return;
   }
   if (`${location.pathname}${location.search}` !== target) return;
@@ -92,7 +90,7 @@ function notFoundView(): View {
 export function render(message?: string): void {
   currentView?.stop?.();
   currentView = null;
-  shownLocation = `${location.pathname}${location.search}`;
+  noteShown();
   const shell = document.getElementById("shell");
   if (shell === null) return;
   const main = h("main", { id: "main", tabindex: "-1" });
