@@ -10,5 +10,6 @@ export * from "./api/config.ts";
 export * from "./api/constants.ts";
 export * from "./api/endpoint.ts";
 export * from "./api/errors.ts";
+export * from "./api/events.ts";
 export * from "./api/meta.ts";
 export * from "./api/parse.ts";

@@ -36,6 +36,8 @@ export interface AgentPrincipal {
   kind: "agent";
   cluster: string;
   publicKey: string;
+  /** The agent's row as the request found it (the heartbeat compares what changed against it). */
+  row: typeof schema.agents.$inferSelect;
 }
 
 export interface Variables {

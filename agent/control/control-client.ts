@@ -49,8 +49,8 @@ export interface ControlClientOptions {
 export interface ControlClientEvents {
   /** A netmap newer than the last one. */
   netmap: [netmap: Netmap];
-  /** The agent values (YAML) after their version moved. */
-  values: [yaml: string];
+  /** The agent values (YAML) after their version moved, and that version. */
+  values: [yaml: string, version: string];
   /** The address the platform saw us at (paired with our port), or null. */
   "observed-endpoint": [endpoint: string | null];
   /** The credential was refused and registration with the PSK gave a new one. */
@@ -204,7 +204,7 @@ export class ControlClient extends EventEmitter<ControlClientEvents> {
   private async syncValues(version: string): Promise<void> {
     const res = await this.client().request("/api/v1/agent/values", { accept: "application/yaml" });
     this.valuesVersion = version;
-    this.emit("values", res.text);
+    this.emit("values", res.text, version);
   }
 
   private async onCredentialRejected(e: ApiError): Promise<void> {

@@ -6,6 +6,7 @@
  * status socket. See docs/architecture.md.
  */
 import { EventEmitter } from "node:events";
+import type { ValuesReport } from "../../protocol/api.ts";
 import { ControlClient } from "../control/control-client.ts";
 import type { AgentState } from "../control/state-file.ts";
 import { fileStateStore, type StateStore } from "../control/state-store.ts";
@@ -87,6 +88,8 @@ export class Agent extends EventEmitter<AgentEvents> {
   private publicKey = "";
   private lastUnknownPeerAt = Number.NEGATIVE_INFINITY;
   private stopped = false;
+  /** What the agent did with its last values; sent with every heartbeat once there is one. */
+  private valuesReport: ValuesReport | null = null;
 
   constructor(private readonly opts: AgentOptions) {
     super();
@@ -110,10 +113,11 @@ export class Agent extends EventEmitter<AgentEvents> {
         endpoints: this.conn.endpoints(),
         peers: this.peers?.statuses() ?? [],
         listenPort: this.listenPort,
+        ...(this.valuesReport === null ? {} : { values: this.valuesReport }),
       }),
     });
     this.control.on("netmap", (nm) => this.peers?.apply(nm.peers));
-    this.control.on("values", (yaml) => this.applyValues(yaml));
+    this.control.on("values", (yaml, version) => this.applyValues(yaml, version));
     this.control.on("observed-endpoint", (e) => this.conn.setObservedEndpoint(e));
     this.control.on("reregistered", (state) => {
       this.conn.setPlatform(state.platform, state.credential);
@@ -260,10 +264,22 @@ export class Agent extends EventEmitter<AgentEvents> {
 
   // ---------------------------------------------------------------- agent values
 
-  private applyValues(yaml: string): void {
-    const { settings, problems } = parseSettings(yaml, this.baseSettings);
-    for (const p of problems) this.log.warn("agent values: ignored a field", { problem: p });
+  private applyValues(yaml: string, version: string): void {
+    const { settings, applied, problems } = parseSettings(yaml, this.baseSettings);
+    for (const p of problems) {
+      this.log.warn("agent values: ignored a field", { path: p.path, problem: p.message });
+    }
     this.applySettings(settings);
+    // The platform hears it with the next heartbeat; ask for that one now rather than in 5 s.
+    // Within ValuesReport's bounds: a heartbeat the platform refuses would report nothing at all.
+    this.valuesReport = {
+      applied: applied.slice(0, 512).map((p) => p.slice(0, 256)),
+      rejected: problems
+        .slice(0, 512)
+        .map((p) => ({ path: p.path.slice(0, 256), message: p.message.slice(0, 512) })),
+      revision: version.slice(0, 128),
+    };
+    this.control.heartbeatSoon();
   }
 
   applySettings(next: AgentSettings): void {

@@ -3,7 +3,7 @@ import { DEFAULT_SETTINGS, parseSettings } from "./agent-settings.ts";
 
 describe("agent settings from values", () => {
   it("reads every recognised key", () => {
-    const { settings, problems } = parseSettings(`
+    const { settings, applied, problems } = parseSettings(`
 logLevel: debug
 relay: { mode: always }
 persistentKeepalive: 15
@@ -17,6 +17,16 @@ forward:
 unrelated: { kept: true }
 `);
     expect(problems).toEqual([]);
+    expect(applied).toEqual([
+      "logLevel",
+      "relay.mode",
+      "persistentKeepalive",
+      "mtu",
+      "stunServers",
+      "expose.0",
+      "forward.0",
+      "forward.1",
+    ]);
     expect(settings).toEqual({
       logLevel: "debug",
       relayMode: "always",
@@ -48,17 +58,22 @@ forward:
   - { listen: "127.0.0.1:9", to: "ok:22" }
 `);
     expect(settings.forward).toEqual([{ listenHost: "127.0.0.1", listenPort: 9, peer: "ok", port: 22 }]);
-    expect(problems).toHaveLength(5);
-    expect(problems[0]).toMatch(/^forward\[0\] needs listen/);
+    expect(problems).toEqual([
+      { path: "forward.0.listen", message: 'must be a port (0-65535) or "IPv4:port"' },
+      { path: "forward.1.listen", message: 'must be a port (0-65535) or "IPv4:port"' },
+      { path: "forward.2.to", message: 'must be "cluster:port" or "mesh-IP:port"' },
+      { path: "forward.4", message: "must be a map" },
+      { path: "forward.3", message: "has a port outside 1-65535" },
+    ]);
   });
 
   it("uses defaults for an empty document", () => {
-    expect(parseSettings("{}\n")).toEqual({ settings: DEFAULT_SETTINGS, problems: [] });
-    expect(parseSettings("")).toEqual({ settings: DEFAULT_SETTINGS, problems: [] });
+    expect(parseSettings("{}\n")).toEqual({ settings: DEFAULT_SETTINGS, applied: [], problems: [] });
+    expect(parseSettings("")).toEqual({ settings: DEFAULT_SETTINGS, applied: [], problems: [] });
   });
 
   it("ignores bad fields one by one and says why", () => {
-    const { settings, problems } = parseSettings(`
+    const { settings, applied, problems } = parseSettings(`
 logLevel: loud
 relay: { mode: sometimes }
 persistentKeepalive: -1
@@ -67,20 +82,45 @@ stunServers: [nope]
 expose: [{ port: 0, target: x }, { port: 80, target: "web:8080" }]
 `);
     expect(settings).toEqual({ ...DEFAULT_SETTINGS, expose: [{ port: 80, target: "web:8080" }] });
+    expect(applied).toEqual(["expose.1"]);
     expect(problems).toEqual([
-      "logLevel must be one of debug, info, warn, error",
-      "relay.mode must be auto, always or never",
-      "persistentKeepalive must be whole seconds between 0 and 3600",
-      "mtu must be a whole number between 576 and 1420",
-      'stunServers must be a list of "host:port"',
-      'expose[0] needs port (1-65535) and target "host:port"',
+      { path: "logLevel", message: "must be one of debug, info, warn, error" },
+      { path: "relay.mode", message: "must be one of auto, always, never" },
+      { path: "persistentKeepalive", message: "must be at least 0" },
+      { path: "mtu", message: "must be at most 1420" },
+      { path: "stunServers.0", message: 'must be "host:port"' },
+      { path: "expose.0.port", message: "must be at least 1" },
+      { path: "expose.0.target", message: 'must be "host:port"' },
     ]);
   });
 
   it("keeps the previous settings when the document is broken", () => {
     const prev = { ...DEFAULT_SETTINGS, logLevel: "warn" as const };
     expect(parseSettings("a: [", prev)).toMatchObject({ settings: prev });
-    expect(parseSettings("a: [", prev).problems[0]).toMatch(/not valid YAML/);
-    expect(parseSettings("- 1\n- 2\n", prev)).toEqual({ settings: prev, problems: ["values are not a map"] });
+    expect(parseSettings("a: [", prev).problems[0]?.message).toMatch(/not valid YAML/);
+    expect(parseSettings("- 1\n- 2\n", prev)).toEqual({
+      settings: prev,
+      applied: [],
+      problems: [{ path: "", message: "values are not a map" }],
+    });
+  });
+
+  it("reports a port the schema's pattern lets through but no socket takes", () => {
+    const { settings, problems } = parseSettings(
+      'stunServers: ["a:99999"]\nexpose: [{ port: 1, target: "b:0" }]\n',
+    );
+    expect(settings.stunServers).toEqual([]);
+    expect(problems).toEqual([
+      { path: "stunServers", message: "has a port outside 1-65535" },
+      { path: "expose.0.target", message: "has a port outside 1-65535" },
+    ]);
+  });
+
+  it("takes a null as an absent key: the default applies, nothing is reported", () => {
+    expect(parseSettings("mtu: null\nrelay: { mode: null }\n")).toEqual({
+      settings: DEFAULT_SETTINGS,
+      applied: [],
+      problems: [],
+    });
   });
 });

@@ -1,11 +1,13 @@
 import { parse } from "yaml";
-import { LOG_LEVELS, type LogLevel } from "../util/logger.ts";
+import { validateAgentValues } from "../../protocol/agent-values/validate.ts";
+import type { LogLevel } from "../util/logger.ts";
 
 /**
  * The part of a cluster's effective agent values that the agent applies while
  * running. Values come from people (a YAML annotation, the platform config), so
- * every field is validated on its own: a bad field is reported and ignored,
- * and the rest still applies, rather than one typo stopping the agent.
+ * every field is validated on its own (against the agent values schema,
+ * protocol/agent-values): a bad field is reported and ignored, and the rest
+ * still applies, rather than one typo stopping the agent.
  *
  * Recognised keys (all optional):
  *   logLevel: debug|info|warn|error
@@ -52,10 +54,18 @@ export const DEFAULT_SETTINGS: AgentSettings = {
   forward: [],
 };
 
+export interface ValuesProblem {
+  /** Dotted path of the rejected value (array indices as `.0`); "" for the whole document. */
+  path: string;
+  message: string;
+}
+
 export interface ParsedSettings {
   settings: AgentSettings;
-  /** One line per field that was present but ignored. */
-  problems: string[];
+  /** Dotted paths of the values applied: `mtu`, `relay.mode`, `expose.0`, ... */
+  applied: string[];
+  /** Each value that was present but ignored, and why. */
+  problems: ValuesProblem[];
 }
 
 const HOST_PORT = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
@@ -66,22 +76,37 @@ function validHostPort(s: unknown): s is string {
   return m !== null && Number(m[2]) > 0 && Number(m[2]) < 65536;
 }
 
+const PORT_RANGE = "has a port outside 1-65535";
+
+/**
+ * The settings from a values document. Each value is checked against the agent values schema (the
+ * one the platform checks on write); a value that breaks it, or a port the schema's pattern lets
+ * through but no socket takes, is reported and ignored while the rest applies.
+ */
 export function parseSettings(yamlText: string, base: AgentSettings = DEFAULT_SETTINGS): ParsedSettings {
-  const problems: string[] = [];
   let doc: unknown;
   try {
     doc = parse(yamlText);
   } catch (e) {
-    return {
-      settings: base,
-      problems: [`values are not valid YAML: ${(e as Error).message.split("\n")[0]}`],
-    };
+    const message = `values are not valid YAML: ${(e as Error).message.split("\n")[0]}`;
+    return { settings: base, applied: [], problems: [{ path: "", message }] };
   }
   if (doc === null || doc === undefined) doc = {};
   if (typeof doc !== "object" || Array.isArray(doc)) {
-    return { settings: base, problems: ["values are not a map"] };
+    return { settings: base, applied: [], problems: [{ path: "", message: "values are not a map" }] };
   }
   const v = doc as Record<string, unknown>;
+  const problems: ValuesProblem[] = validateAgentValues(v);
+  const applied: string[] = [];
+  /** True when no problem sits at `path` or below it. */
+  const clean = (path: string) => !problems.some((p) => p.path === path || p.path.startsWith(`${path}.`));
+  /** A list as a whole is usable when nothing is wrong with the list itself; its entries go one by one. */
+  const listOk = (path: string) => !problems.some((p) => p.path === path);
+  const take = (path: string, value: unknown): boolean => {
+    if (value === undefined || value === null || !clean(path)) return false;
+    applied.push(path);
+    return true;
+  };
   // Start from `base` (the defaults plus command-line choices such as the log level), never from
   // the values applied last time: a key removed from the values must fall back, not stay.
   const s: AgentSettings = {
@@ -91,61 +116,41 @@ export function parseSettings(yamlText: string, base: AgentSettings = DEFAULT_SE
     forward: [...base.forward],
   };
 
-  if (v.logLevel !== undefined) {
-    if (LOG_LEVELS.includes(v.logLevel as LogLevel)) s.logLevel = v.logLevel as LogLevel;
-    else problems.push(`logLevel must be one of ${LOG_LEVELS.join(", ")}`);
-  }
-  const relay = v.relay;
-  if (relay !== undefined) {
-    const mode = relay && typeof relay === "object" ? (relay as Record<string, unknown>).mode : undefined;
-    if (mode === "auto" || mode === "always" || mode === "never") s.relayMode = mode;
-    else if (mode !== undefined) problems.push("relay.mode must be auto, always or never");
-  }
-  if (v.persistentKeepalive !== undefined) {
-    const k = v.persistentKeepalive;
-    if (typeof k === "number" && Number.isInteger(k) && k >= 0 && k <= 3600) s.persistentKeepaliveSeconds = k;
-    else problems.push("persistentKeepalive must be whole seconds between 0 and 3600");
-  }
-  if (v.mtu !== undefined) {
-    const m = v.mtu;
-    if (typeof m === "number" && Number.isInteger(m) && m >= 576 && m <= 1420) s.mtu = m;
-    else problems.push("mtu must be a whole number between 576 and 1420");
-  }
-  if (v.stunServers !== undefined) {
-    if (Array.isArray(v.stunServers) && v.stunServers.every(validHostPort))
+  if (take("logLevel", v.logLevel)) s.logLevel = v.logLevel as LogLevel;
+  const relay = v.relay as Record<string, unknown> | null | undefined;
+  if (take("relay.mode", relay?.mode)) s.relayMode = relay?.mode as RelayMode;
+  if (take("persistentKeepalive", v.persistentKeepalive))
+    s.persistentKeepaliveSeconds = v.persistentKeepalive as number;
+  if (take("mtu", v.mtu)) s.mtu = v.mtu as number;
+  if (Array.isArray(v.stunServers) && clean("stunServers")) {
+    if (v.stunServers.every(validHostPort)) {
       s.stunServers = [...v.stunServers];
-    else problems.push('stunServers must be a list of "host:port"');
+      applied.push("stunServers");
+    } else problems.push({ path: "stunServers", message: PORT_RANGE });
   }
-  if (v.expose !== undefined) {
-    if (!Array.isArray(v.expose)) problems.push("expose must be a list");
-    else {
-      for (const [i, e] of v.expose.entries()) {
-        const r = e as Record<string, unknown> | null;
-        const port = r?.port;
-        if (
-          r &&
-          typeof port === "number" &&
-          Number.isInteger(port) &&
-          port > 0 &&
-          port < 65536 &&
-          validHostPort(r.target)
-        ) {
-          s.expose.push({ port, target: r.target as string });
-        } else problems.push(`expose[${i}] needs port (1-65535) and target "host:port"`);
-      }
+  if (Array.isArray(v.expose) && listOk("expose")) {
+    for (const [i, e] of v.expose.entries()) {
+      const path = `expose.${i}`;
+      if (!clean(path)) continue;
+      const r = e as { port: number; target: string };
+      if (validHostPort(r.target)) {
+        s.expose.push({ port: r.port, target: r.target });
+        applied.push(path);
+      } else problems.push({ path: `${path}.target`, message: PORT_RANGE });
     }
   }
-  if (v.forward !== undefined) {
-    if (!Array.isArray(v.forward)) problems.push("forward must be a list");
-    else {
-      for (const [i, e] of v.forward.entries()) {
-        const rule = parseForwardRule(e);
-        if (rule) s.forward.push(rule);
-        else problems.push(`forward[${i}] needs listen ("127.0.0.1:N" or N) and to ("cluster:port")`);
-      }
+  if (Array.isArray(v.forward) && listOk("forward")) {
+    for (const [i, e] of v.forward.entries()) {
+      const path = `forward.${i}`;
+      if (!clean(path)) continue;
+      const rule = parseForwardRule(e);
+      if (rule) {
+        s.forward.push(rule);
+        applied.push(path);
+      } else problems.push({ path, message: PORT_RANGE });
     }
   }
-  return { settings: s, problems };
+  return { settings: s, applied, problems };
 }
 
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { PeerStatus } from "./clusters.ts";
-import { PeeringPolicy } from "./config.ts";
+import { PeeringPolicy, ValuesIssue } from "./config.ts";
 import { MESH_PREFIX } from "./constants.ts";
 import { Endpoint } from "./endpoint.ts";
 
@@ -41,6 +41,21 @@ export const RegisterResponse = z.object({
 });
 export type RegisterResponse = z.infer<typeof RegisterResponse>;
 
+const valuesPath = z.string().max(256);
+
+/**
+ * What the agent did with its effective values: the dotted paths it applied and the values it
+ * rejected, with why (checked against the agent values schema). A plain shape, sent in the
+ * heartbeat today and fit for any other channel to the platform.
+ */
+export const ValuesReport = z.object({
+  applied: z.array(valuesPath).max(512),
+  rejected: z.array(ValuesIssue.extend({ path: valuesPath, message: z.string().max(512) })).max(512),
+  /** The valuesVersion the report is about (HeartbeatResponse.valuesVersion). */
+  revision: z.string().max(128).optional(),
+});
+export type ValuesReport = z.infer<typeof ValuesReport>;
+
 /** POST /api/v1/agent/heartbeat (Bearer tac_...). */
 export const HeartbeatRequest = z.object({
   version: AgentVersion,
@@ -49,6 +64,8 @@ export const HeartbeatRequest = z.object({
   peers: z.array(PeerStatus).max(1024),
   /** The agent's WireGuard UDP port; with it the platform adds the address it observed. */
   listenPort: z.number().int().min(1).max(65535).optional(),
+  /** The last values report; absent until the agent has applied values (and from older agents). */
+  values: ValuesReport.optional(),
 });
 export type HeartbeatRequest = z.infer<typeof HeartbeatRequest>;
 

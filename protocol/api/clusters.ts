@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { DNS1123_LABEL, MAX_NAME_LENGTH } from "../cluster-name.ts";
+import { ValuesIssue } from "./config.ts";
 import { Endpoint } from "./endpoint.ts";
 
 export const ClusterPhase = z.enum(["", "Initialized", "Failed"]);
@@ -20,6 +21,16 @@ export const PeerStatus = z.object({
 });
 export type PeerStatus = z.infer<typeof PeerStatus>;
 
+/** The agent's last report of the values it applied and rejected (see ValuesReport). */
+export const ClusterValuesStatus = z.object({
+  applied: z.array(z.string()),
+  rejected: z.array(ValuesIssue),
+  /** The valuesVersion the agent reported about, when it said. */
+  revision: z.string().nullable(),
+  reportedAt: z.string(),
+});
+export type ClusterValuesStatus = z.infer<typeof ClusterValuesStatus>;
+
 export const ClusterStatus = z.object({
   phase: ClusterPhase,
   reason: z.string(),
@@ -29,6 +40,8 @@ export const ClusterStatus = z.object({
   agentVersion: z.string().nullable(),
   endpoints: z.array(z.string()),
   peers: z.array(PeerStatus),
+  /** null until the cluster's agent reports what it did with its values. */
+  values: ClusterValuesStatus.nullable(),
 });
 export type ClusterStatus = z.infer<typeof ClusterStatus>;
 
@@ -109,6 +122,8 @@ export type ListClustersResponse = z.infer<typeof ListClustersResponse>;
 export const PatchClusterRequest = z.object({
   displayName: z.string().min(1).max(128).optional(),
   description: z.string().max(4096).optional(),
+  /** At most one cluster is local: 409 local_cluster_exists while another one is. */
+  local: z.boolean().optional(),
   annotations: AnnotationsPatch.optional(),
 });
 export type PatchClusterRequest = z.infer<typeof PatchClusterRequest>;

@@ -1,5 +1,10 @@
-import { type Cluster, ONLINE_WINDOW_SECONDS, type PeerStatus } from "../../protocol/api.ts";
-import type { ClusterRecord } from "./records.ts";
+import {
+  type Cluster,
+  ClusterValuesStatus,
+  ONLINE_WINDOW_SECONDS,
+  type PeerStatus,
+} from "../../protocol/api.ts";
+import type { AgentRow, ClusterRecord } from "./records.ts";
 
 /** JSON columns are written by this Worker, but a bad row must degrade to empty, not break listing. */
 export function parseJsonColumn<T>(text: string, guard: (value: unknown) => value is T, fallback: T): T {
@@ -24,8 +29,18 @@ export function isStringArray(value: unknown): value is string[] {
   return Array.isArray(value) && value.every((v) => typeof v === "string");
 }
 
-function isPeerStatusArray(value: unknown): value is PeerStatus[] {
+export function isPeerStatusArray(value: unknown): value is PeerStatus[] {
   return Array.isArray(value) && value.every((v) => typeof v === "object" && v !== null && "cluster" in v);
+}
+
+function isValuesStatus(value: unknown): value is ClusterValuesStatus {
+  return ClusterValuesStatus.safeParse(value).success;
+}
+
+/** The agent's last values report, or null when it sent none (or the column is unreadable). */
+export function valuesStatusOf(agent: AgentRow | null): ClusterValuesStatus | null {
+  if (agent === null || agent.valuesReport === null) return null;
+  return parseJsonColumn<ClusterValuesStatus | null>(agent.valuesReport, isValuesStatus, null);
 }
 
 export function isOnline(lastSeen: number | null, now: number): boolean {
@@ -56,6 +71,7 @@ export function toClusterJson(record: ClusterRecord, now: number): Cluster {
       agentVersion: agent?.version ?? null,
       endpoints: agent ? parseJsonColumn(agent.endpoints, isStringArray, []) : [],
       peers: agent ? parseJsonColumn(agent.peerStats, isPeerStatusArray, []) : [],
+      values: valuesStatusOf(agent),
     },
   };
 }

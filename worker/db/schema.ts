@@ -59,6 +59,9 @@ export const psks = sqliteTable("psks", {
     .references(() => clusters.name, { onDelete: "cascade" }),
   pskHash: text("psk_hash").notNull(),
   rotatedAt: integer("rotated_at").notNull(),
+  // Set by a rotation, cleared by the next registration: rotating is the admin's consent that the
+  // next agent to prove the new PSK may replace the registered one, even from a new identity.
+  allowRebind: integer("allow_rebind", { mode: "boolean" }).notNull().default(false),
 });
 
 export const agents = sqliteTable("agents", {
@@ -75,6 +78,9 @@ export const agents = sqliteTable("agents", {
   lastSeen: integer("last_seen"),
   createdAt: integer("created_at").notNull(),
   revoked: integer("revoked", { mode: "boolean" }).notNull().default(false),
+  // The agent's last report of the values it applied and rejected (JSON: ValuesReport plus
+  // reportedAt); null until it sends one.
+  valuesReport: text("values_report"),
 });
 
 export const platformConfig = sqliteTable(
@@ -101,5 +107,28 @@ export const registerFailures = sqliteTable(
   (t) => [
     index("register_failures_source_cluster_at").on(t.source, t.cluster, t.at),
     index("register_failures_cluster").on(t.cluster),
+  ],
+);
+
+/**
+ * A cluster's history: registrations, refusals, PSK rotations, values reports, path changes.
+ * Bounded per cluster on every insert (worker/clusters/events.ts); deleted with the cluster.
+ */
+export const clusterEvents = sqliteTable(
+  "cluster_events",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    // No foreign key: events of a cluster are deleted with it in the same batch (routes/clusters.ts).
+    cluster: text("cluster").notNull(),
+    at: integer("at").notNull(),
+    type: text("type", { enum: ["Normal", "Warning"] }).notNull(),
+    reason: text("reason").notNull(),
+    message: text("message").notNull().default(""),
+    // JSON object.
+    detail: text("detail").notNull().default("{}"),
+  },
+  (t) => [
+    check("cluster_events_type_check", sql`${t.type} in ('Normal', 'Warning')`),
+    index("cluster_events_cluster_id").on(t.cluster, t.id),
   ],
 );

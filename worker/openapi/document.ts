@@ -16,6 +16,7 @@ import {
   HeartbeatRequest,
   HeartbeatResponse,
   ListAccessKeysResponse,
+  ListClusterEventsResponse,
   ListClustersResponse,
   Netmap,
   PatchClusterRequest,
@@ -192,12 +193,38 @@ function buildDocument(): Json {
           requestBody: jsonBody(PatchClusterRequest),
           responses: {
             ...ok("200", "The updated cluster", Cluster),
-            ...errors(...ADMIN, "404", "422"),
+            // 409: local: true while another cluster is local.
+            ...errors(...ADMIN, "404", "409", "422"),
           },
         },
         delete: {
           operationId: "deleteCluster",
           responses: { ...ok("204", "Deleted, with its PSK and agent"), ...errors(...ADMIN, "404") },
+        },
+      },
+      "/api/v1/clusters/{name}/events": {
+        get: {
+          operationId: "listClusterEvents",
+          parameters: [
+            nameParam,
+            {
+              name: "limit",
+              in: "query",
+              required: false,
+              schema: { type: "integer", minimum: 1, maximum: 100 },
+            },
+            {
+              name: "before",
+              in: "query",
+              required: false,
+              description: "A nextCursor: events older than it",
+              schema: { type: "string" },
+            },
+          ],
+          responses: {
+            ...ok("200", "The cluster's events, newest first", ListClusterEventsResponse),
+            ...errors(...ADMIN, "404"),
+          },
         },
       },
       "/api/v1/clusters/{name}/rotate-psk": {

@@ -318,6 +318,7 @@ describe("POST /api/v1/agent/heartbeat", () => {
       // "hub" and "far" are not clusters this agent may peer with, so they are dropped
       // (real peers are kept: agent-heartbeat-input.test.ts).
       peers: [],
+      values: null,
     });
     const stale = await json<Cluster>(await callAt(t0 + 61_000, "GET", path));
     expect(stale.status.online).toBe(false);

@@ -1,6 +1,7 @@
 import { eq, sql } from "drizzle-orm";
 import { type Context, Hono } from "hono";
 import {
+  CLUSTER_EVENT_REASONS,
   DUPLICATE_CLUSTER,
   HeartbeatRequest,
   type HeartbeatResponse,
@@ -12,10 +13,12 @@ import {
 import { AWAITING_HEARTBEAT_SECONDS, hasAwaitedPeer } from "../agents/awaiting-peers.ts";
 import { acceptableCandidates } from "../agents/candidates.ts";
 import { observedEndpoint } from "../agents/endpoint.ts";
+import { heartbeatEvents, previousHeartbeat, storedValuesReport } from "../agents/heartbeat-events.ts";
 import { buildNetmap, contentVersion } from "../agents/netmap.ts";
 import { clearRegisterFailures, recordRegisterFailure, UNKNOWN_SOURCE } from "../agents/register-limit.ts";
 import { realPeersOnly } from "../agents/reported-peers.ts";
-import { type ClusterRecord, findClusterRecord } from "../clusters/records.ts";
+import { clusterEventIfExistsStatements, clusterEventStatements } from "../clusters/events.ts";
+import { type AgentRow, type ClusterRecord, findClusterRecord } from "../clusters/records.ts";
 import { clusterAnnotations } from "../clusters/to-json.ts";
 import { isUniqueViolation } from "../db/errors.ts";
 import { agents, clusters, psks } from "../db/schema.ts";
@@ -71,8 +74,14 @@ function rateLimited(retryAfterSeconds: number): HttpError {
   );
 }
 
+/** The cluster whose PSK was proved, and whether a rotation allows its agent to be replaced. */
+interface Proof {
+  record: ClusterRecord;
+  allowRebind: boolean;
+}
+
 /** The PSK proof. Unauthenticated guesses never change the cluster (no Failed phase from them). */
-async function proveOrCount(c: Context<AppEnv>, input: RegisterRequest): Promise<ClusterRecord> {
+async function proveOrCount(c: Context<AppEnv>, input: RegisterRequest): Promise<Proof> {
   const { db, now } = c.var;
   // Both reads for every well-formed name, known or not, so the time taken does not tell them apart
   // (a malformed name is refused faster, but that says nothing about which clusters exist).
@@ -83,37 +92,88 @@ async function proveOrCount(c: Context<AppEnv>, input: RegisterRequest): Promise
       ])
     : [undefined, undefined];
   const matches = await secretMatches(input.psk, pskRow?.pskHash ?? NO_SUCH_PSK_HASH);
-  if (record !== undefined && pskRow !== undefined && matches) return record;
-  const source = c.req.header("cf-connecting-ip")?.trim() || UNKNOWN_SOURCE;
-  const verdict = await recordRegisterFailure(db, source.slice(0, 64), input.cluster, now);
+  if (record !== undefined && pskRow !== undefined && matches) {
+    return { record, allowRebind: pskRow.allowRebind };
+  }
+  const source = (c.req.header("cf-connecting-ip")?.trim() || UNKNOWN_SOURCE).slice(0, 64);
+  const verdict = await recordRegisterFailure(db, source, input.cluster, now);
   if (!verdict.counted) throw rateLimited(verdict.retryAfterSeconds);
+  // Into the cluster's history when the name exists; the same statements run for unknown names.
+  if (isDns1123Label(input.cluster)) {
+    await db.batch(
+      clusterEventIfExistsStatements(db, input.cluster, now, {
+        type: "Warning",
+        reason: CLUSTER_EVENT_REASONS.invalidPsk,
+        message:
+          "A registration with a wrong PSK was refused. If it is your agent, rotate the PSK and run the new connect command.",
+        detail: { source, clusterUid: input.clusterUid.slice(0, 128), version: input.version },
+      }),
+    );
+  }
   throw invalidPsk();
+}
+
+function registeredEvent(input: RegisterRequest, existing: AgentRow | undefined, rebound: boolean) {
+  const message =
+    existing === undefined
+      ? `An agent registered (version ${input.version}).`
+      : rebound
+        ? `A new agent identity registered with the rotated PSK and replaced the previous one (cluster UID ${existing.clusterUid.slice(0, 64)} -> ${input.clusterUid.slice(0, 64)}).`
+        : `The agent registered again (version ${input.version}).`;
+  return {
+    type: "Normal" as const,
+    reason: CLUSTER_EVENT_REASONS.registered,
+    message,
+    detail: {
+      version: input.version,
+      clusterUid: input.clusterUid.slice(0, 128),
+      publicKey: input.publicKey,
+      rebound,
+    },
+  };
+}
+
+/** The identity changed: what the platform kept about the old agent is no longer about this one. */
+function identityChanged(existing: AgentRow | undefined, input: RegisterRequest): boolean {
+  return (
+    existing !== undefined &&
+    (existing.publicKey !== input.publicKey || existing.clusterUid !== input.clusterUid)
+  );
 }
 
 export const agentRoutes = new Hono<AppEnv>()
   .post("/register", async (c) => {
     const input = validatedJson(c, RegisterRequest);
     const { db, now } = c.var;
-    const record = await proveOrCount(c, input);
+    const { record, allowRebind } = await proveOrCount(c, input);
     const name = record.cluster.name;
 
     const existing = await db.query.agents.findFirst({ where: eq(agents.cluster, name) });
-    if (existing !== undefined && !existing.revoked && existing.clusterUid !== input.clusterUid) {
+    const secondCluster =
+      existing !== undefined && !existing.revoked && existing.clusterUid !== input.clusterUid;
+    // A PSK rotation since the registered agent proved it is the admin's consent to re-bind.
+    if (secondCluster && !allowRebind) {
       // The PSK was right, so this is someone holding the cluster's key: the admin must hear of it,
       // in the cluster's status, not only the refused agent. The phase stays: the first agent is fine.
-      await db
-        .update(clusters)
-        .set({
-          reason: DUPLICATE_CLUSTER,
-          message: `A second physical cluster (cluster UID ${input.clusterUid.slice(0, 64)}) tried to register as "${name}" at ${new Date(now).toISOString()} and was refused. Rotate the PSK if it was not meant to have it.`,
-        })
-        .where(eq(clusters.name, name));
+      const message = `A second physical cluster (cluster UID ${input.clusterUid.slice(0, 64)}) tried to register as "${name}" at ${new Date(now).toISOString()} and was refused. Rotate the PSK if it was not meant to have it.`;
+      await db.batch([
+        db.update(clusters).set({ reason: DUPLICATE_CLUSTER, message }).where(eq(clusters.name, name)),
+        ...clusterEventStatements(db, name, now, [
+          {
+            type: "Warning",
+            reason: CLUSTER_EVENT_REASONS.duplicateCluster,
+            message,
+            detail: { clusterUid: input.clusterUid.slice(0, 128), registeredClusterUid: existing.clusterUid },
+          },
+        ]),
+      ]);
       throw new HttpError(
         409,
         "cluster_uid_conflict",
-        `Cluster "${name}" is already registered by a different physical cluster (cluster UID mismatch); delete and recreate it to move it.`,
+        `Cluster "${name}" is already registered by a different physical cluster (cluster UID mismatch); rotate its PSK to move it: the next agent to register with the new PSK replaces the registered one.`,
       );
     }
+    const rebound = identityChanged(existing, input);
 
     // A fresh credential on every registration; overwriting the hash revokes the previous one.
     const credential = newSecret("agentCredential");
@@ -129,6 +189,8 @@ export const agentRoutes = new Hono<AppEnv>()
       endpoints,
       lastSeen: now,
       revoked: false,
+      // Peers and the values report were the old identity's.
+      ...(rebound ? { peerStats: "[]", valuesReport: null } : {}),
     };
     try {
       await db.batch([
@@ -141,6 +203,9 @@ export const agentRoutes = new Hono<AppEnv>()
           .set({ phase: "Initialized", reason: "", message: "" })
           .where(eq(clusters.name, name)),
         clearRegisterFailures(db, name),
+        // The rotation's consent is spent on this registration.
+        db.update(psks).set({ allowRebind: false }).where(eq(psks.cluster, name)),
+        ...clusterEventStatements(db, name, now, [registeredEvent(input, existing, rebound)]),
       ]);
     } catch (err) {
       if (isUniqueViolation(err, "agents.public_key")) {
@@ -181,6 +246,7 @@ export const agentRoutes = new Hono<AppEnv>()
     // Built before the write: the write changes only this agent's own row, which the netmap does not show.
     const netmap = await buildNetmap(db, cluster, config.peering, now);
     const peers = realPeersOnly(input.peers, netmap);
+    const events = heartbeatEvents(previousHeartbeat(c.var.agent.row), peers, input.values, now);
     await db.batch([
       db
         .update(agents)
@@ -189,6 +255,9 @@ export const agentRoutes = new Hono<AppEnv>()
           endpoints: JSON.stringify(endpoints.slice(0, 32)),
           peerStats: JSON.stringify(peers),
           lastSeen: now,
+          ...(input.values === undefined
+            ? {}
+            : { valuesReport: JSON.stringify(storedValuesReport(input.values, now)) }),
         })
         .where(eq(agents.cluster, cluster)),
       db
@@ -200,6 +269,7 @@ export const agentRoutes = new Hono<AppEnv>()
           message: sql`case when ${clusters.reason} = ${DUPLICATE_CLUSTER} then ${clusters.message} else '' end`,
         })
         .where(eq(clusters.name, cluster)),
+      ...(events.length > 0 ? clusterEventStatements(db, cluster, now, events) : []),
     ]);
     const [values, awaited] = await Promise.all([
       effectiveValuesYaml(c, cluster),

@@ -13,9 +13,8 @@ afterEach(async () => {
 describe("PATCH /api/v1/clusters/:name", () => {
   it.each([
     [{ name: "renamed" }, "name"],
-    [{ local: true }, "local"],
     [{ meshIp: "100.64.9.9" }, "meshIp"],
-    [{ displayName: "ok", local: false }, "local"],
+    [{ displayName: "ok", meshIp: "100.64.9.9" }, "meshIp"],
   ])("400s %j naming the immutable field", async (patch, field) => {
     const created = await createCluster({ name: uniqueName("imm") });
     const res = await call("PATCH", `/api/v1/clusters/${created.cluster.name}`, { json: patch });
@@ -24,6 +23,38 @@ describe("PATCH /api/v1/clusters/:name", () => {
     expect(error.message).toContain(`"${field}"`);
     const after = await json(await call("GET", `/api/v1/clusters/${created.cluster.name}`));
     expect(after).toMatchObject({ name: created.cluster.name, local: false, meshIp: created.cluster.meshIp });
+  });
+});
+
+describe("PATCH local and description", () => {
+  it("marks a cluster local and describes it; a second local cluster is 409 and changes nothing", async () => {
+    await env.DB.prepare("update clusters set local = 0").run();
+    const first = await createCluster({ name: uniqueName("loc") });
+    const second = await createCluster({ name: uniqueName("loc") });
+    const res = await call("PATCH", `/api/v1/clusters/${first.cluster.name}`, {
+      json: { local: true, description: "the hub" },
+    });
+    expect(res.status).toBe(200);
+    expect(await json(res)).toMatchObject({ local: true, description: "the hub" });
+    const refused = await call("PATCH", `/api/v1/clusters/${second.cluster.name}`, {
+      json: { local: true, description: "no" },
+    });
+    expect(await errorOf(refused)).toMatchObject({ status: 409, code: "local_cluster_exists" });
+    expect(await json(await call("GET", `/api/v1/clusters/${second.cluster.name}`))).toMatchObject({
+      local: false,
+      description: "",
+    });
+    // Unmarking frees the mark for another cluster.
+    await call("PATCH", `/api/v1/clusters/${first.cluster.name}`, { json: { local: false } });
+    const moved = await call("PATCH", `/api/v1/clusters/${second.cluster.name}`, { json: { local: true } });
+    expect(await json(moved)).toMatchObject({ local: true });
+    await env.DB.prepare("update clusters set local = 0").run();
+  });
+
+  it("400s a local that is not a boolean", async () => {
+    const created = await createCluster({ name: uniqueName("loc") });
+    const res = await call("PATCH", `/api/v1/clusters/${created.cluster.name}`, { json: { local: "yes" } });
+    expect((await errorOf(res)).status).toBe(400);
   });
 });
 

@@ -44,6 +44,7 @@ describe("POST /api/v1/clusters", () => {
         agentVersion: null,
         endpoints: [],
         peers: [],
+        values: null,
       },
     });
     expect(body.psk).toMatch(/^tpsk_[A-Za-z0-9_-]{43}$/);

@@ -1,9 +1,11 @@
 import { and, eq } from "drizzle-orm";
 import { type Context, Hono } from "hono";
 import {
+  CLUSTER_EVENT_REASONS,
   CreateClusterRequest,
   type CreateClusterResponse,
   DUPLICATE_CLUSTER,
+  type ListClusterEventsResponse,
   type ListClustersResponse,
   PatchClusterRequest,
   type RotatePskResponse,
@@ -14,6 +16,7 @@ import { chartUrl } from "../charts/routes.ts";
 import { applyAnnotationPatch, assertValidAnnotations } from "../clusters/annotations.ts";
 import { connectInstructions } from "../clusters/connect.ts";
 import { decodeCursor, encodeCursor } from "../clusters/cursor.ts";
+import { clusterEventStatements, deleteClusterEvents, listClusterEvents } from "../clusters/events.ts";
 import { type ClusterRecord, findClusterRecord, listClusterRecords } from "../clusters/records.ts";
 import { clusterAnnotations, toClusterJson } from "../clusters/to-json.ts";
 import { isUniqueViolation } from "../db/errors.ts";
@@ -60,7 +63,7 @@ async function platformUrlFor(c: Context<AppEnv>): Promise<string> {
   );
 }
 
-const IMMUTABLE_FIELDS = ["name", "local", "meshIp"] as const;
+const IMMUTABLE_FIELDS = ["name", "meshIp"] as const;
 
 /** PATCH must not silently ignore what it cannot change. */
 function refuseImmutableFields(body: unknown): void {
@@ -77,6 +80,19 @@ function refuseImmutableFields(body: unknown): void {
 
 function connectFor(platformUrl: string, cluster: string, psk: string, valuesKey: string) {
   return connectInstructions({ platformUrl, cluster, psk, valuesKey, chartUrl: chartUrl(platformUrl) });
+}
+
+function localClusterExists(): HttpError {
+  return new HttpError(409, "local_cluster_exists", "Another cluster is already marked local: true.");
+}
+
+/** `?before=` of the events list: an event id from a nextCursor. */
+function parseBefore(raw: string | undefined): number | null {
+  if (raw === undefined || raw === "") return null;
+  if (!/^[1-9]\d{0,15}$/.test(raw)) {
+    throw new HttpError(400, "invalid_cursor", "The cursor is not one this API returned.");
+  }
+  return Number(raw);
 }
 
 function parseLimit(raw: string | undefined): number {
@@ -124,9 +140,7 @@ export const clusterRoutes = new Hono<AppEnv>()
           insertBoundKey(db, { ...valuesKey.row, cluster: row.name }),
         ]);
       } catch (err) {
-        if (isUniqueViolation(err, "clusters.local")) {
-          throw new HttpError(409, "local_cluster_exists", "Another cluster is already marked local: true.");
-        }
+        if (isUniqueViolation(err, "clusters.local")) throw localClusterExists();
         if (isUniqueViolation(err, "clusters.name")) {
           if (explicitName !== null) {
             throw new HttpError(409, "cluster_exists", `A cluster named "${explicitName}" already exists.`);
@@ -164,6 +178,14 @@ export const clusterRoutes = new Hono<AppEnv>()
     };
     return c.json(body);
   })
+  .get("/:name/events", async (c) => {
+    const limit = parseLimit(c.req.query("limit"));
+    const before = parseBefore(c.req.query("before"));
+    const name = c.req.param("name");
+    await requireCluster(c, name);
+    const body: ListClusterEventsResponse = await listClusterEvents(c.var.db, name, before, limit);
+    return c.json(body);
+  })
   .get("/:name", async (c) => {
     const record = await requireCluster(c, c.req.param("name"));
     return c.json(toClusterJson(record, c.var.now));
@@ -182,8 +204,14 @@ export const clusterRoutes = new Hono<AppEnv>()
       displayName: input.displayName ?? record.cluster.displayName,
       description: input.description ?? record.cluster.description,
       annotations: JSON.stringify(annotations),
+      local: input.local ?? record.cluster.local,
     };
-    await c.var.db.update(clusters).set(changes).where(eq(clusters.name, name));
+    try {
+      await c.var.db.update(clusters).set(changes).where(eq(clusters.name, name));
+    } catch (err) {
+      if (isUniqueViolation(err, "clusters.local")) throw localClusterExists();
+      throw err;
+    }
     return c.json(toClusterJson({ ...record, cluster: { ...record.cluster, ...changes } }, c.var.now));
   })
   .delete("/:name", async (c) => {
@@ -197,6 +225,7 @@ export const clusterRoutes = new Hono<AppEnv>()
       db.delete(accessKeys).where(eq(accessKeys.cluster, name)),
       db.delete(psks).where(eq(psks.cluster, name)),
       clearRegisterFailures(db, name),
+      deleteClusterEvents(db, name),
       db.delete(clusters).where(eq(clusters.name, name)),
     ]);
     await closeRelaysOf(c.env, db, name);
@@ -214,10 +243,11 @@ export const clusterRoutes = new Hono<AppEnv>()
     // earlier values keys go with the old PSK, in the same transaction the new ones appear.
     // A rotation is also the admin's answer to guessing: the old key's failures no longer mean anything.
     const [, , inserted] = await db.batch([
+      // allowRebind: the next agent to prove the new PSK may replace the registered one.
       db
         .insert(psks)
-        .values({ cluster: name, pskHash, rotatedAt: now })
-        .onConflictDoUpdate({ target: psks.cluster, set: { pskHash, rotatedAt: now } }),
+        .values({ cluster: name, pskHash, rotatedAt: now, allowRebind: true })
+        .onConflictDoUpdate({ target: psks.cluster, set: { pskHash, rotatedAt: now, allowRebind: true } }),
       db.delete(accessKeys).where(eq(accessKeys.cluster, name)),
       insertBoundKey(db, { ...valuesKey.row, cluster: name }),
       clearRegisterFailures(db, name),
@@ -225,6 +255,14 @@ export const clusterRoutes = new Hono<AppEnv>()
         .update(clusters)
         .set({ reason: "", message: "" })
         .where(and(eq(clusters.name, name), eq(clusters.reason, DUPLICATE_CLUSTER))),
+      ...clusterEventStatements(db, name, now, [
+        {
+          type: "Normal",
+          reason: CLUSTER_EVENT_REASONS.pskRotated,
+          message:
+            "The PSK was rotated: the old one no longer registers, and the next agent to register with the new one replaces the registered agent.",
+        },
+      ]),
     ]);
     if (inserted.meta.changes === 0) throw notFound(name); // deleted while rotating
     const body: RotatePskResponse = {

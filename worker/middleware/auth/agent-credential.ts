@@ -27,7 +27,7 @@ export function requireAgent(): MiddlewareHandler<AppEnv> {
         "The agent credential is not valid; it was replaced, revoked, or its cluster was deleted.",
       );
     }
-    c.set("agent", { kind: "agent", cluster: row.cluster, publicKey: row.publicKey });
+    c.set("agent", { kind: "agent", cluster: row.cluster, publicKey: row.publicKey, row });
     await next();
   };
 }
