@@ -19,7 +19,6 @@ import { copyable, h, setChildren } from "./dom.ts";
 import { timeEl } from "./format.ts";
 import { UI_BASE } from "./navigation.ts";
 import { forgetValuesKey, storedValuesKey, storeValuesKey } from "./session.ts";
-import { agentValuesReport } from "./values-report.ts";
 import { yamlEditor } from "./yaml-editor.ts";
 
 function valuesUrl(name: string, source: ValuesSource | "", key: string | null): string {
@@ -90,7 +89,7 @@ export function agentPanel(root: HTMLElement, cluster: Cluster): { update(c: Clu
   }
 
   function showReport(c: Cluster): void {
-    const values = agentValuesReport(c);
+    const values = c.status.values;
     if (values === null) {
       setChildren(
         report,

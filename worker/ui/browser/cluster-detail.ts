@@ -4,6 +4,7 @@
 import type { Cluster } from "../../../protocol/api.ts";
 import { ApiError, api, clusterPath, messageOf } from "./api.ts";
 import { agentPanel } from "./cluster-agent-tab.ts";
+import { type ClusterEvent, recentFailure } from "./cluster-events.ts";
 import { eventsPanel } from "./cluster-events-tab.ts";
 import { settingsPanel } from "./cluster-settings-tab.ts";
 import { clusterState, failureFix, stateBadge } from "./cluster-state.ts";
@@ -118,6 +119,14 @@ export function clusterDetailView(name: string, tab: ClusterTab): View {
       showHeader(current);
       status.update(current);
       agentTab.update(current);
+      // A refused registration leaves the cluster's status alone (a guess must not change it); the
+      // cluster's events say why its agent is not connected.
+      const state = clusterState(current);
+      status.showRefusal(
+        state === "waiting" || state === "offline"
+          ? await recentFailure(name, Date.parse(current.createdAt))
+          : null,
+      );
     }, REFRESH_MS);
     stopAll = () => {
       stopped = true;
@@ -138,8 +147,15 @@ export function clusterDetailView(name: string, tab: ClusterTab): View {
 
 const MUTED_DASH = () => h("span", { class: "muted" }, "—");
 
-function statusPanel(root: HTMLElement, initial: Cluster): { update(c: Cluster): void } {
+interface StatusPanel {
+  update(c: Cluster): void;
+  /** A refused registration from the cluster's events, shown like a failed status (null: none). */
+  showRefusal(event: ClusterEvent | null): void;
+}
+
+function statusPanel(root: HTMLElement, initial: Cluster): StatusPanel {
   let cluster = initial;
+  let refusal: ClusterEvent | null = null;
   const dl = h("dl", { class: "facts" });
   const failure = h("div", { class: "failure", role: "alert", hidden: true });
   const reconnect: HTMLButtonElement = h(
@@ -198,20 +214,33 @@ function statusPanel(root: HTMLElement, initial: Cluster): { update(c: Cluster):
   function fact(term: string, value: Node | string | readonly Node[]): HTMLElement[] {
     return [h("dt", null, term), h("dd", null, value)];
   }
+  function showFailure(): void {
+    const s = cluster.status;
+    const failed = clusterState(cluster) === "failed";
+    const reason = failed ? s.reason || "registration failed" : (refusal?.reason ?? "");
+    const message = failed ? s.message : (refusal?.message ?? "");
+    failure.hidden = reason === "";
+    const fix = failureFix(reason);
+    setChildren(
+      failure,
+      h("h2", null, failed ? `Failed: ${reason}` : `Registration refused: ${reason}`),
+      fix ? h("p", { class: "fix" }, fix) : null,
+      message ? h("p", { class: "muted" }, message) : null,
+      !failed && refusal ? h("p", { class: "muted" }, "At ", timeEl(refusal.at), ".") : null,
+    );
+  }
+
   return {
+    showRefusal(event: ClusterEvent | null) {
+      refusal = event;
+      showFailure();
+    },
     update(c: Cluster) {
       cluster = c;
       const s = c.status;
       const state = clusterState(c);
       reconnect.textContent = reconnectLabel(c);
-      const fix = s.reason ? failureFix(s.reason) : null;
-      failure.hidden = state !== "failed";
-      setChildren(
-        failure,
-        h("h2", null, `Failed: ${s.reason || "registration failed"}`),
-        fix ? h("p", { class: "fix" }, fix) : null,
-        s.message ? h("p", { class: "muted" }, s.message) : null,
-      );
+      showFailure();
       dl.replaceChildren(
         ...fact("State", stateBadge(state)),
         ...fact("Phase", phaseText(s)),

@@ -1,20 +1,27 @@
 // A cluster's history (GET /api/v1/clusters/:name/events): registrations, failures with their
 // reasons, PSK rotations, path changes, values applied or rejected.
+import type {
+  CLUSTER_EVENT_REASONS,
+  ClusterEvent,
+  ListClusterEventsResponse,
+} from "../../../protocol/api/events.ts";
 import { ApiError, api, clusterPath } from "./api.ts";
 
-export interface ClusterEvent {
-  id: string;
-  at: string;
-  type: string;
-  reason: string;
-  message: string;
-  detail: unknown;
-}
+export type { ClusterEvent };
 
-export interface ClusterEventsPage {
-  items: ClusterEvent[];
-  nextCursor: string | null;
-}
+type ClusterEventsPage = ListClusterEventsResponse;
+
+// The reasons the page acts on, spelled as the platform records them (the protocol's module holds
+// zod, which the page's bundle must not pull in; `satisfies` keeps the spellings in step).
+const R = {
+  invalidPsk: "InvalidPSK",
+  duplicateCluster: "DuplicateCluster",
+  rateLimited: "RateLimited",
+  registered: "Registered",
+  pskRotated: "PSKRotated",
+} as const satisfies Partial<typeof CLUSTER_EVENT_REASONS>;
+const FAILURES: ReadonlySet<string> = new Set([R.invalidPsk, R.duplicateCluster, R.rateLimited]);
+const SETTLING: ReadonlySet<string> = new Set([R.registered, R.pskRotated]);
 
 export async function clusterEvents(
   name: string,
@@ -25,14 +32,14 @@ export async function clusterEvents(
   return api<ClusterEventsPage>("GET", `${clusterPath(name)}/events${query}`);
 }
 
-/** An event that reports a refused registration: it carries a reason and says it failed. */
-export function isFailure(event: ClusterEvent): boolean {
-  return event.reason !== "" && /fail|refus|reject/i.test(event.type);
+/** An event that reports a refused registration. */
+export function isFailure(event: Pick<ClusterEvent, "reason">): boolean {
+  return FAILURES.has(event.reason);
 }
 
 /** A PSK rotation or a registration that worked: failures before it are settled. */
-function settles(event: ClusterEvent): boolean {
-  return !isFailure(event) && /rotat|regist/i.test(event.type);
+function settles(event: Pick<ClusterEvent, "reason">): boolean {
+  return SETTLING.has(event.reason);
 }
 
 /**

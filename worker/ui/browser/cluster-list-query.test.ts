@@ -39,6 +39,7 @@ function cluster(name: string, displayName: string, status: Partial<ClusterStatu
       agentVersion: "0.1.0",
       endpoints: [],
       peers: [],
+      values: null,
       ...status,
     },
   };

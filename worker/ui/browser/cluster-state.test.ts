@@ -25,6 +25,7 @@ function status(overrides: Partial<ClusterStatus>): { status: ClusterStatus } {
       agentVersion: "0.1.0",
       endpoints: [],
       peers: [],
+      values: null,
       ...overrides,
     },
   };
