@@ -126,7 +126,7 @@ th button.sort { background: transparent; border: none; padding: 0; font: inheri
 th button.sort:hover { color: var(--accent); }
 th[aria-sort="ascending"], th[aria-sort="descending"] { color: var(--accent-dark); }
 .menu-wrap { position: relative; display: inline-block; }
-.menu { position: absolute; right: 0; top: calc(100% + 4px); z-index: 20; list-style: none; margin: 0; padding: 0.25rem; min-width: 11rem; background: var(--surface); border: 1px solid var(--border); border-radius: var(--radius); box-shadow: 0 8px 24px rgba(20, 30, 60, 0.15); }
+.menu { position: fixed; z-index: 40; list-style: none; margin: 0; padding: 0.25rem; min-width: 11rem; background: var(--surface); border: 1px solid var(--border); border-radius: var(--radius); box-shadow: 0 8px 24px rgba(20, 30, 60, 0.15); }
 .menu-item { display: block; width: 100%; text-align: left; background: transparent; border: none; border-radius: 4px; padding: 0.4rem 0.75rem; font-weight: 500; }
 .menu-item:hover, .menu-item:focus { background: var(--accent-soft); }
 .danger-text { color: var(--danger); }
@@ -147,8 +147,10 @@ th[aria-sort="ascending"], th[aria-sort="descending"] { color: var(--accent-dark
 .event.failed { border-color: #efc2c5; background: var(--danger-soft); }
 .event.failed::before { background: var(--danger); }
 .event-head { display: flex; gap: 0.75rem; align-items: baseline; flex-wrap: wrap; }
-.event-type { font-weight: 700; }
-.event-reason { font-weight: 600; color: var(--danger); }
+.event-type { font-size: 0.8rem; }
+.event-reason { font-weight: 700; }
+.event.warning::before { background: #c99a00; }
+.event.failed .event-reason { color: var(--danger); }
 .event-when { color: var(--muted); font-size: 0.85rem; margin-left: auto; }
 .event-message { margin: 0.25rem 0 0; }
 .event-detail { display: block; margin-top: 0.25rem; color: var(--muted); font-size: 0.8rem; overflow-wrap: anywhere; }
@@ -226,7 +228,6 @@ dialog.confirm .actions { justify-content: flex-end; }
   table.clusters td, table.peers td, table.keys td { display: grid; grid-template-columns: 8.5rem 1fr; gap: 0.5rem; border: none; padding: 0.25rem 0.85rem; }
   .toolbar { flex-direction: column; align-items: stretch; }
   .toolbar input[type="search"] { width: 100%; }
-  .menu { right: auto; left: 0; }
   table.clusters td::before, table.peers td::before, table.keys td::before { content: attr(data-label); color: var(--muted); font-size: 0.8rem; text-transform: uppercase; letter-spacing: 0.03em; }
   .facts { grid-template-columns: 1fr; gap: 0 0; }
   .facts dd { margin-bottom: 0.5rem; }

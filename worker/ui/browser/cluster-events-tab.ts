@@ -22,12 +22,15 @@ function eventItem(e: ClusterEvent): HTMLLIElement {
   const detail = detailText(e.detail);
   return h(
     "li",
-    { class: failed ? "event failed" : "event", dataset: { id: e.id, type: e.type } },
+    {
+      class: ["event", e.type === "Warning" ? "warning" : "", failed ? "failed" : ""].join(" ").trim(),
+      dataset: { id: e.id, type: e.type },
+    },
     h(
       "div",
       { class: "event-head" },
-      h("span", { class: "event-type" }, e.type),
       e.reason ? h("span", { class: "event-reason" }, e.reason) : null,
+      h("span", { class: `event-type ${e.type === "Warning" ? "badge state-degraded" : "muted"}` }, e.type),
       h("span", { class: "event-when" }, timeEl(e.at), " · ", dateEl(e.at)),
     ),
     e.message ? h("p", { class: "event-message" }, e.message) : null,

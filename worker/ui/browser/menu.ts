@@ -65,9 +65,21 @@ export function menuButton(label: string, items: () => readonly MenuItem[]): HTM
       ),
     );
     list.hidden = false;
+    // Fixed to the viewport, so a table's scroll box cannot clip it (CSSOM, which the CSP allows).
+    const at = button.getBoundingClientRect();
+    const below = window.innerHeight - at.bottom > list.offsetHeight + 8;
+    list.style.top = `${below ? at.bottom + 4 : Math.max(4, at.top - list.offsetHeight - 4)}px`;
+    list.style.left = `${Math.max(4, Math.min(at.right - list.offsetWidth, window.innerWidth - list.offsetWidth - 4))}px`;
     button.setAttribute("aria-expanded", "true");
+    window.addEventListener("scroll", onScroll, true);
     document.addEventListener("pointerdown", onOutside, true);
     entries()[0]?.focus();
+  }
+
+  // A fixed menu would float away from its row when the page scrolls; it closes instead.
+  function onScroll(event: Event): void {
+    if (event.target instanceof Node && list.contains(event.target)) return;
+    close(false);
   }
 
   function close(focusButton: boolean): void {
@@ -75,6 +87,7 @@ export function menuButton(label: string, items: () => readonly MenuItem[]): HTM
     list.hidden = true;
     button.setAttribute("aria-expanded", "false");
     document.removeEventListener("pointerdown", onOutside, true);
+    window.removeEventListener("scroll", onScroll, true);
     if (focusButton) button.focus();
   }
 
