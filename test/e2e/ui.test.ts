@@ -728,6 +728,11 @@ describe("web UI in chromium", () => {
     await waitForText(`tr[data-cluster="${cluster}"] td[data-column="state"]`, /Connected$/);
     const overflow = () => page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     expect(await overflow()).toBeLessThanOrEqual(0);
+    // The header is hidden on a narrow screen; the sort has its own control there.
+    await page.getByLabel("Sort by").selectOption("state");
+    await page.waitForURL((u) => u.search === "?sort=state");
+    await page.getByLabel("Sort by").selectOption("name");
+    await page.waitForURL((u) => u.search === "");
     await shot("clusters-narrow");
     await page.getByRole("button", { name: "Connect Cluster" }).click();
     await page.getByRole("dialog", { name: "Connect Cluster" }).waitFor();

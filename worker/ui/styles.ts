@@ -125,6 +125,8 @@ input[type="search"], select { font: inherit; padding: 0.45rem 0.6rem; border: 1
 th button.sort { background: transparent; border: none; padding: 0; font: inherit; font-weight: 600; color: inherit; text-transform: inherit; letter-spacing: inherit; }
 th button.sort:hover { color: var(--accent); }
 th[aria-sort="ascending"], th[aria-sort="descending"] { color: var(--accent-dark); }
+table.keys code { white-space: nowrap; }
+.narrow-only { display: none; }
 .menu-wrap { position: relative; display: inline-block; }
 .menu { position: fixed; z-index: 40; list-style: none; margin: 0; padding: 0.25rem; min-width: 11rem; background: var(--surface); border: 1px solid var(--border); border-radius: var(--radius); box-shadow: 0 8px 24px rgba(20, 30, 60, 0.15); }
 .menu-item { display: block; width: 100%; text-align: left; background: transparent; border: none; border-radius: 4px; padding: 0.4rem 0.75rem; font-weight: 500; }
@@ -227,6 +229,7 @@ dialog.confirm .actions { justify-content: flex-end; }
   table.clusters tr, table.peers tr, table.keys tr { display: block; padding: 0.5rem 0; border-bottom: 1px solid var(--border); }
   table.clusters td, table.peers td, table.keys td { display: grid; grid-template-columns: 8.5rem 1fr; gap: 0.5rem; border: none; padding: 0.25rem 0.85rem; }
   .toolbar { flex-direction: column; align-items: stretch; }
+  .toolbar .narrow-only { display: block; }
   .toolbar input[type="search"] { width: 100%; }
   table.clusters td::before, table.peers td::before, table.keys td::before { content: attr(data-label); color: var(--muted); font-size: 0.8rem; text-transform: uppercase; letter-spacing: 0.03em; }
   .facts { grid-template-columns: 1fr; gap: 0 0; }

@@ -154,11 +154,29 @@ export function clustersView(): View {
       state: stateFilter.value === "" ? "" : parseListQuery(`?state=${stateFilter.value}`).state,
     }),
   );
+  // Narrow screens show rows as cards without the header, so the sort has its own control there.
+  const SORT_CHOICES: readonly { value: string; label: string; sort: SortKey; descending: boolean }[] = [
+    { value: "name", label: "Name (A–Z)", sort: "name", descending: false },
+    { value: "name-desc", label: "Name (Z–A)", sort: "name", descending: true },
+    { value: "state", label: "State (failures first)", sort: "state", descending: false },
+    { value: "lastSeen", label: "Last seen (newest first)", sort: "lastSeen", descending: false },
+    { value: "rtt", label: "RTT (lowest first)", sort: "rtt", descending: false },
+  ];
+  const sortSelect = h(
+    "select",
+    { id: "cluster-sort" },
+    SORT_CHOICES.map((c) => h("option", { value: c.value }, c.label)),
+  );
+  sortSelect.addEventListener("change", () => {
+    const choice = SORT_CHOICES.find((c) => c.value === sortSelect.value);
+    if (choice) setQuery({ ...query, sort: choice.sort, descending: choice.descending });
+  });
   const toolbar = h(
     "div",
     { class: "toolbar", role: "search" },
     h("div", { class: "field" }, h("label", { for: "cluster-search" }, "Search"), search),
     h("div", { class: "field" }, h("label", { for: "cluster-state-filter" }, "State"), stateFilter),
+    h("div", { class: "field narrow-only" }, h("label", { for: "cluster-sort" }, "Sort by"), sortSelect),
   );
 
   const headers = CLUSTER_COLUMNS.map((col) => {
@@ -195,6 +213,8 @@ export function clustersView(): View {
   });
 
   function showSort(): void {
+    const choice = SORT_CHOICES.find((c) => c.sort === query.sort && c.descending === query.descending);
+    if (choice) sortSelect.value = choice.value;
     for (const th of headers) {
       const key = th.dataset.sort;
       if (!key) continue;
