@@ -1,5 +1,5 @@
 /** Plain-text rendering for humans. Pure functions so tests can pin the exact text. */
-import type { Cluster } from "../../protocol/api.ts";
+import type { AccessKey, Cluster, ClusterEvent, PeerStatus } from "../../protocol/api.ts";
 
 /** Left-aligned columns separated by three spaces, like kubectl, with no trailing blanks. */
 export function renderTable(headers: readonly string[], rows: readonly (readonly string[])[]): string {
@@ -37,22 +37,42 @@ export function formatAge(iso: string | null, now: number = Date.now()): string 
 export const CLUSTER_LIST_HEADERS = [
   "NAME",
   "DISPLAY NAME",
+  "LOCAL",
   "PHASE",
   "ONLINE",
   "LAST SEEN",
   "VERSION",
   "MESH IP",
+  "PATHS",
 ] as const;
+
+/**
+ * "2 direct, 1 relay" from the agent's per-peer report; "no peers" when it has none. An offline
+ * cluster's last report is not current, so its paths are "-" rather than stale counts.
+ */
+export function pathSummary(online: boolean, peers: readonly PeerStatus[]): string {
+  if (!online) return "-";
+  if (peers.length === 0) return "no peers";
+  const counts = { direct: 0, relay: 0, none: 0 };
+  for (const p of peers) counts[p.path] += 1;
+  const parts: string[] = [];
+  if (counts.direct) parts.push(`${counts.direct} direct`);
+  if (counts.relay) parts.push(`${counts.relay} relay`);
+  if (counts.none) parts.push(`${counts.none} no path`);
+  return parts.join(", ");
+}
 
 export function clusterRow(cluster: Cluster, now: number = Date.now()): string[] {
   return [
     cluster.name,
     cluster.displayName,
+    cluster.local ? "yes" : "-",
     cluster.status.phase || "-",
     cluster.status.online ? "yes" : "no",
     formatAge(cluster.status.lastSeen, now),
     cluster.status.agentVersion ?? "-",
     cluster.meshIp,
+    pathSummary(cluster.status.online, cluster.status.peers),
   ];
 }
 
@@ -82,6 +102,12 @@ export function renderCluster(cluster: Cluster, now: number = Date.now()): strin
     ["Last seen", s.lastSeen ? `${s.lastSeen} (${formatAge(s.lastSeen, now)})` : "-"],
     ["Agent version", s.agentVersion ?? "-"],
     ["Endpoints", s.endpoints.length > 0 ? s.endpoints.join(", ") : "-"],
+    ["Paths", pathSummary(s.online, s.peers)],
+    ["Values applied", s.values === null ? "-" : s.values.applied.join(", ") || "none"],
+    [
+      "Values rejected",
+      s.values === null ? "-" : s.values.rejected.map((r) => `${r.path}: ${r.message}`).join("; ") || "none",
+    ],
     ["Annotations", annotations.length > 0 ? "" : "-"],
   ];
   let text = renderKeyValues(pairs);
@@ -106,6 +132,51 @@ export function renderCluster(cluster: Cluster, now: number = Date.now()): strin
       .join("\n");
   }
   return text;
+}
+
+export function keyState(key: AccessKey, now: number = Date.now()): string {
+  if (key.disabled) return "revoked";
+  if (key.expiresAt !== null && Date.parse(key.expiresAt) <= now) return "expired";
+  return "active";
+}
+
+/** "in 3d", "in 5h", ...; "-" when never. */
+export function formatUntil(iso: string | null, now: number = Date.now()): string {
+  if (!iso) return "never";
+  const at = Date.parse(iso);
+  if (Number.isNaN(at)) return iso;
+  if (at <= now) return `${formatAge(iso, now)}`;
+  const seconds = Math.floor((at - now) / 1000);
+  if (seconds < 120) return `in ${seconds}s`;
+  if (seconds < 7200) return `in ${Math.floor(seconds / 60)}m`;
+  if (seconds < 172_800) return `in ${Math.floor(seconds / 3600)}h`;
+  return `in ${Math.floor(seconds / 86_400)}d`;
+}
+
+export function renderKeyList(keys: readonly AccessKey[], now: number = Date.now()): string {
+  if (keys.length === 0) return "No access keys yet. Create one with: tether key create NAME --scope SCOPE\n";
+  return renderTable(
+    ["ID", "NAME", "SCOPE", "CLUSTER", "STATE", "CREATED", "LAST USED", "EXPIRES"],
+    keys.map((k) => [
+      k.id,
+      k.name,
+      k.scope,
+      k.cluster ?? "-",
+      keyState(k, now),
+      formatAge(k.createdAt, now),
+      k.lastUsedAt === null ? "never" : formatAge(k.lastUsedAt, now),
+      formatUntil(k.expiresAt, now),
+    ]),
+  );
+}
+
+/** Oldest first, as given; the message last so it may run long. */
+export function renderEvents(events: readonly ClusterEvent[]): string {
+  if (events.length === 0) return "No events yet.\n";
+  return renderTable(
+    ["TIME", "TYPE", "REASON", "MESSAGE"],
+    events.map((e) => [e.at, e.type, e.reason, e.message]),
+  );
 }
 
 export function formatBytes(n: number): string {

@@ -6,6 +6,8 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { agentForward, agentPing, agentStatus, agentUp } from "./commands/agent.ts";
 import { addCluster, deleteCluster, getCluster, listClusters, rotatePsk } from "./commands/cluster.ts";
+import { clusterEvents } from "./commands/cluster-events.ts";
+import { createKey, listKeys, revokeKey } from "./commands/keys.ts";
 import { getValues, setValues } from "./commands/values.ts";
 import { type CliIo, type CommandContext, type GlobalOptions, makeContext } from "./context.ts";
 import { runDev } from "./dev.ts";
@@ -80,6 +82,35 @@ export function buildProgram(io: CliIo, onExitCode: (code: number) => void): Com
     .description("issue a new PSK (the old one stops working)")
     .argument("<name>")
     .action((name: string, _opts, cmd: Command) => rotatePsk(ctx(cmd), name));
+  cluster
+    .command("events")
+    .description("show the cluster's history: registrations, refusals, PSK rotations, values, paths")
+    .argument("<name>")
+    .option("--limit <n>", "how many of the newest events, 1 to 100", intInRange(1, 100), 50)
+    .action((name: string, opts, cmd: Command) => clusterEvents(ctx(cmd), name, opts));
+
+  const key = program.command("key").description("manage access keys");
+  key
+    .command("list")
+    .description("list access keys: scope, cluster, state, created, last used, expiry")
+    .action((_opts, cmd: Command) => listKeys(ctx(cmd)));
+  key
+    .command("create")
+    .description("create an access key and print it (shown once)")
+    .argument("<name>")
+    .addOption(
+      new Option("--scope <scope>", "what the key may do")
+        .choices(["admin", "values:read", "cluster-values:read"])
+        .makeOptionMandatory(),
+    )
+    .option("--cluster <name>", "the one cluster a cluster-values:read key reads")
+    .option("--expires-in <duration>", "e.g. 12h, 30d (default: never)")
+    .action((name: string, opts, cmd: Command) => createKey(ctx(cmd), name, opts));
+  key
+    .command("revoke")
+    .description("revoke an access key by id or name; it is refused from then on")
+    .argument("<id-or-name>")
+    .action((idOrName: string, _opts, cmd: Command) => revokeKey(ctx(cmd), idOrName));
 
   const values = program.command("values").description("read and write agent values");
   values

@@ -217,12 +217,15 @@ describe("tether CLI against a local platform", () => {
     expectOk(await tether(["cluster", "add", "prod", "--display-name", "Production", "--local"]));
     const r = expectOk(await tether(["cluster", "list"]));
     const lines = r.stdout.trimEnd().split("\n");
-    expect(lines[0]).toMatch(/^NAME\s+DISPLAY NAME\s+PHASE\s+ONLINE\s+LAST SEEN\s+VERSION\s+MESH IP$/);
+    expect(lines[0]).toMatch(
+      /^NAME\s+DISPLAY NAME\s+LOCAL\s+PHASE\s+ONLINE\s+LAST SEEN\s+VERSION\s+MESH IP\s+PATHS$/,
+    );
     const names = lines.slice(1).map((l) => l.split(/\s+/)[0]);
     expect(names).toEqual([generatedName, "prod", "staging"].sort());
     expect(lines.find((l) => l.startsWith("staging "))).toMatch(
-      /Staging\s+-\s+no\s+-\s+-\s+100\.\d+\.\d+\.\d+$/,
+      /Staging\s+-\s+-\s+no\s+-\s+-\s+100\.\d+\.\d+\.\d+\s+-$/,
     );
+    expect(lines.find((l) => l.startsWith("prod "))).toMatch(/Production\s+yes\s+-\s+no\s+/);
   });
 
   it("cluster list --json and --limit 1 follow every page to the same result", async () => {
@@ -265,16 +268,16 @@ describe("tether CLI against a local platform", () => {
     const platformValues = {
       logLevel: "info",
       relay: { mode: "auto", keepalive: 25 },
-      expose: ["kubernetes.default.svc:443", "api.internal:8080"],
+      stunServers: ["stun.internal:3478", "10.0.0.1:3478"],
       mtu: 1380,
     };
     const annotation =
-      "relay:\n  keepalive: 10\n  mode: null\nexpose:\n  - metrics.internal:9090\nmtu: 1280\n";
+      "relay:\n  keepalive: 10\n  mode: null\nstunServers:\n  - stun.other:3478\nmtu: 1280\n";
     // Helm merge: maps deep-merge, the annotation wins, lists are replaced whole, null deletes.
     const effective = {
       logLevel: "info",
       relay: { keepalive: 10 },
-      expose: ["metrics.internal:9090"],
+      stunServers: ["stun.other:3478"],
       mtu: 1280,
     };
 
@@ -325,6 +328,20 @@ describe("tether CLI against a local platform", () => {
       expect(parseYaml(still.stdout)).toEqual(parseYaml(annotation));
     });
 
+    it("values set with values the agent's schema refuses fails naming the path, and changes nothing", async () => {
+      const line = expectOneErrorLine(
+        await tether(["values", "set", "staging"], { stdin: "relay:\n  mode: sometimes\nmtu: big\n" }),
+        1,
+      );
+      expect(line).toBe(
+        "tether: relay.mode: must be one of auto, always, never; mtu: must be a whole number (HTTP 422 invalid_values)",
+      );
+      const still = expectOk(await tether(["values", "get", "staging", "--source", "cluster-annotation"]));
+      expect(parseYaml(still.stdout)).toEqual(parseYaml(annotation));
+      const platformLine = expectOneErrorLine(await tether(["values", "set"], { stdin: "mtu: 9000\n" }), 1);
+      expect(platformLine).toBe("tether: mtu: must be at most 1420 (HTTP 422 invalid_values)");
+    });
+
     it("values set NAME with YAML that is not a map is rejected", async () => {
       const line = expectOneErrorLine(await tether(["values", "set", "staging"], { stdin: "- a\n- b\n" }), 1);
       expect(line).toMatch(/\(HTTP 422 [a-z_]+\)$/);
@@ -341,6 +358,106 @@ describe("tether CLI against a local platform", () => {
     const out = parseSecretOutput(r.stdout);
     expect(out.psk).not.toBe(stagingPsk);
     await expectCommandsMean(out, "staging");
+  });
+
+  it("cluster events prints the cluster's history oldest first, and --json the API's page", async () => {
+    const r = expectOk(await tether(["cluster", "events", "staging"]));
+    const lines = r.stdout.trimEnd().split("\n");
+    expect(lines[0]).toMatch(/^TIME\s+TYPE\s+REASON\s+MESSAGE$/);
+    expect(lines.at(-1)).toMatch(/^\S+Z\s+Normal\s+PSKRotated\s+The PSK was rotated/);
+    const json = JSON.parse(
+      expectOk(await tether(["cluster", "events", "staging", "--json", "--limit", "1"])).stdout,
+    ) as {
+      items: { reason: string; type: string; id: string }[];
+      nextCursor: string | null;
+    };
+    expect(json.items).toHaveLength(1);
+    expect(json.items[0]).toMatchObject({ type: "Normal", reason: "PSKRotated" });
+    const none = expectOk(await tether(["cluster", "events", "prod"]));
+    expect(none.stdout).toBe("No events yet.\n");
+    expect(expectOneErrorLine(await tether(["cluster", "events", "nope"]), 1)).toMatch(
+      /\(HTTP 404 not_found\)$/,
+    );
+  });
+
+  describe("key", () => {
+    let key = "";
+
+    async function readValues(token: string): Promise<number> {
+      const res = await fetch(`${platform.url}/clusters/staging`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      await res.arrayBuffer();
+      return res.status;
+    }
+
+    it("key create prints the key once with its scope and expiry; the key works", async () => {
+      const r = expectOk(
+        await tether(["key", "create", "ci-reader", "--scope", "values:read", "--expires-in", "30d"]),
+      );
+      expect(r.stdout).toMatch(
+        /^Access key "ci-reader" \(id \S+, scope values:read; expires \d{4}-\d\d-\d\dT\S+Z\)\.\nThe key \(shown only once; store it now, it cannot be read back\):\n {2}tak_[A-Za-z0-9_-]{43}\n$/,
+      );
+      key = /^ {2}(tak_\S+)$/m.exec(r.stdout)?.[1] ?? "";
+      expect(await readValues(key)).toBe(200);
+    });
+
+    it("key create binds a cluster-values:read key to its cluster", async () => {
+      const r = JSON.parse(
+        expectOk(
+          await tether([
+            "key",
+            "create",
+            "helm-staging",
+            "--scope",
+            "cluster-values:read",
+            "--cluster",
+            "staging",
+            "--json",
+          ]),
+        ).stdout,
+      ) as { accessKey: { cluster: string; expiresAt: string | null }; key: string };
+      expect(r.accessKey).toMatchObject({ cluster: "staging", expiresAt: null });
+      expect(await readValues(r.key)).toBe(200);
+    });
+
+    it("key list shows name, scope, cluster, state, created, last used and expiry", async () => {
+      const r = expectOk(await tether(["key", "list"]));
+      const lines = r.stdout.trimEnd().split("\n");
+      expect(lines[0]).toMatch(/^ID\s+NAME\s+SCOPE\s+CLUSTER\s+STATE\s+CREATED\s+LAST USED\s+EXPIRES$/);
+      expect(lines.find((l) => / ci-reader /.test(l))).toMatch(
+        /ci-reader\s+values:read\s+-\s+active\s+(just now|\d+s ago)\s+(just now|\d+s ago)\s+in (29|30)d$/,
+      );
+      expect(lines.find((l) => / helm-staging /.test(l))).toMatch(
+        /cluster-values:read\s+staging\s+active\s+/,
+      );
+    });
+
+    it("key revoke by name refuses the key at once (401), and list shows it revoked", async () => {
+      const r = expectOk(await tether(["key", "revoke", "ci-reader"]));
+      expect(r.stdout).toMatch(/^Access key "ci-reader" \(id \S+\) revoked; it is refused from now on\.\n$/);
+      expect(await readValues(key)).toBe(401);
+      const list = expectOk(await tether(["key", "list"]));
+      expect(list.stdout).toMatch(/ci-reader\s+values:read\s+-\s+revoked\s+/);
+    });
+
+    it("key revoke by id works too; an unknown key and a bad --expires-in are usage errors", async () => {
+      const listed = JSON.parse(expectOk(await tether(["key", "list", "--json"])).stdout) as {
+        items: { id: string; name: string; disabled: boolean }[];
+      };
+      const helm = listed.items.find((k) => k.name === "helm-staging");
+      expectOk(await tether(["key", "revoke", helm?.id ?? "?"]));
+      expect(expectOneErrorLine(await tether(["key", "revoke", "nope"]), 2)).toBe(
+        'tether: no access key with the id or name "nope"',
+      );
+      expect(
+        expectOneErrorLine(
+          await tether(["key", "create", "x", "--scope", "admin", "--expires-in", "soon"]),
+          2,
+        ),
+      ).toBe('tether: --expires-in "soon" is not a duration like 90s, 45m, 12h, 30d or 2w');
+      expect(expectOneErrorLine(await tether(["key", "create", "x", "--scope", "root"]), 2)).toMatch(/root/);
+    });
   });
 
   it("cluster delete --yes removes it; get then fails with not found", async () => {

@@ -17,6 +17,8 @@ export interface PreviousHeartbeat {
 }
 
 const WINDOW_MS = ONLINE_WINDOW_SECONDS * 1000;
+/** Path changes recorded one by one per heartbeat; more are summed up in one event. */
+export const MAX_PATH_EVENTS = 16;
 
 export function previousHeartbeat(row: AgentRow): PreviousHeartbeat {
   return {
@@ -73,7 +75,17 @@ function pathEvents(before: PeerStatus[], after: PeerStatus[]): NewClusterEvent[
       detail: { peer, from, to },
     });
   }
-  return events;
+  if (events.length <= MAX_PATH_EVENTS) return events;
+  const more = events.length - MAX_PATH_EVENTS;
+  return [
+    ...events.slice(0, MAX_PATH_EVENTS),
+    {
+      type: "Normal",
+      reason: R.pathChanged,
+      message: `${more} more peer(s) changed path.`,
+      detail: { more },
+    },
+  ];
 }
 
 /**

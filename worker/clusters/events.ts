@@ -1,4 +1,5 @@
 import { and, desc, eq, lt, sql } from "drizzle-orm";
+import type { BatchItem } from "drizzle-orm/batch";
 import type { ClusterEvent, ClusterEventType } from "../../protocol/api.ts";
 import type { Db } from "../db/client.ts";
 import { clusterEvents, clusters } from "../db/schema.ts";
@@ -10,6 +11,7 @@ export const EVENTS_KEPT_PER_CLUSTER = 200;
 export const EVENTS_MAX_AGE_MS = 30 * 24 * 60 * 60 * 1000;
 
 const MAX_MESSAGE = 1024;
+const ROWS_PER_INSERT = 16;
 const MAX_DETAIL_JSON = 4096;
 
 export interface NewClusterEvent {
@@ -32,11 +34,21 @@ function detailJson(detail: Record<string, unknown> | undefined): string {
  * EVENTS_KEPT_PER_CLUSTER + 1 index entries (the OFFSET walk) and the rows it deletes: D1 bills
  * about 200 rows read and 1 + deleted rows written (plus the index) per recording.
  */
-export function clusterEventStatements(db: Db, cluster: string, now: number, events: NewClusterEvent[]) {
-  return [
-    db.insert(clusterEvents).values(events.map((e) => eventRow(cluster, now, e))),
-    prune(db, cluster, now),
-  ] as const;
+export function clusterEventStatements(
+  db: Db,
+  cluster: string,
+  now: number,
+  events: NewClusterEvent[],
+): [BatchItem<"sqlite">, ...BatchItem<"sqlite">[]] {
+  const rows = events.map((e) => eventRow(cluster, now, e));
+  // D1 binds at most 100 parameters per statement; a row takes 6.
+  const inserts: BatchItem<"sqlite">[] = [];
+  for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) {
+    inserts.push(db.insert(clusterEvents).values(rows.slice(i, i + ROWS_PER_INSERT)));
+  }
+  // The prune last, so it counts the rows just added.
+  const [first, ...rest]: BatchItem<"sqlite">[] = [...inserts, prune(db, cluster, now)];
+  return [first!, ...rest];
 }
 
 function eventRow(cluster: string, now: number, e: NewClusterEvent) {
