@@ -502,6 +502,10 @@ describe("web UI in chromium", () => {
     await waitForText(".yaml-editor .saved", /^Saved\.$/);
     const effective = await waitForText("#effective-values", /logLevel: debug/);
     expect(parseYaml(effective)).toEqual({ logLevel: "debug", labels: { team: "platform", tier: "web" } });
+    // Unknown keys are kept but listed as not used; beside them, what the agent says it applied.
+    expect(await page.locator("#unused-keys li").allTextContents()).toEqual(["labels"]);
+    await waitForText("#values-applied", /logLevel/);
+    expect(await text("#values-report")).toContain("Nothing rejected.");
 
     await page.getByRole("button", { name: "Create a values key for this cluster" }).click();
     await waitForText('[data-tier="effective"] code', /token=tak_/);
@@ -548,6 +552,24 @@ describe("web UI in chromium", () => {
     expect(await text(".url-row:last-child code")).toContain(`--values '${urls.platform}'`);
     await shot("cluster-agent");
   });
+
+  it("a cluster whose peers are reached only through the relay shows Degraded", async () => {
+    const agent = agents.filter((a) => a.cluster === cluster).at(-1)!;
+    await mainNav("Clusters").click();
+    const row = `tr[data-cluster="${cluster}"]`;
+    await agent.blockUdp(true); // the agent's fault switch: direct UDP is cut, the relay carries on
+    try {
+      await waitForText(`${row} td[data-column="state"]`, /Degraded$/, 60_000);
+      expect(await text(`${row} td[data-column="paths"]`)).toBe("1 relay");
+      expect(await page.locator(`${row} .badge.state-degraded`).getAttribute("title")).toContain(
+        "relay only",
+      );
+      await shot("clusters-degraded");
+    } finally {
+      await agent.blockUdp(false);
+    }
+    await waitForText(`${row} td[data-column="state"]`, /Connected$/, 60_000);
+  }, 150_000);
 
   it("Access keys: lists the page's values key, creates one with an expiry (shown once), revokes it (refused at once)", async () => {
     // The hub's agent stops now; the Offline test near the end sees what the page makes of it.
