@@ -314,16 +314,34 @@ describe("web UI in chromium", () => {
     expect(await page.locator("#cc-status.failed").count()).toBe(1);
     await shot("connect-bad-psk");
 
-    await drawer.getByRole("button", { name: "Close" }).click();
+    // The drawer offers the fix: a new PSK and the full set of commands, in a drawer of their own.
+    await drawer.getByRole("button", { name: "Reconnect with a new PSK" }).click();
+    const again = page.getByRole("dialog", { name: "Connect Bad PSK" });
+    const fresh = await waitForText(".drawer .connect-command", /^TETHER_PSK=tpsk_/);
+    expect(fresh).not.toContain(psk);
+    expect(fresh).toMatch(new RegExp(`--cluster ${name}$`));
+    expect(await text(".drawer .helm-command")).toContain(`--set cluster.name=${name} `);
+    await waitForText("#cc-status", /^Waiting for agent…$/);
+    await again.getByRole("button", { name: "Close" }).click();
     await guard.waitFor();
     await guard.getByRole("button", { name: "Close" }).click();
-    await drawer.waitFor({ state: "detached" });
+    await again.waitFor({ state: "detached" });
 
-    // The cluster page says the same, from the cluster's events.
+    // The rotation settled that refusal; a new one shows on the cluster page, from its events.
     await page.getByRole("link", { name: "Bad PSK" }).click();
+    await page.getByRole("heading", { name: "Bad PSK", level: 1 }).waitFor();
+    expect(await page.locator(".failure").isHidden()).toBe(true);
+    const freshPsk = /^TETHER_PSK=(tpsk_\S+) /.exec(fresh)?.[1] ?? "";
+    await expect(
+      startAgent({ platform: platform.url, cluster: name, psk: freshPsk.slice(0, -1) }),
+    ).rejects.toThrow(/exited/);
     const failure = await waitForText(".failure", /Registration refused: InvalidPSK/);
     expect(failure).toContain("The PSK does not match; rotate it for a new command.");
+    expect(await page.locator(".failure").isVisible()).toBe(true);
     expect(await text("h1 + p .badge")).toMatch(/Waiting$/);
+    await openTab("Events");
+    await waitForText("#cluster-events", /InvalidPSK[\s\S]*PSKRotated[\s\S]*InvalidPSK/);
+    await openTab("Overview");
     await shot("cluster-bad-psk");
     await mainNav("Clusters").click();
   });

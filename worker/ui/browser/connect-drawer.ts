@@ -4,31 +4,14 @@
 import type { CreateClusterRequest, CreateClusterResponse } from "../../../protocol/api.ts";
 import { clusterNameProblem } from "../../../protocol/cluster-name.ts";
 import { ApiError, api, messageOf } from "./api.ts";
-import { confirmDialog } from "./confirm-dialog.ts";
 import { connectCommands } from "./connect-commands.ts";
 import { type ConnectionStatus, connectionStatus } from "./connection-status.ts";
 import { field, h, uniqueId } from "./dom.ts";
 import { openDrawer } from "./drawer.ts";
 import { guardLeaving } from "./leave-guard.ts";
 import { clusterPagePath, navigate, UI_BASE } from "./navigation.ts";
-
-export const PSK_LOSS_WARNING =
-  "The PSK is shown only this once; after closing, only a rotation makes a new one.";
-
-/** Asks before a drawer showing a PSK closes, unless its agent is already connected. */
-export function pskGuard(status: () => ConnectionStatus | null): () => Promise<boolean> {
-  return async () => {
-    const s = status();
-    if (s === null || s.connected()) return true;
-    return confirmDialog({
-      title: "Close without the PSK?",
-      message: `${PSK_LOSS_WARNING} Copy the commands first if the agent is not installed yet.`,
-      confirmLabel: "Close",
-      cancelLabel: "Keep open",
-      danger: true,
-    });
-  };
-}
+import { PSK_LOSS_WARNING, pskGuard } from "./psk-guard.ts";
+import { openReconnectDrawer } from "./reconnect-drawer.ts";
 
 export function openConnectDrawer(opener: HTMLElement, onDone: () => void): void {
   let waiting: ConnectionStatus | null = null;
@@ -159,12 +142,31 @@ export function openConnectDrawer(opener: HTMLElement, onDone: () => void): void
         " next to the agent to see its peers and paths.",
       ),
     );
+    // After a refused registration the fix is a new PSK: Reconnect rotates it and shows new commands
+    // in a drawer of its own (the PSK shown here stops working, so nothing is lost by leaving).
+    const reconnect: HTMLButtonElement = h(
+      "button",
+      {
+        type: "button",
+        class: "secondary",
+        hidden: true,
+        onclick: () => {
+          drawer.close();
+          openReconnectDrawer({ opener, cluster, rotateNow: true, onDone });
+        },
+      },
+      "Reconnect with a new PSK",
+    );
     waiting = connectionStatus({
       cluster: cluster.name,
       since: Date.parse(cluster.createdAt),
       seenAfter: -1,
       onConnected: () => {
         hint.hidden = false;
+        reconnect.hidden = true;
+      },
+      onFailed: () => {
+        reconnect.hidden = false;
       },
     });
     const headingId = uniqueId("cc-connection");
@@ -189,6 +191,7 @@ export function openConnectDrawer(opener: HTMLElement, onDone: () => void): void
         "The commands carry the cluster's pre-shared key (PSK), in the environment rather than the agent's arguments, and a key that reads this cluster's agent values. They are shown only this once; the PSK registers agents for this cluster until you rotate it from the cluster's Agent tab (do that if it is lost or leaked).",
       ),
       waiting.el,
+      reconnect,
       hint,
     );
     const status = waiting;

@@ -23,6 +23,8 @@ export interface ConnectionStatusOptions {
   /** Connected means a heartbeat later than this (the last one before a PSK rotation; -1: any). */
   seenAfter: number;
   onConnected?: (cluster: Cluster) => void;
+  /** When a registration failure is shown (the drawer then offers Reconnect). */
+  onFailed?: (reason: string) => void;
 }
 
 export function connectionStatus(options: ConnectionStatusOptions): ConnectionStatus {
@@ -54,6 +56,7 @@ export function connectionStatus(options: ConnectionStatusOptions): ConnectionSt
     if (state === "failed") {
       const reason = current.status.reason || "Failed";
       show("failed", `Registration failed: ${reason}`, failureFix(reason) ?? current.status.message);
+      options.onFailed?.(reason);
       return;
     }
     if (current.status.online && seen > options.seenAfter) {
@@ -69,6 +72,7 @@ export function connectionStatus(options: ConnectionStatusOptions): ConnectionSt
     const failure = await recentFailure(options.cluster, options.since);
     if (failure) {
       show("failed", `Registration failed: ${failure.reason}`, failureFix(failure.reason) ?? failure.message);
+      options.onFailed?.(failure.reason);
     }
   }, REFRESH_MS);
 

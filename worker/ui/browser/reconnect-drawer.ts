@@ -4,11 +4,11 @@
 import type { Cluster, RotatePskResponse } from "../../../protocol/api.ts";
 import { api, clusterPath, messageOf } from "./api.ts";
 import { connectCommands } from "./connect-commands.ts";
-import { PSK_LOSS_WARNING, pskGuard } from "./connect-drawer.ts";
 import { type ConnectionStatus, connectionStatus } from "./connection-status.ts";
 import { h, uniqueId } from "./dom.ts";
 import { openDrawer } from "./drawer.ts";
 import { guardLeaving } from "./leave-guard.ts";
+import { PSK_LOSS_WARNING, pskGuard } from "./psk-guard.ts";
 
 export interface ReconnectOptions {
   opener: HTMLElement | null;
