@@ -31,7 +31,10 @@ export function onLinkClick(event: MouseEvent): void {
   if (url.origin !== location.origin || !url.pathname.startsWith(UI_BASE) || a.target) return;
   event.preventDefault();
   void mayLeave().then((ok) => {
-    if (ok) navigate(url.pathname + url.search);
+    if (!ok) return;
+    // A link inside a drawer (the cluster's page, once connected) leaves the drawer too.
+    closeOverlays();
+    navigate(url.pathname + url.search);
   });
 }
 
