@@ -71,7 +71,7 @@ async function serveValues(c: Context<AppEnv>, name: string): Promise<Response> 
       values,
       unusedKeys: unusedValueKeys(values),
     };
-    return c.json(body, 200, headers);
+    return c.json(body, 200, { ...headers, "content-type": "application/json; charset=utf-8" });
   }
   return c.body(render(cluster, inputs.config, source), 200, headers);
 }

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { BASE, call } from "../test/http.ts";
 
 describe("web UI routes", () => {
-  it.each(["/ui", "/ui/", "/ui/clusters/staging", "/ui/settings"])(
+  it.each(["/ui", "/ui/", "/ui/clusters/staging", "/ui/clusters/staging/events", "/ui/keys", "/ui/settings"])(
     "GET %s serves the page with a strict CSP and no credential",
     async (path) => {
       const res = await call("GET", path, { token: null });

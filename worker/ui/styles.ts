@@ -101,10 +101,66 @@ tbody tr:hover { background: #fafbff; }
 td .sub { display: block; font-size: 0.8rem; color: var(--muted); }
 .empty { background: var(--surface); border: 1px dashed var(--border); border-radius: var(--radius); padding: 2rem; text-align: center; color: var(--muted); }
 .badge { display: inline-block; padding: 0.05rem 0.55rem; border-radius: 999px; font-size: 0.8rem; font-weight: 600; white-space: nowrap; }
-.badge.online { background: var(--ok-soft); color: var(--ok); }
-.badge.online::before { content: "● "; }
-.badge.offline { background: #eceef2; color: var(--muted); }
-.badge.offline::before { content: "○ "; }
+.badge { border: 1px solid transparent; }
+.badge-icon { margin-right: 0.3rem; }
+.badge.state-connected { background: var(--ok-soft); color: var(--ok); border-color: #b5dfc4; }
+.badge.state-degraded { background: var(--warn-soft); color: #7a5200; border-color: #e8cf7f; }
+.badge.state-offline { background: #eceef2; color: #4a5263; border-color: #c9ced8; border-style: dashed; }
+.badge.state-failed { background: var(--danger-soft); color: var(--danger); border-color: #efc2c5; }
+.badge.state-waiting { background: var(--accent-soft); color: var(--accent-dark); border-color: #c5cdf5; }
+.badge.key-active { background: var(--ok-soft); color: var(--ok); }
+.badge.key-revoked, .badge.key-expired { background: #eceef2; color: #4a5263; }
+td .sub.reason { color: var(--danger); font-weight: 600; }
+tr.inactive td { color: var(--muted); }
+.stale-paths { color: var(--muted); font-style: italic; }
+.stale-note { color: var(--muted); font-style: italic; margin: 0 0 0.5rem; }
+/* Data that is not current: greyed, never looking live. */
+.stale { opacity: 0.55; filter: grayscale(1); }
+.stale-banner { background: var(--warn-soft); border: 1px solid #f0dc9a; border-left: 4px solid #c99a00; padding: 0.5rem 0.75rem; border-radius: 6px; margin: 0 0 1rem; }
+.loading-state { color: var(--muted); padding: 1.5rem; background: var(--surface); border: 1px dashed var(--border); border-radius: var(--radius); text-align: center; }
+.toolbar { display: flex; gap: 1rem; align-items: flex-end; flex-wrap: wrap; margin-bottom: 0.75rem; }
+.toolbar .field { margin: 0; }
+.toolbar input[type="search"] { width: 22rem; max-width: 100%; }
+input[type="search"], select { font: inherit; padding: 0.45rem 0.6rem; border: 1px solid var(--border); border-radius: 6px; background: var(--surface); color: var(--text); }
+th button.sort { background: transparent; border: none; padding: 0; font: inherit; font-weight: 600; color: inherit; text-transform: inherit; letter-spacing: inherit; }
+th button.sort:hover { color: var(--accent); }
+th[aria-sort="ascending"], th[aria-sort="descending"] { color: var(--accent-dark); }
+table.keys code { white-space: nowrap; }
+.narrow-only { display: none; }
+.menu-wrap { position: relative; display: inline-block; }
+.menu { position: fixed; z-index: 40; list-style: none; margin: 0; padding: 0.25rem; min-width: 11rem; background: var(--surface); border: 1px solid var(--border); border-radius: var(--radius); box-shadow: 0 8px 24px rgba(20, 30, 60, 0.15); }
+.menu-item { display: block; width: 100%; text-align: left; background: transparent; border: none; border-radius: 4px; padding: 0.4rem 0.75rem; font-weight: 500; }
+.menu-item:hover, .menu-item:focus { background: var(--accent-soft); }
+.danger-text { color: var(--danger); }
+.failure { border: 1px solid #efc2c5; border-left: 4px solid var(--danger); background: var(--danger-soft); border-radius: var(--radius); padding: 0.75rem 1rem; margin: 1rem 0; }
+.failure h2 { margin: 0 0 0.25rem; color: var(--danger); }
+.failure p { margin: 0.25rem 0 0; }
+.fix { font-weight: 600; }
+.checkbox-field { display: grid; grid-template-columns: auto 1fr; gap: 0 0.5rem; align-items: center; }
+.checkbox-field label { margin: 0; }
+.checkbox-field .hint { grid-column: 2; margin: 0; }
+.issues { margin: 0.25rem 0 0; padding-left: 1.25rem; color: var(--danger); }
+.issue-path { font-weight: 700; }
+.unsaved { color: #7a5200; font-weight: 600; }
+.unsaved::before { content: "● "; }
+.timeline { list-style: none; margin: 0; padding: 0; border-left: 2px solid var(--border); }
+.event { position: relative; margin: 0 0 0.75rem 0; padding: 0.5rem 0.75rem 0.5rem 1rem; background: var(--surface); border: 1px solid var(--border); border-radius: var(--radius); margin-left: 1rem; }
+.event::before { content: ""; position: absolute; left: -1.45rem; top: 0.9rem; width: 10px; height: 10px; border-radius: 50%; background: var(--accent); border: 2px solid var(--surface); }
+.event.failed { border-color: #efc2c5; background: var(--danger-soft); }
+.event.failed::before { background: var(--danger); }
+.event-head { display: flex; gap: 0.75rem; align-items: baseline; flex-wrap: wrap; }
+.event-type { font-size: 0.8rem; }
+.event-reason { font-weight: 700; }
+.event.warning::before { background: #c99a00; }
+.event.failed .event-reason { color: var(--danger); }
+.event-when { color: var(--muted); font-size: 0.85rem; margin-left: auto; }
+.event-message { margin: 0.25rem 0 0; }
+.event-detail { display: block; margin-top: 0.25rem; color: var(--muted); font-size: 0.8rem; overflow-wrap: anywhere; }
+.card.create-key { margin-top: 2rem; max-width: 640px; }
+.card.create-key h2 { margin-top: 0; }
+.created-key { margin-top: 1rem; }
+.values-report { margin-top: 0.5rem; }
+.values-report ul { margin: 0.25rem 0 0; padding-left: 1.25rem; }
 .tag { margin-left: 0.4rem; font-size: 0.75rem; padding: 0 0.4rem; border: 1px solid var(--border); border-radius: 4px; color: var(--muted); }
 .path.direct { color: var(--ok); font-weight: 600; }
 .path.relay { color: #9a6700; font-weight: 600; }
@@ -147,6 +203,10 @@ pre.values { background: #10131c; color: #e6e9f2; padding: 0.85rem 1rem; border-
 .connection-status { display: flex; align-items: center; gap: 0.6rem; padding: 0.75rem 1rem; border-radius: var(--radius); font-weight: 600; margin-top: 1rem !important; }
 .connection-status.waiting { background: var(--accent-soft); color: var(--accent-dark); }
 .connection-status.connected { background: var(--ok-soft); color: var(--ok); }
+.connection-status.failed { background: var(--danger-soft); color: var(--danger); border: 1px solid #efc2c5; }
+.connection-words { display: flex; flex-direction: column; }
+.connection-detail { font-weight: 400; color: var(--text); }
+.connection-detail:empty { display: none; }
 .check { font-size: 1.1rem; }
 .spinner { width: 16px; height: 16px; border: 3px solid #b9c1f3; border-top-color: var(--accent); border-radius: 50%; animation: spin 0.9s linear infinite; }
 @keyframes spin { to { transform: rotate(360deg); } }
@@ -165,10 +225,13 @@ dialog.confirm .actions { justify-content: flex-end; }
   .page { padding: 1rem; }
   .page-head { flex-direction: column; }
   .page-head > button { width: 100%; }
-  table.clusters thead, table.peers thead { display: none; }
-  table.clusters tr, table.peers tr { display: block; padding: 0.5rem 0; border-bottom: 1px solid var(--border); }
-  table.clusters td, table.peers td { display: grid; grid-template-columns: 8.5rem 1fr; gap: 0.5rem; border: none; padding: 0.25rem 0.85rem; }
-  table.clusters td::before, table.peers td::before { content: attr(data-label); color: var(--muted); font-size: 0.8rem; text-transform: uppercase; letter-spacing: 0.03em; }
+  table.clusters thead, table.peers thead, table.keys thead { display: none; }
+  table.clusters tr, table.peers tr, table.keys tr { display: block; padding: 0.5rem 0; border-bottom: 1px solid var(--border); }
+  table.clusters td, table.peers td, table.keys td { display: grid; grid-template-columns: 8.5rem 1fr; gap: 0.5rem; border: none; padding: 0.25rem 0.85rem; }
+  .toolbar { flex-direction: column; align-items: stretch; }
+  .toolbar .narrow-only { display: block; }
+  .toolbar input[type="search"] { width: 100%; }
+  table.clusters td::before, table.peers td::before, table.keys td::before { content: attr(data-label); color: var(--muted); font-size: 0.8rem; text-transform: uppercase; letter-spacing: 0.03em; }
   .facts { grid-template-columns: 1fr; gap: 0 0; }
   .facts dd { margin-bottom: 0.5rem; }
   .copyable { flex-direction: column; align-items: stretch; }

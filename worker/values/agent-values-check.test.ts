@@ -147,6 +147,8 @@ describe("the values URL in JSON names the keys the agent does not use", () => {
     };
     const byHeader = await call("GET", `/clusters/${name}`, { headers: { accept: "application/json" } });
     expect(byHeader.status).toBe(200);
+    // Said as JSON, so a client that goes by content-type (the web UI) reads it as JSON.
+    expect(byHeader.headers.get("content-type")).toBe("application/json; charset=utf-8");
     expect(await json<EffectiveValuesResponse>(byHeader)).toEqual(expected);
     const byQuery = await call("GET", `/clusters/${name}?format=json`);
     expect(await json<EffectiveValuesResponse>(byQuery)).toEqual(expected);

@@ -1,11 +1,13 @@
 // A cluster's Agent tab. The helm --values URLs need an access key in ?token=; rather than put the
-// admin key into copyable URLs, the page creates a values:read key on request and keeps it in session
-// storage next to the admin key.
+// admin key into copyable URLs, the page creates on request a key that reads this one cluster's
+// values (cluster-values:read) and expires in 24 h, and keeps it in this tab's session storage. It is
+// a real key on the platform until then: listed under Access keys, revocable there.
 import { AGENT_VALUES_ANNOTATION } from "../../../protocol/api/constants.ts";
 import type {
   Cluster,
   CreateAccessKeyRequest,
   CreateAccessKeyResponse,
+  EffectiveValuesResponse,
   PatchClusterRequest,
   RotatePskResponse,
   ValuesSource,
@@ -13,12 +15,14 @@ import type {
 import { api, clusterPath, messageOf } from "./api.ts";
 import { confirmDialog } from "./confirm-dialog.ts";
 import { connectCommands } from "./connect-commands.ts";
-import { copyable, h } from "./dom.ts";
-import { storedValuesKey, storeValuesKey } from "./session.ts";
+import { copyable, h, setChildren } from "./dom.ts";
+import { timeEl } from "./format.ts";
+import { UI_BASE } from "./navigation.ts";
+import { forgetValuesKey, storedValuesKey, storeValuesKey } from "./session.ts";
 import { yamlEditor } from "./yaml-editor.ts";
 
 function valuesUrl(name: string, source: ValuesSource | "", key: string | null): string {
-  const token = key || "VALUES_READ_KEY";
+  const token = key || "VALUES_KEY";
   return `${location.origin}/clusters/${encodeURIComponent(name)}?token=${token}${source ? `&source=${source}` : ""}`;
 }
 
@@ -28,7 +32,10 @@ const TIERS: readonly { label: string; source: ValuesSource | "" }[] = [
   { label: "This cluster's annotation (source=cluster-annotation)", source: "cluster-annotation" },
 ];
 
-export function agentPanel(root: HTMLElement, cluster: Cluster): void {
+/** How long the page's values keys live: long enough for an install, short enough to forget. */
+export const VALUES_KEY_LIFETIME_SECONDS = 24 * 3600;
+
+export function agentPanel(root: HTMLElement, cluster: Cluster): { update(c: Cluster): void } {
   const name = cluster.name;
   const effective = h(
     "pre",
@@ -51,18 +58,89 @@ export function agentPanel(root: HTMLElement, cluster: Cluster): void {
   });
   editor.setText(cluster.annotations[AGENT_VALUES_ANNOTATION] ?? "");
 
+  const unused = h("div", { class: "values-report", id: "unused-keys", hidden: true });
+  const report = h("div", { class: "values-report", id: "values-report" });
+
   async function loadEffective(): Promise<void> {
     try {
-      effective.textContent = await api<string>("GET", `/clusters/${encodeURIComponent(name)}`, {
-        accept: "application/yaml",
+      const res = await api<EffectiveValuesResponse>("GET", `/clusters/${encodeURIComponent(name)}`, {
+        accept: "application/json",
       });
+      effective.textContent = res.yaml;
+      // Unknown keys are allowed (other components may read them), but the agent ignores them.
+      unused.hidden = res.unusedKeys.length === 0;
+      setChildren(
+        unused,
+        h("h4", null, "Not used by the agent"),
+        h(
+          "p",
+          { class: "hint" },
+          "The agent's values schema does not know these keys; they are kept for whatever else reads the values.",
+        ),
+        h(
+          "ul",
+          null,
+          res.unusedKeys.map((k) => h("li", null, h("code", null, k))),
+        ),
+      );
     } catch (err) {
       effective.textContent = `Could not load the effective values: ${messageOf(err)}`;
     }
   }
 
+  function showReport(c: Cluster): void {
+    const values = c.status.values;
+    if (values === null) {
+      setChildren(
+        report,
+        h("h4", null, "What the agent applied"),
+        h(
+          "p",
+          { class: "muted" },
+          c.status.online
+            ? "The agent has not reported its values yet."
+            : "No report: the agent is not connected.",
+        ),
+      );
+      return;
+    }
+    setChildren(
+      report,
+      h("h4", null, "What the agent applied"),
+      h(
+        "p",
+        { class: "hint" },
+        "Reported ",
+        timeEl(values.reportedAt),
+        c.status.online ? "" : " (the agent is offline now)",
+        ".",
+      ),
+      values.rejected.length
+        ? [
+            h("p", { class: "form-error" }, `Rejected by the agent (${values.rejected.length}):`),
+            h(
+              "ul",
+              { class: "issues", id: "values-rejected" },
+              values.rejected.map((r) =>
+                h("li", null, h("code", { class: "issue-path" }, r.path), ": ", r.message),
+              ),
+            ),
+          ]
+        : h("p", { class: "saved" }, "Nothing rejected."),
+      h(
+        "p",
+        { id: "values-applied" },
+        "Applied: ",
+        values.applied.length
+          ? values.applied.map((a) => h("code", { class: "chip" }, a))
+          : h("span", { class: "muted" }, "none"),
+      ),
+    );
+  }
+  showReport(cluster);
+
   const urls = h("div", { class: "urls" });
-  const keyNote = h("p", { class: "hint" });
+  const keyNote = h("p", { class: "hint", id: "values-key-note" });
   const keyError = h("p", { class: "form-error", role: "alert" });
   const createKey = h(
     "button",
@@ -73,11 +151,20 @@ export function agentPanel(root: HTMLElement, cluster: Cluster): void {
         createKey.disabled = true;
         keyError.textContent = "";
         try {
-          const request: CreateAccessKeyRequest = { name: `web-ui values (${name})`, scope: "values:read" };
+          const request: CreateAccessKeyRequest = {
+            name: `web-ui values ${name}`.slice(0, 64),
+            scope: "cluster-values:read",
+            cluster: name,
+            expiresInSeconds: VALUES_KEY_LIFETIME_SECONDS,
+          };
           const created = await api<CreateAccessKeyResponse>("POST", "/api/v1/access-keys", {
             json: request,
           });
-          storeValuesKey(created.key);
+          storeValuesKey(name, {
+            key: created.key,
+            id: created.accessKey.id,
+            expiresAt: created.accessKey.expiresAt ?? "",
+          });
           showUrls();
           urls.querySelector("button")?.focus();
         } catch (err) {
@@ -86,15 +173,25 @@ export function agentPanel(root: HTMLElement, cluster: Cluster): void {
         }
       },
     },
-    "Create a values:read key",
+    "Create a values key for this cluster",
   );
 
   function showUrls(): void {
-    const key = storedValuesKey();
+    const stored = storedValuesKey(name, Date.now());
+    const key = stored?.key ?? null;
     createKey.hidden = Boolean(key);
-    keyNote.textContent = key
-      ? "These URLs carry a values:read access key (it can read agent values, nothing else), created for this browser session. Anyone with a URL can read this cluster's values."
-      : "The URLs take an access key in ?token=. Create a values:read key for them (it can read agent values, nothing else), or put in one of your own.";
+    if (stored) {
+      keyNote.replaceChildren(
+        "These URLs carry a cluster-values:read access key: it reads this cluster's agent values and nothing else, and expires ",
+        h("time", { datetime: stored.expiresAt }, new Date(stored.expiresAt).toLocaleString()),
+        " (24 hours after it was created). Until then anyone with a URL can read this cluster's values, even after you sign out; revoke it under ",
+        h("a", { href: `${UI_BASE}/keys` }, "Access keys"),
+        " when it is no longer needed.",
+      );
+    } else {
+      keyNote.textContent =
+        "The URLs take an access key in ?token=. Create one for them: it reads this cluster's agent values only and expires in 24 hours. Or put in a key of your own.";
+    }
     const helm = `helm upgrade --install tether-agent CHART \\\n  --values '${valuesUrl(name, "platform-config", key)}' \\\n  --values '${valuesUrl(name, "cluster-annotation", key)}'`;
     urls.replaceChildren(
       ...TIERS.map((t) => {
@@ -122,12 +219,15 @@ export function agentPanel(root: HTMLElement, cluster: Cluster): void {
         const ok = await confirmDialog({
           title: "Rotate the PSK?",
           message:
-            "A new pre-shared key replaces the current one, which stops working at once. Agents that already registered keep their credentials.",
+            "A new pre-shared key replaces the current one, which stops working at once, and the cluster's values keys are revoked with it. The agent registered now keeps its credential until an agent registers with the new PSK and takes the cluster over.",
           confirmLabel: "Rotate PSK",
         });
         if (!ok) return;
         try {
           const res = await api<RotatePskResponse>("POST", `${clusterPath(name)}/rotate-psk`);
+          // The rotation revokes the cluster's values keys, the one in the URLs above too.
+          forgetValuesKey(name);
+          showUrls();
           rotateResult.replaceChildren(
             h(
               "p",
@@ -152,9 +252,11 @@ export function agentPanel(root: HTMLElement, cluster: Cluster): void {
     h(
       "p",
       { class: "hint" },
-      "The platform's agent values overlaid with this cluster's annotation (maps merge, lists are replaced, null deletes a key): what the agent applies.",
+      "The platform's agent values overlaid with this cluster's annotation (maps merge, lists are replaced, null deletes a key): what the agent is given. What it applied and rejected is below.",
     ),
     effective,
+    unused,
+    report,
     h("h2", null, "Values URLs for helm --values"),
     keyNote,
     createKey,
@@ -170,4 +272,5 @@ export function agentPanel(root: HTMLElement, cluster: Cluster): void {
     rotateResult,
   );
   void loadEffective();
+  return { update: showReport };
 }

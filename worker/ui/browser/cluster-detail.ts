@@ -1,29 +1,56 @@
-// One cluster. Overview (status and peers, refreshed every 2 s), Agent (Extra Agent Values, effective
-// values and their helm --values URLs, PSK rotation) and Settings (display name, description, delete).
+// One cluster. Overview (state, failures with their fix, Reconnect, peers; refreshed every 2 s),
+// Agent (Extra Agent Values, effective values and their helm --values URLs, PSK rotation), Events
+// (the cluster's history) and Settings (display name, description, delete). Each tab has its path.
 import type { Cluster } from "../../../protocol/api.ts";
 import { ApiError, api, clusterPath, messageOf } from "./api.ts";
 import { agentPanel } from "./cluster-agent-tab.ts";
+import { type ClusterEvent, recentFailure } from "./cluster-events.ts";
+import { eventsPanel } from "./cluster-events-tab.ts";
 import { settingsPanel } from "./cluster-settings-tab.ts";
+import { clusterState, failureFix, stateBadge } from "./cluster-state.ts";
 import { h, setChildren } from "./dom.ts";
-import { bytes, onlineBadge, phaseText, timeEl } from "./format.ts";
-import { REFRESH_MS, UI_BASE } from "./navigation.ts";
+import { bytes, phaseText, timeEl } from "./format.ts";
+import { freshness } from "./freshness.ts";
+import {
+  CLUSTER_TABS,
+  type ClusterTab,
+  clusterPagePath,
+  REFRESH_MS,
+  replaceLocation,
+  UI_BASE,
+} from "./navigation.ts";
 import { poll } from "./poll.ts";
+import { openReconnectDrawer, reconnectLabel } from "./reconnect-drawer.ts";
 import { tabs } from "./tabs.ts";
 import type { View } from "./view.ts";
 
-export function clusterDetailView(name: string): View {
+export function clusterDetailView(name: string, tab: ClusterTab): View {
   const heading = h("h1", null, name);
   const subtitle = h("p", { class: "muted" });
   const problem = h("p", { class: "form-error", role: "alert" });
+  const loading = h("p", { class: "loading-state", role: "status" }, "Loading the cluster…");
   const overview = h("div");
   const agent = h("div");
+  const events = h("div");
   const settings = h("div");
-  const tabSet = tabs("Cluster", [
-    { key: "overview", label: "Overview", content: overview },
-    { key: "agent", label: "Agent", content: agent },
-    { key: "settings", label: "Settings", content: settings },
-  ]);
+  const tabSet = tabs(
+    "Cluster",
+    [
+      { key: "overview", label: "Overview", content: overview },
+      { key: "agent", label: "Agent", content: agent },
+      { key: "events", label: "Events", content: events },
+      { key: "settings", label: "Settings", content: settings },
+    ],
+    {
+      initial: CLUSTER_TABS.indexOf(tab),
+      onSelect: (item) => replaceLocation(clusterPagePath(name, item.key as ClusterTab)),
+    },
+  );
   const body = h("div", { hidden: true }, tabSet.el);
+  const fresh = freshness({
+    refreshMs: REFRESH_MS,
+    onChange: (stale) => body.classList.toggle("stale", stale),
+  });
   const el = h(
     "section",
     { class: "page" },
@@ -36,11 +63,13 @@ export function clusterDetailView(name: string): View {
     ),
     h("div", { class: "page-head" }, h("div", null, heading, subtitle)),
     problem,
+    fresh.el,
+    loading,
     body,
   );
 
   let stopped = false;
-  let stop = () => {
+  let stopAll = () => {
     stopped = true;
   };
 
@@ -51,7 +80,7 @@ export function clusterDetailView(name: string): View {
       subtitle,
       h("code", null, cluster.name),
       " ",
-      onlineBadge(cluster.status.online),
+      stateBadge(clusterState(cluster)),
       cluster.local ? h("span", { class: "tag" }, "local") : null,
     );
   }
@@ -61,6 +90,7 @@ export function clusterDetailView(name: string): View {
     try {
       cluster = await api<Cluster>("GET", clusterPath(name));
     } catch (err) {
+      loading.hidden = true;
       problem.textContent =
         err instanceof ApiError && err.status === 404
           ? `There is no cluster named ${name}.`
@@ -68,33 +98,83 @@ export function clusterDetailView(name: string): View {
       return;
     }
     if (stopped) return;
+    loading.hidden = true;
     body.hidden = false;
+    fresh.loaded();
     showHeader(cluster);
-    const status = statusPanel(overview);
+    const status = statusPanel(overview, cluster);
     status.update(cluster);
-    agentPanel(agent, cluster);
+    const agentTab = agentPanel(agent, cluster);
+    const eventsTab = eventsPanel(events, name);
     settingsPanel(settings, cluster, showHeader);
     const stopPoll = poll(async () => {
-      const current = await api<Cluster>("GET", clusterPath(name));
+      let current: Cluster;
+      try {
+        current = await api<Cluster>("GET", clusterPath(name));
+      } catch (err) {
+        fresh.failed(`Could not refresh the cluster: ${messageOf(err)}`);
+        throw err;
+      }
+      fresh.loaded();
       showHeader(current);
       status.update(current);
+      agentTab.update(current);
+      // A refused registration leaves the cluster's status alone (a guess must not change it); the
+      // cluster's events say why its agent is not connected.
+      const state = clusterState(current);
+      status.showRefusal(
+        state === "waiting" || state === "offline"
+          ? await recentFailure(name, Date.parse(current.createdAt))
+          : null,
+      );
     }, REFRESH_MS);
-    stop = () => {
+    stopAll = () => {
       stopped = true;
       stopPoll();
+      eventsTab.stop();
     };
   }
   void load();
 
-  return { el, stop: () => stop() };
+  return {
+    el,
+    stop: () => {
+      fresh.stop();
+      stopAll();
+    },
+  };
 }
 
 const MUTED_DASH = () => h("span", { class: "muted" }, "—");
 
-function statusPanel(root: HTMLElement): { update(c: Cluster): void } {
+interface StatusPanel {
+  update(c: Cluster): void;
+  /** A refused registration from the cluster's events, shown like a failed status (null: none). */
+  showRefusal(event: ClusterEvent | null): void;
+}
+
+function statusPanel(root: HTMLElement, initial: Cluster): StatusPanel {
+  let cluster = initial;
+  let refusal: ClusterEvent | null = null;
   const dl = h("dl", { class: "facts" });
+  const failure = h("div", { class: "failure", role: "alert", hidden: true });
+  const reconnect: HTMLButtonElement = h(
+    "button",
+    {
+      type: "button",
+      class: "secondary",
+      id: "reconnect",
+      onclick: () => openReconnectDrawer({ opener: reconnect, cluster }),
+    },
+    reconnectLabel(initial),
+  );
   const peersBody = h("tbody");
   const noPeers = h("p", { class: "muted" }, "No peers reported yet.");
+  const pathsNote = h(
+    "p",
+    { class: "stale-note", hidden: true },
+    "The agent is offline: these are the last paths it reported, not current ones.",
+  );
   const peerColumns = ["Peer", "Path", "Endpoint", "RTT", "Received", "Sent", "Last handshake"];
   const peersTable = h(
     "table",
@@ -111,24 +191,61 @@ function statusPanel(root: HTMLElement): { update(c: Cluster): void } {
     ),
     peersBody,
   );
+  const peersWrap = h("div", { class: "table-wrap" }, peersTable);
   root.append(
+    failure,
     h("h2", null, "Status"),
     dl,
+    h(
+      "div",
+      { class: "actions" },
+      reconnect,
+      h(
+        "span",
+        { class: "hint" },
+        "Rotates the PSK and shows new connect commands; the next agent that registers with them takes this cluster over, even from a fresh state.",
+      ),
+    ),
     h("h2", null, "Peers"),
-    h("div", { class: "table-wrap" }, peersTable),
+    pathsNote,
+    peersWrap,
     noPeers,
   );
   function fact(term: string, value: Node | string | readonly Node[]): HTMLElement[] {
     return [h("dt", null, term), h("dd", null, value)];
   }
+  function showFailure(): void {
+    const s = cluster.status;
+    const failed = clusterState(cluster) === "failed";
+    const reason = failed ? s.reason || "registration failed" : (refusal?.reason ?? "");
+    const message = failed ? s.message : (refusal?.message ?? "");
+    failure.hidden = reason === "";
+    const fix = failureFix(reason);
+    setChildren(
+      failure,
+      h("h2", null, failed ? `Failed: ${reason}` : `Registration refused: ${reason}`),
+      fix ? h("p", { class: "fix" }, fix) : null,
+      message ? h("p", { class: "muted" }, message) : null,
+      !failed && refusal ? h("p", { class: "muted" }, "At ", timeEl(refusal.at), ".") : null,
+    );
+  }
+
   return {
+    showRefusal(event: ClusterEvent | null) {
+      refusal = event;
+      showFailure();
+    },
     update(c: Cluster) {
+      cluster = c;
       const s = c.status;
+      const state = clusterState(c);
+      reconnect.textContent = reconnectLabel(c);
+      showFailure();
       dl.replaceChildren(
+        ...fact("State", stateBadge(state)),
         ...fact("Phase", phaseText(s)),
         ...fact("Reason", s.reason || MUTED_DASH()),
         ...fact("Message", s.message || MUTED_DASH()),
-        ...fact("Online", onlineBadge(s.online)),
         ...fact("Last seen", timeEl(s.lastSeen)),
         ...fact("Agent version", s.agentVersion || MUTED_DASH()),
         ...fact("Mesh IP", h("code", null, c.meshIp)),
@@ -142,11 +259,11 @@ function statusPanel(root: HTMLElement): { update(c: Cluster): void } {
         ...s.peers.map((p) =>
           h(
             "tr",
-            null,
-            h("td", { dataset: { label: "Peer" } }, p.cluster),
+            { dataset: { peer: p.cluster } },
+            h("td", { dataset: { label: "Peer" } }, h("a", { href: clusterPagePath(p.cluster) }, p.cluster)),
             h("td", { dataset: { label: "Path" } }, h("span", { class: `path ${p.path}` }, p.path)),
             h("td", { dataset: { label: "Endpoint" } }, p.endpoint ? h("code", null, p.endpoint) : "—"),
-            h("td", { dataset: { label: "RTT" } }, p.rttMs === null ? "—" : `${p.rttMs} ms`),
+            h("td", { dataset: { label: "RTT" } }, p.rttMs === null ? "—" : `${Math.round(p.rttMs)} ms`),
             h("td", { dataset: { label: "Received" } }, bytes(p.rxBytes)),
             h("td", { dataset: { label: "Sent" } }, bytes(p.txBytes)),
             h(
@@ -157,7 +274,10 @@ function statusPanel(root: HTMLElement): { update(c: Cluster): void } {
           ),
         ),
       );
-      peersTable.hidden = s.peers.length === 0;
+      // An offline agent's last report is history: greyed and labelled, never shown as current.
+      peersWrap.classList.toggle("stale", !s.online && s.peers.length > 0);
+      pathsNote.hidden = s.online || s.peers.length === 0;
+      peersWrap.hidden = s.peers.length === 0;
       noPeers.hidden = s.peers.length !== 0;
     },
   };

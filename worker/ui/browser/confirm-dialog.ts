@@ -6,6 +6,7 @@ export interface ConfirmOptions {
   title: string;
   message: string;
   confirmLabel: string;
+  cancelLabel?: string;
   danger?: boolean;
   typeToConfirm?: string;
 }
@@ -22,7 +23,7 @@ export function confirmDialog(options: ConfirmOptions): Promise<boolean> {
     const cancel: HTMLButtonElement = h(
       "button",
       { type: "button", class: "secondary", onclick: (): void => dialog.close("cancel") },
-      "Cancel",
+      options.cancelLabel ?? "Cancel",
     );
     let typed: Field<HTMLInputElement> | null = null;
     const expected = options.typeToConfirm;

@@ -1,21 +1,26 @@
-// Connect Cluster. Step one names the cluster; step two shows the connect command (the PSK is in it,
-// and this is the only time it is shown) and waits, polling the cluster, until its agent is online.
-import type { Cluster, CreateClusterRequest, CreateClusterResponse } from "../../../protocol/api.ts";
+// Connect Cluster. Step one names the cluster (and can mark it local and describe it); step two shows
+// the connect commands (the PSK is in them, and this is the only time it is shown) and waits, live,
+// until the agent is connected or its registration fails. Closing while the PSK is shown asks first.
+import type { CreateClusterRequest, CreateClusterResponse } from "../../../protocol/api.ts";
 import { clusterNameProblem } from "../../../protocol/cluster-name.ts";
-import { ApiError, api, clusterPath, messageOf } from "./api.ts";
+import { ApiError, api, messageOf } from "./api.ts";
 import { connectCommands } from "./connect-commands.ts";
+import { type ConnectionStatus, connectionStatus } from "./connection-status.ts";
 import { field, h, uniqueId } from "./dom.ts";
 import { openDrawer } from "./drawer.ts";
-import { clusterPagePath, navigate, REFRESH_MS, UI_BASE } from "./navigation.ts";
-import { poll } from "./poll.ts";
+import { guardLeaving } from "./leave-guard.ts";
+import { clusterPagePath, navigate, UI_BASE } from "./navigation.ts";
+import { PSK_LOSS_WARNING, pskGuard } from "./psk-guard.ts";
+import { openReconnectDrawer } from "./reconnect-drawer.ts";
 
 export function openConnectDrawer(opener: HTMLElement, onDone: () => void): void {
-  let stopWaiting: (() => void) | null = null;
+  let waiting: ConnectionStatus | null = null;
   const drawer = openDrawer({
     title: "Connect Cluster",
     opener,
+    mayClose: pskGuard(() => waiting),
     onClose: () => {
-      stopWaiting?.();
+      waiting?.stop();
       onDone();
     },
   });
@@ -38,6 +43,25 @@ export function openConnectDrawer(opener: HTMLElement, onDone: () => void): void
       maxlength: "253",
     }),
   });
+  const description = field({
+    id: "cc-description",
+    label: "Description",
+    optional: true,
+    input: h("textarea", { rows: "2", maxlength: "4096" }),
+  });
+  const local = h("input", { type: "checkbox", id: "cc-local" });
+  const localField = h(
+    "div",
+    { class: "field checkbox-field" },
+    local,
+    h("label", { for: "cc-local" }, "Local cluster"),
+    h(
+      "p",
+      { class: "hint", id: "cc-local-hint" },
+      "The platform's own cluster: marked local in the list and the CLI.",
+    ),
+  );
+  local.setAttribute("aria-describedby", "cc-local-hint");
   function checkName(): boolean {
     const value = name.input.value;
     const problem = value === "" ? null : clusterNameProblem(value);
@@ -52,7 +76,11 @@ export function openConnectDrawer(opener: HTMLElement, onDone: () => void): void
   const formError = h("p", { class: "form-error", role: "alert" });
   const formId = uniqueId("connect-form");
   const next = h("button", { type: "submit", form: formId, class: "primary" }, "Next");
-  const cancel = h("button", { type: "button", class: "secondary", onclick: () => drawer.close() }, "Cancel");
+  const cancel = h(
+    "button",
+    { type: "button", class: "secondary", onclick: () => drawer.requestClose() },
+    "Cancel",
+  );
   const onsubmit = async (event: Event) => {
     event.preventDefault();
     formError.textContent = "";
@@ -71,6 +99,8 @@ export function openConnectDrawer(opener: HTMLElement, onDone: () => void): void
     try {
       const body: CreateClusterRequest = { displayName: display };
       if (name.input.value !== "") body.name = name.input.value;
+      if (description.input.value.trim() !== "") body.description = description.input.value;
+      if (local.checked) body.local = true;
       showConnection(await api<CreateClusterResponse>("POST", "/api/v1/clusters", { json: body }));
     } catch (err) {
       if (err instanceof ApiError && err.code === "cluster_exists") {
@@ -82,7 +112,15 @@ export function openConnectDrawer(opener: HTMLElement, onDone: () => void): void
       next.disabled = false;
     }
   };
-  const form = h("form", { id: formId, novalidate: true, onsubmit }, displayName.el, name.el, formError);
+  const form = h(
+    "form",
+    { id: formId, novalidate: true, onsubmit },
+    displayName.el,
+    name.el,
+    description.el,
+    localField,
+    formError,
+  );
 
   drawer.body.append(form);
   drawer.footer.append(cancel, next);
@@ -90,14 +128,6 @@ export function openConnectDrawer(opener: HTMLElement, onDone: () => void): void
 
   function showConnection(created: CreateClusterResponse): void {
     const cluster = created.cluster;
-    const statusText = h("span", null, "Waiting for agent…");
-    const spinner = h("span", { class: "spinner", "aria-hidden": "true" });
-    const status = h(
-      "p",
-      { class: "connection-status waiting", role: "status", "aria-live": "polite", id: "cc-status" },
-      spinner,
-      statusText,
-    );
     const hint = h(
       "div",
       { class: "next-step", hidden: true },
@@ -112,6 +142,33 @@ export function openConnectDrawer(opener: HTMLElement, onDone: () => void): void
         " next to the agent to see its peers and paths.",
       ),
     );
+    // After a refused registration the fix is a new PSK: Reconnect rotates it and shows new commands
+    // in a drawer of its own (the PSK shown here stops working, so nothing is lost by leaving).
+    const reconnect: HTMLButtonElement = h(
+      "button",
+      {
+        type: "button",
+        class: "secondary",
+        hidden: true,
+        onclick: () => {
+          drawer.close();
+          openReconnectDrawer({ opener, cluster, rotateNow: true, onDone });
+        },
+      },
+      "Reconnect with a new PSK",
+    );
+    waiting = connectionStatus({
+      cluster: cluster.name,
+      since: Date.parse(cluster.createdAt),
+      seenAfter: -1,
+      onConnected: () => {
+        hint.hidden = false;
+        reconnect.hidden = true;
+      },
+      onFailed: () => {
+        reconnect.hidden = false;
+      },
+    });
     const headingId = uniqueId("cc-connection");
     const heading = h("h3", { id: headingId, tabindex: "-1" }, "Cluster Connection");
     const section = h(
@@ -133,9 +190,15 @@ export function openConnectDrawer(opener: HTMLElement, onDone: () => void): void
         { class: "warning" },
         "The commands carry the cluster's pre-shared key (PSK), in the environment rather than the agent's arguments, and a key that reads this cluster's agent values. They are shown only this once; the PSK registers agents for this cluster until you rotate it from the cluster's Agent tab (do that if it is lost or leaked).",
       ),
-      status,
+      waiting.el,
+      reconnect,
       hint,
     );
+    const status = waiting;
+    guardLeaving({
+      owner: section,
+      reason: () => (status.connected() ? null : PSK_LOSS_WARNING),
+    });
     form.remove();
     cancel.remove();
     next.remove();
@@ -144,9 +207,8 @@ export function openConnectDrawer(opener: HTMLElement, onDone: () => void): void
       {
         type: "button",
         class: "primary",
-        onclick: () => {
-          drawer.close();
-          navigate(UI_BASE);
+        onclick: async () => {
+          if (await drawer.requestClose()) navigate(UI_BASE);
         },
       },
       "Finish",
@@ -154,18 +216,5 @@ export function openConnectDrawer(opener: HTMLElement, onDone: () => void): void
     drawer.footer.append(finish);
     drawer.body.append(section);
     heading.focus();
-
-    stopWaiting = poll(async () => {
-      const current = await api<Cluster>("GET", clusterPath(cluster.name));
-      if (!current.status.online) return;
-      stopWaiting?.();
-      status.classList.remove("waiting");
-      status.classList.add("connected");
-      spinner.remove();
-      status.prepend(h("span", { class: "check", "aria-hidden": "true" }, "✓"));
-      const version = current.status.agentVersion;
-      statusText.textContent = `Connected${version ? ` (agent ${version})` : ""}`;
-      hint.hidden = false;
-    }, REFRESH_MS);
   }
 }

@@ -1,11 +1,14 @@
 // A modal panel from the right. The rest of the page is inert while it is open, Tab wraps inside it,
-// Escape closes it, and focus returns to the opener.
+// Escape closes it, and focus returns to the opener. A drawer holding something that closing would lose
+// (a PSK shown once) asks first, whichever way the user tries to close it.
 import { focusableIn, h, uniqueId } from "./dom.ts";
 
 export interface DrawerOptions {
   title: string;
   opener?: HTMLElement | null;
   onClose?: () => void;
+  /** Asked before a close by the user (backdrop, Escape, ×, Cancel); false keeps the drawer open. */
+  mayClose?: () => Promise<boolean>;
 }
 
 export interface Drawer {
@@ -13,7 +16,10 @@ export interface Drawer {
   body: HTMLDivElement;
   footer: HTMLDivElement;
   closeButton: HTMLButtonElement;
+  /** Closes without asking (the drawer's own Finish, sign-out). */
   close(): void;
+  /** Closes if mayClose agrees; true when the drawer is closed. */
+  requestClose(): Promise<boolean>;
 }
 
 const openDrawers = new Set<() => void>();
@@ -30,7 +36,7 @@ export function openDrawer(options: DrawerOptions): Drawer {
   const footer = h("div", { class: "drawer-footer" });
   const closeButton = h(
     "button",
-    { type: "button", class: "icon-button", "aria-label": "Close", onclick: () => close() },
+    { type: "button", class: "icon-button", "aria-label": "Close", onclick: () => requestClose() },
     "×",
   );
   const panel = h(
@@ -40,14 +46,14 @@ export function openDrawer(options: DrawerOptions): Drawer {
     body,
     footer,
   );
-  const backdrop = h("div", { class: "drawer-backdrop", onclick: () => close() });
+  const backdrop = h("div", { class: "drawer-backdrop", onclick: () => requestClose() });
   const layer = h("div", { class: "drawer-layer" }, backdrop, panel);
   let closed = false;
 
   function onKeydown(event: KeyboardEvent): void {
     if (event.key === "Escape") {
       event.preventDefault();
-      close();
+      void requestClose();
       return;
     }
     if (event.key !== "Tab") return;
@@ -65,6 +71,20 @@ export function openDrawer(options: DrawerOptions): Drawer {
     }
   }
 
+  let asking = false;
+  async function requestClose(): Promise<boolean> {
+    if (closed) return true;
+    if (asking) return false;
+    asking = true;
+    try {
+      if (options.mayClose && !(await options.mayClose())) return false;
+    } finally {
+      asking = false;
+    }
+    close();
+    return true;
+  }
+
   function close(): void {
     if (closed) return;
     closed = true;
@@ -80,5 +100,5 @@ export function openDrawer(options: DrawerOptions): Drawer {
   layer.addEventListener("keydown", onKeydown);
   if (shell) shell.inert = true;
   document.body.append(layer);
-  return { panel, body, footer, close, closeButton };
+  return { panel, body, footer, close, requestClose, closeButton };
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { PeerStatus } from "../../../protocol/api.ts";
-import { ago, bytes, pathSummary } from "./format.ts";
+import { ago, bytes, pathSummary, rttSummary } from "./format.ts";
 
 const NOW = Date.parse("2026-01-02T03:04:05.000Z");
 
@@ -52,6 +52,21 @@ describe("pathSummary", () => {
     expect(pathSummary(peers)).toEqual({
       text: "2 direct, 1 relay, 1 no path",
       title: "hub: direct (3 ms)\neu: relay\nus: direct (12 ms)\nap: none",
+    });
+  });
+});
+
+describe("rttSummary", () => {
+  it("is null without a measured RTT", () => {
+    expect(rttSummary([])).toBeNull();
+    expect(rttSummary([peer("hub", "relay", null)])).toBeNull();
+  });
+
+  it("shows one RTT, or the range across peers, rounded", () => {
+    expect(rttSummary([peer("hub", "direct", 2.6)])).toEqual({ text: "3 ms", min: 3 });
+    expect(rttSummary([peer("a", "direct", 40), peer("b", "relay", null), peer("c", "relay", 3)])).toEqual({
+      text: "3–40 ms",
+      min: 3,
     });
   });
 });

@@ -12,9 +12,23 @@ export function ago(iso: string | null, now: number = Date.now()): string {
   return `${Math.floor(seconds / 86400)} d ago`;
 }
 
+/** A relative time ("12 s ago") that refreshRelativeTimes keeps counting. */
 export function timeEl(iso: string | null): HTMLElement {
   if (!iso) return h("span", { class: "muted" }, "never");
-  return h("time", { datetime: iso, title: new Date(iso).toLocaleString() }, ago(iso));
+  return h("time", { class: "relative", datetime: iso, title: new Date(iso).toLocaleString() }, ago(iso));
+}
+
+/** An absolute date and time, for things the user plans by (expiry, creation). */
+export function dateEl(iso: string | null, none = "never"): HTMLElement {
+  if (!iso) return h("span", { class: "muted" }, none);
+  return h("time", { datetime: iso, title: iso }, new Date(iso).toLocaleString());
+}
+
+export function refreshRelativeTimes(root: ParentNode, now: number): void {
+  for (const el of root.querySelectorAll<HTMLTimeElement>("time.relative")) {
+    const text = ago(el.dateTime, now);
+    if (el.textContent !== text) el.textContent = text;
+  }
 }
 
 export function bytes(n: number): string {
@@ -44,10 +58,15 @@ export function pathSummary(peers: readonly PeerStatus[]): { text: string; title
   return { text: parts.join(", "), title };
 }
 
-export function onlineBadge(online: boolean): HTMLSpanElement {
-  return h("span", { class: online ? "badge online" : "badge offline" }, online ? "Online" : "Offline");
-}
-
 export function phaseText(status: ClusterStatus): string {
   return status.phase || "Pending";
+}
+
+/** The agent's own RTTs to its peers: "3 ms", or "3–40 ms" across several; null when none is known. */
+export function rttSummary(peers: readonly PeerStatus[]): { text: string; min: number } | null {
+  const rtts = peers.map((p) => p.rttMs).filter((r): r is number => r !== null);
+  if (rtts.length === 0) return null;
+  const min = Math.round(Math.min(...rtts));
+  const max = Math.round(Math.max(...rtts));
+  return { text: min === max ? `${min} ms` : `${min}–${max} ms`, min };
 }

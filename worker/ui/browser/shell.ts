@@ -6,7 +6,9 @@ import { clustersView } from "./clusters-view.ts";
 import { closeAllDialogs } from "./confirm-dialog.ts";
 import { field, h, toast } from "./dom.ts";
 import { closeAllDrawers } from "./drawer.ts";
-import { navigate, route, UI_BASE } from "./navigation.ts";
+import { keysView } from "./keys-view.ts";
+import { mayLeave } from "./leave-guard.ts";
+import { navigate, noteShown, route, shownLocation, UI_BASE } from "./navigation.ts";
 import { signIn, signOut, storedKey } from "./session.ts";
 import { settingsView } from "./settings-view.ts";
 import type { View } from "./view.ts";
@@ -28,7 +30,28 @@ export function onLinkClick(event: MouseEvent): void {
   const url = new URL(a.href, location.href);
   if (url.origin !== location.origin || !url.pathname.startsWith(UI_BASE) || a.target) return;
   event.preventDefault();
-  navigate(url.pathname);
+  void mayLeave().then((ok) => {
+    if (!ok) return;
+    // A link inside a drawer (the cluster's page, once connected) leaves the drawer too.
+    closeOverlays();
+    navigate(url.pathname + url.search);
+  });
+}
+
+/** Back and forward: the URL has already changed, so staying means putting the shown one back. */
+export async function onPopState(): Promise<void> {
+  const target = `${location.pathname}${location.search}`;
+  if (!(await mayLeave())) {
+    history.pushState(null, "", shownLocation());
+    return;
+  }
+  if (`${location.pathname}${location.search}` !== target) return;
+  closeOverlays();
+  render();
+}
+
+async function signOutAsked(): Promise<void> {
+  if (await mayLeave()) signOut("Signed out.");
 }
 
 function topbar(active: string): HTMLElement {
@@ -48,13 +71,10 @@ function topbar(active: string): HTMLElement {
       "nav",
       { "aria-label": "Main" },
       link(UI_BASE, "Clusters", "clusters"),
+      link(`${UI_BASE}/keys`, "Access keys", "keys"),
       link(`${UI_BASE}/settings`, "Settings", "settings"),
     ),
-    h(
-      "button",
-      { type: "button", class: "secondary small", onclick: () => signOut("Signed out.") },
-      "Sign out",
-    ),
+    h("button", { type: "button", class: "secondary small", onclick: () => signOutAsked() }, "Sign out"),
   );
 }
 
@@ -73,6 +93,7 @@ function notFoundView(): View {
 export function render(message?: string): void {
   currentView?.stop?.();
   currentView = null;
+  noteShown();
   const shell = document.getElementById("shell");
   if (shell === null) return;
   const main = h("main", { id: "main", tabindex: "-1" });
@@ -86,8 +107,9 @@ export function render(message?: string): void {
   const r = route(location.pathname);
   shell.replaceChildren(topbar(r.view === "cluster" ? "clusters" : r.view), main);
   if (r.view === "clusters") currentView = clustersView();
-  else if (r.view === "cluster") currentView = clusterDetailView(r.name);
+  else if (r.view === "cluster") currentView = clusterDetailView(r.name, r.tab);
   else if (r.view === "settings") currentView = settingsView();
+  else if (r.view === "keys") currentView = keysView();
   else currentView = notFoundView();
   main.append(currentView.el);
   if (message) toast(message);

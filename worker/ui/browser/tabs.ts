@@ -12,7 +12,14 @@ export interface TabSet {
   select(index: number, focus?: boolean): void;
 }
 
-export function tabs(label: string, items: readonly TabItem[]): TabSet {
+export interface TabOptions {
+  /** The tab shown first. */
+  initial?: number;
+  /** After the user picks a tab (the page records it in the URL). */
+  onSelect?: (item: TabItem) => void;
+}
+
+export function tabs(label: string, items: readonly TabItem[], options: TabOptions = {}): TabSet {
   const list = h("div", { class: "tabs", role: "tablist", "aria-label": label });
   const panels: HTMLDivElement[] = [];
   const buttons = items.map((item, i) => {
@@ -26,7 +33,7 @@ export function tabs(label: string, items: readonly TabItem[]): TabSet {
         id: tabId,
         "aria-controls": panelId,
         dataset: { tab: item.key },
-        onclick: () => select(i),
+        onclick: () => pick(i),
       },
       item.label,
     );
@@ -49,6 +56,11 @@ export function tabs(label: string, items: readonly TabItem[]): TabSet {
     });
     if (focus) buttons[index]?.focus();
   }
+  function pick(index: number, focus = false): void {
+    select(index, focus);
+    const item = items[index];
+    if (item) options.onSelect?.(item);
+  }
   list.addEventListener("keydown", (event) => {
     const active = document.activeElement;
     const current = active instanceof HTMLButtonElement ? buttons.indexOf(active) : -1;
@@ -60,8 +72,8 @@ export function tabs(label: string, items: readonly TabItem[]): TabSet {
     else if (event.key === "End") next = buttons.length - 1;
     if (next === null) return;
     event.preventDefault();
-    select(next, true);
+    pick(next, true);
   });
-  select(0);
+  select(options.initial ?? 0);
   return { el: h("div", { class: "tab-set" }, list, panels), select };
 }

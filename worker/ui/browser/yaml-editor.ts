@@ -1,8 +1,29 @@
-// A YAML textarea whose save errors show under it with line and column. The platform parses (its 422
-// carries details.line and details.column), so the page and the API can never disagree about what is
-// valid.
+// A YAML textarea whose save errors show under it: a parse error with line and column (details.line
+// and details.column), values the agent's schema refuses with their paths (details.issues). The
+// platform checks, so the page and the API can never disagree about what is valid. Unsaved text
+// holds the user on the page: leaving asks first.
 import { ApiError, messageOf } from "./api.ts";
 import { field, h } from "./dom.ts";
+import { guardLeaving } from "./leave-guard.ts";
+
+export interface ValuesIssue {
+  path: string;
+  message: string;
+}
+
+/** details.issues of a 422 invalid_values answer, when it has that shape. */
+export function valuesIssues(details: Record<string, unknown>): ValuesIssue[] | null {
+  const issues = details.issues;
+  if (!Array.isArray(issues) || issues.length === 0) return null;
+  const out: ValuesIssue[] = [];
+  for (const issue of issues) {
+    if (typeof issue !== "object" || issue === null) return null;
+    const { path, message } = issue as Record<string, unknown>;
+    if (typeof path !== "string" || typeof message !== "string") return null;
+    out.push({ path, message });
+  }
+  return out;
+}
 
 export interface YamlEditorOptions {
   id: string;
@@ -19,7 +40,11 @@ export interface YamlEditor {
   el: HTMLFormElement;
   textarea: HTMLTextAreaElement;
   setText(text: string): void;
+  /** The text differs from what was loaded or last saved. */
+  dirty(): boolean;
 }
+
+export const UNSAVED_WARNING = "The values editor has unsaved changes.";
 
 export function yamlEditor(options: YamlEditorOptions): YamlEditor {
   const input = h("textarea", {
@@ -33,14 +58,28 @@ export function yamlEditor(options: YamlEditorOptions): YamlEditor {
   const f = field({ id: options.id, label: options.label, hint: options.hint, hintFirst: true, input });
   f.el.classList.add("section-field");
   const saved = h("span", { class: "saved", role: "status", "aria-live": "polite" });
+  const unsaved = h("span", { class: "unsaved", hidden: true }, "Unsaved changes");
+  const issuesList = h("ul", { class: "issues", id: `${options.id}-issues`, hidden: true });
+  // The text as stored: what setText loaded or the last save wrote.
+  let stored = "";
+  const isDirty = (): boolean => !input.disabled && input.value !== stored;
+  const showDirty = (): void => {
+    unsaved.hidden = !isDirty();
+    if (!unsaved.hidden) saved.textContent = "";
+  };
+  input.addEventListener("input", showDirty);
   const save = h("button", { type: "submit", class: "primary" }, options.saveLabel ?? "Save");
   const onsubmit = async (event: Event) => {
     event.preventDefault();
     f.setError("");
+    showIssues(null);
     saved.textContent = "";
     save.disabled = true;
+    const text = input.value;
     try {
-      await options.save(input.value);
+      await options.save(text);
+      stored = text;
+      showDirty();
       saved.textContent = "Saved.";
     } catch (err) {
       showProblem(err);
@@ -52,11 +91,31 @@ export function yamlEditor(options: YamlEditorOptions): YamlEditor {
     "form",
     { class: "yaml-editor", novalidate: true, onsubmit },
     f.el,
-    h("div", { class: "actions" }, save, saved),
+    issuesList,
+    h("div", { class: "actions" }, save, saved, unsaved),
   );
+  guardLeaving({ owner: form, reason: () => (isDirty() ? UNSAVED_WARNING : null) });
   save.disabled = Boolean(options.loading);
 
+  function showIssues(issues: ValuesIssue[] | null): void {
+    issuesList.replaceChildren(
+      ...(issues ?? []).map((i) =>
+        h("li", null, h("code", { class: "issue-path" }, i.path || "(top level)"), ": ", i.message),
+      ),
+    );
+    issuesList.hidden = issues === null;
+  }
+
   function showProblem(err: unknown): void {
+    const issues = err instanceof ApiError ? valuesIssues(err.details) : null;
+    if (issues) {
+      f.setError(
+        `The agent's values schema refuses ${issues.length === 1 ? "this value" : `these ${issues.length} values`}; nothing was saved:`,
+      );
+      showIssues(issues);
+      input.focus();
+      return;
+    }
     const line = err instanceof ApiError ? err.details.line : undefined;
     const column = err instanceof ApiError ? err.details.column : undefined;
     const message = messageOf(err);
@@ -75,10 +134,14 @@ export function yamlEditor(options: YamlEditorOptions): YamlEditor {
     el: form,
     setText(text: string) {
       input.value = text;
+      stored = text;
       input.disabled = false;
       save.disabled = false;
       f.setError("");
+      showIssues(null);
+      showDirty();
     },
+    dirty: isDirty,
     textarea: input,
   };
 }
