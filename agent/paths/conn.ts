@@ -68,8 +68,13 @@ export class Conn {
     udpOut: 0,
     udpSendErrors: 0,
     udpDroppedFault: 0,
-    relayIn: 0,
-    relayOut: 0,
+    /** WireGuard datagrams carried on relays (several share one WebSocket message). */
+    relayDatagramsIn: 0,
+    relayDatagramsOut: 0,
+    /** WebSocket messages on relays: what the relay object counts, and is billed for. */
+    relayFramesIn: 0,
+    relayFramesOut: 0,
+    relayPings: 0,
     networkChanges: 0,
   };
   private socket: Socket | null = null;
@@ -277,8 +282,9 @@ export class Conn {
       platformUrl: this.platformUrl,
       peer,
       credential: this.credential,
+      totals: this.counters,
       onDatagram: (d) => {
-        this.counters.relayIn++;
+        this.counters.relayDatagramsIn++;
         handlers.onDatagram(d);
       },
     });
@@ -307,7 +313,7 @@ export class Conn {
   /** Sends on the peer's relay; false when there is none or it dropped the datagram. */
   sendRelay(peer: string, data: Uint8Array): boolean {
     const sent = this.relays.get(peer)?.send(data) ?? false;
-    if (sent) this.counters.relayOut++;
+    if (sent) this.counters.relayDatagramsOut++;
     return sent;
   }
 

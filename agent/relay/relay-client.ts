@@ -17,6 +17,13 @@ import { Backoff } from "./backoff.ts";
 
 export type RelayState = "connecting" | "open" | "closed";
 
+/** Totals across every relay client of an agent (each reconnect or peer gets a new client). */
+export interface RelayTotals {
+  relayFramesOut: number;
+  relayFramesIn: number;
+  relayPings: number;
+}
+
 export interface RelayClientOptions {
   platformUrl: string;
   peer: string;
@@ -28,6 +35,8 @@ export interface RelayClientOptions {
   backoff?: Backoff;
   /** Past this many bytes buffered in the socket, new datagrams are dropped instead of queued. */
   maxBufferedBytes?: number;
+  /** Added to as frames and pings go by, besides this client's own counters. */
+  totals?: RelayTotals;
 }
 
 export interface RelayClientEvents {
@@ -42,6 +51,11 @@ export class RelayClient extends EventEmitter<RelayClientEvents> {
   state: RelayState = "closed";
   sentDatagrams = 0;
   receivedDatagrams = 0;
+  /** WebSocket messages: what the relay object is billed and rate-limited on (datagrams are batched into them). */
+  sentFrames = 0;
+  receivedFrames = 0;
+  /** Liveness pings sent; the runtime answers them without waking the object. */
+  sentPings = 0;
   droppedDatagrams = 0;
   malformedFrames = 0;
   reconnects = 0;
@@ -142,7 +156,11 @@ export class RelayClient extends EventEmitter<RelayClientEvents> {
       this.droppedDatagrams += batch.length;
       return;
     }
-    for (const frame of encodeRelayFrames(batch)) ws.send(frame, { binary: true });
+    for (const frame of encodeRelayFrames(batch)) {
+      ws.send(frame, { binary: true });
+      this.sentFrames++;
+      if (this.opts.totals) this.opts.totals.relayFramesOut++;
+    }
     this.sentDatagrams += batch.length;
   }
 
@@ -189,6 +207,8 @@ export class RelayClient extends EventEmitter<RelayClientEvents> {
         this.malformedFrames++;
         return;
       }
+      this.receivedFrames++;
+      if (this.opts.totals) this.opts.totals.relayFramesIn++;
       this.receivedDatagrams += datagrams.length;
       for (const d of datagrams) this.opts.onDatagram(d);
     });
@@ -248,6 +268,8 @@ export class RelayClient extends EventEmitter<RelayClientEvents> {
         return;
       }
       this.awaitingPong = true;
+      this.sentPings++;
+      if (this.opts.totals) this.opts.totals.relayPings++;
       ws.send(RELAY_PING);
     }, this.pingIntervalMs);
     this.pingTimer.unref();
