@@ -121,6 +121,7 @@ export class PeerTable {
       selfIp: this.o.selfIp,
       peerIp: ipFromString(info.meshIp),
       glareWait: glareWaitApplies(this.o.publicKey, info.publicKey, peerTriedUs),
+      idleFollower: this.o.publicKey > info.publicKey,
       clock,
       log: this.o.log,
       transport: this.o.conn,

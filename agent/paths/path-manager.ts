@@ -60,7 +60,7 @@ export const DEFAULT_PATH_TIMINGS: PathTimings = {
   directIdleExpiryMs: 30_000,
   trafficWindowMs: 2_000,
   relayQuietMs: 30_000,
-  idleProbeMaxMs: 120_000,
+  idleProbeMaxMs: 240_000,
 };
 
 /** Exponential probe interval: activeProbeMs after a reset and the first probe, doubling per probe up to idleProbeMaxMs. */
@@ -103,6 +103,10 @@ export class PeerPaths {
   private readonly directBackoff: ProbeBackoff;
   private readonly relayBackoff: ProbeBackoff;
   private rtt: { direct: number | null; relay: number | null } = { direct: null, relay: null };
+  /** Set on the side with the greater public key: while idle on the relay it lets the other side lead the probe rounds. */
+  idleFollower = false;
+  /** probeNow() was asked for (or nothing was ever probed) and no probe has answered it yet. */
+  private probeAsked = true;
   /** How many times traffic moved between paths; shown in status and handy in tests. */
   switches = 0;
   private lastKind: "direct" | "relay" | "race" = "race";
@@ -130,10 +134,14 @@ export class PeerPaths {
     this.probeNow();
   }
 
-  /** Sends direct probes on the next tick, and fast ones after, instead of waiting out a backoff. */
+  /**
+   * Sends direct probes on the next tick instead of waiting for the probe interval. The
+   * backoff is left alone: one probe answers the peer's (both sides send at once, which is
+   * what opens two NATs), and traffic makes probing fast when it matters.
+   */
   probeNow(): void {
     this.lastDirectProbe = Number.NEGATIVE_INFINITY;
-    this.directBackoff.reset();
+    this.probeAsked = true;
   }
 
   /**
@@ -163,6 +171,7 @@ export class PeerPaths {
     this.direct = null;
     this.lastDirectRx = Number.NEGATIVE_INFINITY;
     this.probeNow();
+    this.directBackoff.reset();
   }
 
   private mergeCandidates(): void {
@@ -203,6 +212,10 @@ export class PeerPaths {
       this.direct = from;
       this.lastDirectRx = now;
     } else if (path === "relay") {
+      // While idle, the peer's round counts as ours (see dueProbes), for the backoff too, so
+      // the two sides' rounds take turns and their interval grows as one.
+      if (!this.flowing(now) && now - this.idleRoundAt() >= this.relayBackoff.intervalMs() / 2)
+        this.relayBackoff.sent();
       this.lastRelayRx = now;
       this.relayHeardAt = now;
     }
@@ -252,10 +265,16 @@ export class PeerPaths {
   }
 
   /** Probes to send now. Probes ride inside the tunnel, so their replies are authenticated. */
+  /** When the last idle relay-only round happened, ours or (heard on the relay) the peer's. */
+  private idleRoundAt(): number {
+    return Math.max(this.lastRelayProbe, this.relayHeardAt);
+  }
+
   dueProbes(now: number): ProbeRequest[] {
-    const out: ProbeRequest[] = [];
     const flowing = this.flowing(now);
     const directAlive = this.directAlive(now);
+    if (!flowing && !directAlive && this.relayOpen) return this.idleRelayRound(now);
+    const out: ProbeRequest[] = [];
     // A live direct path is probed every idleProbeMs when idle: that keeps its NAT mappings open.
     const directEvery = flowing
       ? this.t.activeProbeMs
@@ -264,6 +283,7 @@ export class PeerPaths {
         : this.directBackoff.intervalMs();
     if (now - this.lastDirectProbe >= directEvery) {
       this.lastDirectProbe = now;
+      this.probeAsked = false;
       if (!flowing && !directAlive) this.directBackoff.sent();
       // Once a direct endpoint is proven, probe it alone; otherwise try them all
       // (the first to answer wins, which is how the race is decided).
@@ -282,6 +302,36 @@ export class PeerPaths {
     return out;
   }
 
+  /**
+   * Idle, with the relay as the only path: direct and the relay are probed in one round, on
+   * the relay's backoff. A probe is a data packet inside the tunnel, and WireGuard expects an
+   * answer to data within 15 s or it starts a new handshake; a direct probe into a dead UDP
+   * path gets none, so a relay probe goes with it and its answer serves both. A round from
+   * the peer (any packet heard on the relay) stands in for ours.
+   */
+  private idleRelayRound(now: number): ProbeRequest[] {
+    // Both sides would otherwise probe in the same instant (same backoff, same start) and pay
+    // twice; the follower waits twice as long, so it probes only when the leader has gone quiet.
+    const every = this.relayBackoff.intervalMs() * (this.idleFollower ? 2 : 1);
+    const sinceRound = now - this.idleRoundAt();
+    if (sinceRound < every) {
+      // probeNow() (a call-me-maybe) asks for direct probes at once: the peer is probing us
+      // now, and a hole opens only when both sides send. They go on UDP and cost the relay
+      // nothing; the relay's answers within this exchange keep WireGuard's timers content.
+      if (!this.probeAsked) return [];
+      this.probeAsked = false;
+      this.lastDirectProbe = now;
+      return this.choiceEndpoints().map((endpoint) => ({ path: "direct", endpoint }));
+    }
+    this.probeAsked = false;
+    this.lastDirectProbe = now;
+    this.lastRelayProbe = now;
+    this.relayBackoff.sent();
+    const out: ProbeRequest[] = this.choiceEndpoints().map((endpoint) => ({ path: "direct", endpoint }));
+    out.push({ path: "relay" });
+    return out;
+  }
+
   /** Current probe intervals (what status shows, and what tests check the backoff with). */
   probeIntervals(now: number): { directMs: number; relayMs: number } {
     const flowing = this.flowing(now);
@@ -291,7 +341,9 @@ export class PeerPaths {
         ? this.t.activeProbeMs
         : directAlive
           ? this.t.idleProbeMs
-          : this.directBackoff.intervalMs(),
+          : this.relayOpen
+            ? this.relayBackoff.intervalMs()
+            : this.directBackoff.intervalMs(),
       relayMs: flowing && !directAlive ? this.t.activeProbeMs : this.relayBackoff.intervalMs(),
     };
   }
