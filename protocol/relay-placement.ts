@@ -16,8 +16,11 @@ import { z } from "zod";
 export const LocationHint = z.enum(["wnam", "enam", "sam", "weur", "eeur", "apac", "oc", "afr", "me"]);
 export type LocationHint = z.infer<typeof LocationHint>;
 
-/** Jurisdictions a namespace can be restricted to (`relay.jurisdiction` in the platform config). */
-export const RelayJurisdiction = z.enum(["eu", "fedramp", "fedramp-high", "us"]);
+/**
+ * Jurisdictions a namespace can be restricted to (`relay.jurisdiction` in the platform config),
+ * as the pinned @cloudflare/workers-types lists them.
+ */
+export const RelayJurisdiction = z.enum(["eu", "fedramp", "fedramp-high"]);
 export type RelayJurisdiction = z.infer<typeof RelayJurisdiction>;
 
 /** The part of `request.cf` placement reads; every field may be missing (local runs, some networks). */
