@@ -6,6 +6,7 @@ import type { Db } from "../db/client.ts";
 import { agents, clusters } from "../db/schema.ts";
 import type { Bindings } from "../env.ts";
 import { loadConfig } from "../values/platform-config.ts";
+import { relayNamespacesForCleanup } from "./relay-namespace.ts";
 
 /**
  * The namespaces a pair's object can live in: the default one, and the one restricted to
@@ -13,8 +14,7 @@ import { loadConfig } from "../values/platform-config.ts";
  * default one until both agents reconnect).
  */
 async function relayNamespaces(env: Bindings, db: Db): Promise<DurableObjectNamespace<PairRelay>[]> {
-  const j = (await loadConfig(db)).relayJurisdiction;
-  return j ? [env.RELAY, env.RELAY.jurisdiction(j)] : [env.RELAY];
+  return relayNamespacesForCleanup(env.RELAY, (await loadConfig(db)).relayJurisdiction);
 }
 
 /**

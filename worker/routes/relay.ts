@@ -12,6 +12,7 @@ import { HttpError } from "../http/errors.ts";
 import { requireAgent } from "../middleware/auth/agent-credential.ts";
 import { isDns1123Label } from "../names.ts";
 import { locationFromCf, pairPlacement, recordAgentLocation } from "../relay/placement-store.ts";
+import { relayNamespace } from "../relay/relay-namespace.ts";
 import { loadConfig } from "../values/platform-config.ts";
 
 /**
@@ -75,7 +76,7 @@ export const relayRoutes = new Hono<AppEnv>().get("/:peer", requireAgent(), asyn
   const here = locationFromCf(c.req.raw.cf);
   if (here) await recordAgentLocation(c.var.db, self, here, now);
   const placement = await pairPlacement(c.var.db, self, peer, config.relayJurisdiction, now);
-  const namespace = placement.jurisdiction ? c.env.RELAY.jurisdiction(placement.jurisdiction) : c.env.RELAY;
+  const namespace = relayNamespace(c.env.RELAY, placement.jurisdiction);
   const stub = namespace.get(
     namespace.idFromName(pairName(self, peer)),
     placement.locationHint ? { locationHint: placement.locationHint } : undefined,
