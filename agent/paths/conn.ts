@@ -10,6 +10,7 @@
  */
 import { randomBytes } from "node:crypto";
 import type { RemoteInfo, Socket } from "node:dgram";
+import type { RelayPlacement } from "../../protocol/relay-placement.ts";
 import { RelayClient, type RelayState } from "../relay/relay-client.ts";
 import { bindUdpSocket } from "../transport/udp-socket.ts";
 import type { Clock } from "../util/clock.ts";
@@ -324,6 +325,11 @@ export class Conn {
   /** Reconnect attempts the peer's relay made after its socket closed (deploys, resets). */
   relayReconnects(peer: string): number {
     return this.relays.get(peer)?.reconnects ?? 0;
+  }
+
+  /** Where the peer's relay object was placed, as the relay's hello said. */
+  relayPlacement(peer: string): RelayPlacement | null {
+    return this.relays.get(peer)?.placement ?? null;
   }
 
   /** Test hook: drop the relay sockets so they reconnect (as after a deploy). */
