@@ -70,7 +70,7 @@ describe("an idle relayed pair", () => {
     traffic(link, link.a, 1_000);
     expect(received).toBe(60);
     expect(link.a.counters.probesSent - probesIdle).toBeGreaterThanOrEqual(3);
-    expect(link.a.endpoint.paths.probeIntervals(clock.now())).toEqual({ directMs: 250, relayMs: 250 });
+    expect(link.a.endpoint.paths.probeIntervals(clock.now())).toEqual({ directMs: 250, relayMs: 2_000 });
   });
 
   it("probes fast again after a network change", () => {

@@ -200,7 +200,8 @@ describe("PeerPaths", () => {
     expect(p.probeIntervals(300_000)).toEqual({ directMs: 240_000, relayMs: 240_000 });
     // Traffic: both paths at the active rate at once.
     p.onSend(300_010);
-    expect(p.probeIntervals(300_010)).toEqual({ directMs: 250, relayMs: 250 });
+    // Direct at the active rate; the relay, which the traffic itself proves, every 2 s.
+    expect(p.probeIntervals(300_010)).toEqual({ directMs: 250, relayMs: 2_000 });
     expect(p.dueProbes(300_010)).toEqual([{ path: "direct", endpoint: A }, { path: "relay" }]);
     expect(p.choose(300_010)).toEqual({ kind: "relay" });
     // Idle again: the backoff starts over from 250 ms.

@@ -51,6 +51,11 @@ export interface PathTimings {
   relayQuietMs: number;
   /** Longest interval probes back off to while nothing flows. */
   idleProbeMaxMs: number;
+  /**
+   * Relay probe interval while traffic flows on the relay. The traffic itself proves the
+   * relay; these probes only sample its RTT, and each costs the relay object two messages.
+   */
+  relayActiveProbeMs: number;
 }
 
 export const DEFAULT_PATH_TIMINGS: PathTimings = {
@@ -61,6 +66,7 @@ export const DEFAULT_PATH_TIMINGS: PathTimings = {
   trafficWindowMs: 2_000,
   relayQuietMs: 30_000,
   idleProbeMaxMs: 240_000,
+  relayActiveProbeMs: 2_000,
 };
 
 /** Exponential probe interval: activeProbeMs after a reset and the first probe, doubling per probe up to idleProbeMaxMs. */
@@ -292,7 +298,7 @@ export class PeerPaths {
     }
     // The relay carries the traffic (fast probes while it flows) or stands by (backed off).
     const relayFast = flowing && !directAlive;
-    const relayEvery = relayFast ? this.t.activeProbeMs : this.relayBackoff.intervalMs();
+    const relayEvery = relayFast ? this.t.relayActiveProbeMs : this.relayBackoff.intervalMs();
     const relayLast = relayFast ? this.lastRelayProbe : Math.max(this.lastRelayProbe, this.relayHeardAt);
     if (this.relayOpen && now - relayLast >= relayEvery) {
       this.lastRelayProbe = now;
@@ -344,7 +350,7 @@ export class PeerPaths {
           : this.relayOpen
             ? this.relayBackoff.intervalMs()
             : this.directBackoff.intervalMs(),
-      relayMs: flowing && !directAlive ? this.t.activeProbeMs : this.relayBackoff.intervalMs(),
+      relayMs: flowing && !directAlive ? this.t.relayActiveProbeMs : this.relayBackoff.intervalMs(),
     };
   }
 

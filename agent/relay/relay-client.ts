@@ -33,6 +33,12 @@ import { Backoff } from "./backoff.ts";
 
 /** Closes after which the relay itself is coming back (a deploy, an eviction): reconnect at once. */
 const CLEAN_RESTART_CODES = new Set([1001, 1012]);
+/** A WireGuard datagram this small carries no payload to speak of: a pure TCP ACK (96 bytes) or a keepalive. */
+const SMALL_DATAGRAM = 128;
+/** How recently a frame must have arrived for the path to count as busy receiving. */
+const ACK_HOLD_BUSY_MS = 20;
+/** How long ACKs wait on a busy path to share a message. */
+const ACK_HOLD_MS = 1;
 /** Largest frame this client takes from the relay, and so the most it batches itself. */
 const MAX_PAYLOAD = 1024 * 1024;
 
@@ -89,6 +95,7 @@ export class RelayClient extends EventEmitter<RelayClientEvents> {
   /** A socket being made to replace `ws` (make-before-break); swapped in when it opens. */
   private pending: WebSocket | null = null;
   private writesInFlight = 0;
+  private lastFrameInAt = Number.NEGATIVE_INFINITY;
   private stopped = true;
   private queue: Uint8Array[] = [];
   private flushScheduled = false;
@@ -190,6 +197,14 @@ export class RelayClient extends EventEmitter<RelayClientEvents> {
   private scheduleFlush(): void {
     if (this.flushScheduled || this.writesInFlight > 0 || this.queue.length === 0) return;
     this.flushScheduled = true;
+    // Only small datagrams (pure TCP ACKs, keepalives) while frames are pouring in: the path
+    // is busy, and the next incoming frame will ask for more ACKs; wait a moment so they share
+    // one message. A lone packet on a quiet path still goes out on the next turn.
+    const receiving = Date.now() - this.lastFrameInAt <= ACK_HOLD_BUSY_MS;
+    if (receiving && this.queue.every((d) => d.length <= SMALL_DATAGRAM)) {
+      setTimeout(() => this.flush(), ACK_HOLD_MS);
+      return;
+    }
     setImmediate(() => this.flush());
   }
 
@@ -281,6 +296,7 @@ export class RelayClient extends EventEmitter<RelayClientEvents> {
         return;
       }
       this.receivedFrames++;
+      this.lastFrameInAt = Date.now();
       if (this.opts.totals) this.opts.totals.relayFramesIn++;
       this.receivedDatagrams += datagrams.length;
       for (const d of datagrams) this.opts.onDatagram(d);
