@@ -306,4 +306,30 @@ describe("RelayClient", () => {
     expect(events).toEqual(["open"]);
     expect(c.reconnects).toBe(1);
   });
+
+  it("waits for its replacement when the relay closes the old socket first (4000), without a backoff", async () => {
+    // Like the pair relay: a new socket from the same side closes the old one with 4000 at once.
+    const relay = await fakeRelay();
+    cleanups.push(relay.close);
+    relay.wss.on("connection", (fresh) => {
+      for (const old of relay.wss.clients) if (old !== fresh) old.close(RelayClose.replaced, "replaced");
+    });
+    const c = new RelayClient({
+      platformUrl: relay.url,
+      peer: "p",
+      credential: "ok",
+      onDatagram: () => {},
+      backoff: new Backoff(60_000, 60_000, () => 1),
+    });
+    cleanups.push(() => c.stop());
+    c.start();
+    await until(() => c.state === "open", "open");
+    c.reconnectNow();
+    await until(() => relay.auth.length === 2, "second connection");
+    await until(() => c.state === "open" && relay.wss.clients.size === 1, "on the new socket");
+    await new Promise((r) => setTimeout(r, 300));
+    expect(relay.auth).toHaveLength(2);
+    expect(c.state).toBe("open");
+    expect(c.send(Uint8Array.of(1))).toBe(true);
+  });
 });

@@ -327,6 +327,13 @@ export class RelayClient extends EventEmitter<RelayClientEvents> {
         return;
       }
       if (this.ws !== ws) return;
+      if (this.pending && code === RelayClose.replaced) {
+        // Our own replacement reached the relay first (make before break): it carries on once open.
+        this.ws = null;
+        this.state = "connecting";
+        this.stopPing();
+        return;
+      }
       this.ws = null;
       this.state = "closed";
       this.stopPing();
