@@ -338,7 +338,7 @@ export class PeerPaths {
     return out;
   }
 
-  /** Current probe intervals (what status shows, and what tests check the backoff with). */
+  /** Current probe intervals (what the tests check the backoff with). */
   probeIntervals(now: number): { directMs: number; relayMs: number } {
     const flowing = this.flowing(now);
     const directAlive = this.directAlive(now);
