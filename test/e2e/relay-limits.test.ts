@@ -64,10 +64,16 @@ beforeAll(async () => {
   agents.push(hub, spoke);
   await Promise.all([hub.blockUdp(true), spoke.blockUdp(true)]);
   await waitFor("spoke exposes 7000", async () => (await spoke.status()).expose.length === 1, 15_000);
+  // A ping is traffic: it starts the session and proves the relay without waiting for keepalives.
   await waitFor(
     "hub on the relay",
-    async () => ((await pathTo(hub, "spoke")) === "relay" ? true : null),
-    30_000,
+    async () => {
+      const r = await hub
+        .ping({ target: "spoke", protocol: "udp", count: 1, size: 64, timeoutMs: 1_000 })
+        .catch(() => null);
+      return r?.received === 1 && (await pathTo(hub, "spoke")) === "relay" ? true : null;
+    },
+    90_000,
   );
 }, 200_000);
 
