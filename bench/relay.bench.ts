@@ -12,6 +12,10 @@
  *    switch). Target <= 3 s.
  * 4. Time back to direct after UDP is restored. Target <= 10 s.
  * 5. Agent RSS with 100 peers in its netmap, against the same agent with one.
+ * 6. What the relay object sees (relay-frames.ts): WireGuard datagrams per
+ *    WebSocket message for the UDP flood, bulk TCP (forward -> expose, relay
+ *    forced), one ping a second and an idle pair; messages/s into the object;
+ *    and the modeled ceiling of one pair at 1,000 messages/s.
  *
  *   node --import tsx bench/relay.bench.ts
  */
@@ -26,12 +30,25 @@ import { generatePrivateKey, keyToBase64, publicKeyFrom } from "../agent/wiregua
 import type { CreateClusterResponse } from "../protocol/api.ts";
 import { type AgentProcess, startAgent, waitFor } from "../test/helpers/agent-process.ts";
 import { type Platform, startPlatform } from "../test/helpers/platform.ts";
+import { sinkServer } from "../test/helpers/tcp-services.ts";
+import {
+  type FrameSample,
+  modeledCeilingMbit,
+  OBJECT_MESSAGES_PER_SECOND,
+  pushThroughForward,
+  sampleFrames,
+} from "./relay-frames.ts";
 
 const PAYLOAD = 1392;
 const BLAST_MS = 3_000;
 const BURST = 32;
 const SWITCH_REPEATS = 3;
 const RSS_PEERS = 100;
+const BULK_BYTES = 32 * 1024 * 1024;
+const PING_SECONDS = 10;
+/** Long enough for probes that back off to show it; TETHER_BENCH_IDLE_S overrides. */
+const IDLE_SECONDS = Number(process.env.TETHER_BENCH_IDLE_S ?? 60);
+const EXPOSE_PORT = 7000;
 
 let platform: Platform;
 const cleanups: Array<() => Promise<unknown>> = [];
@@ -112,9 +129,14 @@ async function blast(from: Agent, to: Agent): Promise<Blast> {
   };
 }
 
-async function setRelayMode(cluster: string, agent: Agent, mode: "auto" | "always"): Promise<void> {
+async function setRelayMode(
+  cluster: string,
+  agent: Agent,
+  mode: "auto" | "always",
+  extraValues = "",
+): Promise<void> {
   await api("PATCH", `/api/v1/clusters/${cluster}`, {
-    annotations: { "loft.sh/agent-values": `relay:\n  mode: ${mode}\n` },
+    annotations: { "loft.sh/agent-values": `relay:\n  mode: ${mode}\n${extraValues}` },
   });
   await waitFor(`${cluster} relay mode ${mode}`, async () => agent.settings.relayMode === mode, 15_000);
 }
@@ -150,12 +172,55 @@ async function throughput() {
     },
     20_000,
   );
-  const relayBefore = spoke.counters.relayOut;
-  const relay = await blast(spoke, hub);
-  const relayedFrames = spoke.counters.relayOut - relayBefore;
+  let relay: Blast | undefined;
+  const flood = await sampleFrames(spoke, hub, async () => {
+    relay = await blast(spoke, hub);
+  });
+  const frames = await relayFrames(hub, spoke);
   await Promise.all([hub.stop(), spoke.stop()]);
   await deleteClusters("tp-hub", "tp-spoke");
-  return { direct, relay, relayedFrames, ratio: relay.datagramsPerSecond / direct.datagramsPerSecond };
+  return {
+    direct,
+    relay: relay!,
+    frames: { flood, ...frames },
+    ratio: relay!.datagramsPerSecond / direct.datagramsPerSecond,
+  };
+}
+
+/** One ping a second, then an idle pair, then bulk TCP, all on the relay (mode always). */
+async function relayFrames(hub: Agent, spoke: Agent) {
+  const ping = await sampleFrames(spoke, hub, () =>
+    spoke.ping({
+      target: "tp-hub",
+      protocol: "udp",
+      count: PING_SECONDS,
+      size: 64,
+      intervalMs: 1_000,
+      timeoutMs: 1_000,
+    }),
+  );
+  const idle = await sampleFrames(spoke, hub, () => new Promise((r) => setTimeout(r, IDLE_SECONDS * 1000)));
+
+  const sink = sinkServer();
+  await new Promise<void>((r) => sink.listen(0, "127.0.0.1", r));
+  cleanups.push(() => new Promise((r) => sink.close(r)));
+  const sinkPort = (sink.address() as { port: number }).port;
+  await setRelayMode(
+    "tp-hub",
+    hub,
+    "always",
+    `expose:\n  - { port: ${EXPOSE_PORT}, target: "127.0.0.1:${sinkPort}" }\n`,
+  );
+  await waitFor("expose applied", async () => hub.settings.expose.length === 1, 15_000);
+  const fwd = await spoke.addForward({
+    peer: "tp-hub",
+    port: EXPOSE_PORT,
+    listenHost: "127.0.0.1",
+    listenPort: 0,
+  });
+  const fwdPort = Number(fwd.address.split(":").pop());
+  const bulk = await sampleFrames(spoke, hub, () => pushThroughForward(fwdPort, BULK_BYTES));
+  return { ping, idle, bulk, bulkCeilingMbit: modeledCeilingMbit(BULK_BYTES, bulk.frames) };
 }
 
 async function launch(cluster: string, psk: string): Promise<AgentProcess> {
@@ -282,6 +347,29 @@ async function main() {
       );
     }
     console.log(`ratio relay/direct: ${tp.ratio.toFixed(2)}x (target >= 0.3x)`);
+    const fr = tp.frames;
+    console.log(
+      "\nwhat the relay object sees (both directions; messages = WebSocket messages into the object)\n",
+    );
+    console.log(
+      "workload                 seconds  datagrams  messages  datagrams/message  messages/s  pings/s",
+    );
+    const row = (label: string, x: FrameSample) =>
+      console.log(
+        `${label.padEnd(23)}  ${f(x.seconds, 1).padStart(7)}  ${String(x.datagrams).padStart(9)}  ${String(x.frames).padStart(8)}  ${f(x.datagramsPerFrame, 1).padStart(17)}  ${f(x.messagesPerSecond, 2).padStart(10)}  ${f(x.pingsPerSecond, 2).padStart(7)}`,
+      );
+    row("bulk TCP (relay forced)", fr.bulk);
+    row("UDP flood", fr.flood);
+    row("one ping a second", fr.ping);
+    row("idle pair", fr.idle);
+    const bulkData = fr.bulk.perDirection.a;
+    const bulkAcks = fr.bulk.perDirection.b;
+    console.log(
+      `bulk TCP by direction: data ${f(bulkData.datagramsOut / Math.max(1, bulkData.framesOut), 1)} datagrams/message, ACKs ${f(bulkAcks.datagramsOut / Math.max(1, bulkAcks.framesOut), 1)}`,
+    );
+    console.log(
+      `modeled ceiling per pair at ${OBJECT_MESSAGES_PER_SECOND} messages/s (bulk TCP's user bytes per message, both directions): ${f(fr.bulkCeilingMbit)} Mbit/s`,
+    );
     console.log(
       `\ntime to first packet after both agents up: ${f(ttfp.fromUpMs)} ms (target <= 1000); from spawn: ${f(ttfp.fromSpawnMs)} ms`,
     );
@@ -300,13 +388,33 @@ async function main() {
         directDatagramsPerSecond: Math.round(tp.direct.datagramsPerSecond),
         relayDatagramsPerSecond: Math.round(tp.relay.datagramsPerSecond),
         relayRatio: Number(tp.ratio.toFixed(3)),
+        datagramsPerMessage: {
+          bulkTcp: Number(fr.bulk.datagramsPerFrame.toFixed(2)),
+          bulkTcpData: Number((bulkData.datagramsOut / Math.max(1, bulkData.framesOut)).toFixed(2)),
+          bulkTcpAcks: Number((bulkAcks.datagramsOut / Math.max(1, bulkAcks.framesOut)).toFixed(2)),
+          flood: Number(fr.flood.datagramsPerFrame.toFixed(2)),
+          ping: Number(fr.ping.datagramsPerFrame.toFixed(2)),
+          idle: Number(fr.idle.datagramsPerFrame.toFixed(2)),
+        },
+        idleMessagesPerSecond: Number(fr.idle.messagesPerSecond.toFixed(3)),
+        idleSeconds: Math.round(fr.idle.seconds),
+        pingMessagesPerSecond: Number(fr.ping.messagesPerSecond.toFixed(2)),
+        modeledCeilingMbitPerPair: Math.round(fr.bulkCeilingMbit),
         timeToFirstPacketMs: Math.round(ttfp.fromUpMs),
         timeToFirstPacketFromSpawnMs: Math.round(ttfp.fromSpawnMs),
         fallbackMs: fallbacks.map(Math.round),
         backToDirectMs: recoveries.map(Math.round),
         rssOnePeerKiB: rss.oneKiB,
         rss100PeersKiB: rss.hundredKiB,
-        targets: { relayRatio: 0.3, timeToFirstPacketMs: 1000, fallbackMs: 3000, backToDirectMs: 10000 },
+        targets: {
+          relayRatio: 0.3,
+          timeToFirstPacketMs: 1000,
+          fallbackMs: 3000,
+          backToDirectMs: 10000,
+          bulkTcpDatagramsPerMessage: 30,
+          modeledCeilingMbitPerPair: 350,
+          idleMessagesPerSecond: 0.1,
+        },
       })}`,
     );
   } finally {

@@ -6,6 +6,7 @@
  *
  *   npm run bench               # all
  *   npm run bench -- wireguard  # only benches whose file name contains "wireguard"
+ *   npm run bench -- relay      # a filter that names a bench exactly runs that one alone
  */
 import { spawnSync } from "node:child_process";
 import { readdirSync } from "node:fs";
@@ -14,9 +15,12 @@ import { fileURLToPath } from "node:url";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const filters = process.argv.slice(2);
-const files = readdirSync(here)
-  .filter((f) => f.endsWith(".bench.ts"))
-  .filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)))
+const all = readdirSync(here).filter((f) => f.endsWith(".bench.ts"));
+const exact = (x: string) => all.includes(`${x}.bench.ts`);
+const files = all
+  .filter(
+    (f) => filters.length === 0 || filters.some((x) => (exact(x) ? f === `${x}.bench.ts` : f.includes(x))),
+  )
   .sort();
 
 const summary: Record<string, unknown> = {};

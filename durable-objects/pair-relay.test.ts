@@ -1,6 +1,11 @@
 import { abortAllDurableObjects, evictDurableObject } from "cloudflare:test";
 import { beforeEach, describe, expect, it } from "vitest";
-import { encodeRelayFrames, MAX_RELAY_FRAME, RelayClose } from "../protocol/relay.ts";
+import {
+  encodeRelayFrames,
+  RELAY_FRAME_ACCEPTED,
+  RELAY_FRAME_ADVERTISED,
+  RelayClose,
+} from "../protocol/relay.ts";
 import { call, clearLocalClusters, errorOf, putConfig, registerAgent } from "../worker/test/http.ts";
 import {
   openRelay,
@@ -64,16 +69,20 @@ describe("pairing", () => {
 });
 
 describe("limits", () => {
-  it("closes with 1009 on a frame over 64 KiB and counts it; exactly 64 KiB passes", async () => {
+  it("closes with 1009 on a frame over 1 MiB and counts it; the advertised 256 KiB and exactly 1 MiB pass", async () => {
     const a = await openRelay(hub, spoke.cluster);
     const b = await openRelay(spoke, hub.cluster);
-    a.ws.send(new Uint8Array(MAX_RELAY_FRAME));
-    await b.until(() => b.frames.length === 1, "max-size frame");
-    expect(b.frames[0]?.length).toBe(MAX_RELAY_FRAME);
-    a.ws.send(new Uint8Array(MAX_RELAY_FRAME + 1));
+    a.ws.send(new Uint8Array(RELAY_FRAME_ADVERTISED).fill(1));
+    await b.until(() => b.frames.length === 1, "advertised-size frame");
+    expect(b.frames[0]?.length).toBe(RELAY_FRAME_ADVERTISED);
+    a.ws.send(new Uint8Array(RELAY_FRAME_ACCEPTED).fill(2));
+    await b.until(() => b.frames.length === 2, "max-size frame", 10_000);
+    expect(b.frames[1]?.length).toBe(RELAY_FRAME_ACCEPTED);
+    expect(b.frames[1]?.every((x) => x === 2)).toBe(true);
+    a.ws.send(new Uint8Array(RELAY_FRAME_ACCEPTED + 1));
     await a.until(() => a.closed !== null, "1009 close");
     expect(a.closed?.code).toBe(RelayClose.tooBig);
-    expect(b.frames).toHaveLength(1);
+    expect(b.frames).toHaveLength(2);
     expect((await pairStub(hub.cluster, spoke.cluster).stats()).droppedOversize).toBe(1);
   });
 
@@ -274,5 +283,70 @@ describe("restart", () => {
     expect((await stub.stats()).droppedNoPeer).toBe(1);
     await abortAllDurableObjects();
     expect((await pairStub(hub.cluster, spoke.cluster).stats()).droppedNoPeer).toBe(1);
+  });
+});
+
+// Where request.cf says each agent is (real city coordinates).
+const TOKYO = { continent: "AS", latitude: "35.68", longitude: "139.69", colo: "NRT" };
+const SYDNEY = { continent: "OC", latitude: "-33.87", longitude: "151.21", colo: "SYD" };
+const PARIS = { continent: "EU", latitude: "48.86", longitude: "2.35", colo: "CDG" };
+
+describe("handshake and placement", () => {
+  it("greets every socket with the frame cap it accepts and the pair's placement", async () => {
+    const a = await openRelay(hub, spoke.cluster);
+    await a.until(() => a.hello !== null, "hello");
+    expect(a.hello).toEqual({
+      type: "hello",
+      maxFrame: RELAY_FRAME_ADVERTISED,
+      placement: { locationHint: null, jurisdiction: null, worstKm: null, basis: "none" },
+    });
+    // Liveness is unchanged by the hello: "ping" still gets the auto-response.
+    a.ws.send("ping");
+    await a.until(() => a.texts.length === 1, "pong");
+    expect(a.texts).toEqual(["pong"]);
+  });
+
+  it("places a pair between both agents when its object is first created, and records it", async () => {
+    // The hub is in Sydney; its location becomes known with its first pair (only one side known).
+    const first = await openRelay(hub, spoke.cluster, SYDNEY);
+    await first.until(() => first.hello !== null, "hello (hub, spoke)");
+    expect(first.hello?.placement).toMatchObject({ locationHint: "oc", basis: "one", worstKm: null });
+    // A spoke in Tokyo: both locations are known when the (hub, tokyo) object is created.
+    const tokyo = await registeredAgent("tokyo");
+    const a = await openRelay(tokyo, hub.cluster, TOKYO);
+    await a.until(() => a.hello !== null, "hello (tokyo, hub)");
+    expect(a.hello?.placement?.locationHint).toBe("apac");
+    expect(a.hello?.placement?.basis).toBe("both");
+    expect(a.hello?.placement?.worstKm).toBeGreaterThan(5_000);
+    expect(a.hello?.placement?.worstKm).toBeLessThan(6_500);
+    // Recorded: a later connection from elsewhere does not move it (a hint only counts at creation).
+    const b = await openRelay(hub, tokyo.cluster, PARIS);
+    await b.until(() => b.hello !== null, "hello (hub, tokyo)");
+    expect(b.hello?.placement).toEqual(a.hello?.placement);
+    const detail = (await (await call("GET", `/api/v1/clusters/${hub.cluster}`)).json()) as {
+      relays?: Record<string, unknown>;
+    };
+    expect(detail.relays?.[tokyo.cluster]).toEqual(a.hello?.placement);
+    expect(detail.relays?.[spoke.cluster]).toEqual(first.hello?.placement);
+  });
+
+  it("records relay.jurisdiction in the placement, and says so when the runtime cannot honour it", async () => {
+    await putConfig("peering: hub\nagentValues: {}\nrelay:\n  jurisdiction: eu\n");
+    // Local workerd has no jurisdictions: the upgrade is refused with why, never placed outside it.
+    const res = await relayUpgrade(hub.credential, spoke.cluster, true, PARIS);
+    expect(await errorOf(res)).toMatchObject({ status: 501, code: "jurisdiction_unavailable" });
+    const detail = (await (await call("GET", `/api/v1/clusters/${hub.cluster}`)).json()) as {
+      relays: Record<string, { jurisdiction: string | null; locationHint: string | null }>;
+    };
+    expect(detail.relays[spoke.cluster]).toMatchObject({ jurisdiction: "eu", locationHint: "weur" });
+    // Revocation still works with the setting on (it looks in every namespace that exists here).
+    expect((await call("DELETE", `/api/v1/clusters/${spoke.cluster}`)).status).toBe(204);
+    // A bad jurisdiction is refused with the key named.
+    const bad = await call("PUT", "/api/v1/config", {
+      body: "agentValues: {}\nrelay:\n  jurisdiction: mars\n",
+      headers: { "content-type": "application/yaml" },
+    });
+    expect(await errorOf(bad)).toMatchObject({ status: 422, code: "invalid_config" });
+    await putConfig("peering: hub\nagentValues: {}\n");
   });
 });

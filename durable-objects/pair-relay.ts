@@ -1,5 +1,13 @@
 import { DurableObject } from "cloudflare:workers";
-import { MAX_RELAY_FRAME, RELAY_PING, RELAY_PONG, RelayClose } from "../protocol/relay.ts";
+import {
+  RELAY_FRAME_ACCEPTED,
+  RELAY_FRAME_ADVERTISED,
+  RELAY_PING,
+  RELAY_PONG,
+  RelayClose,
+  type RelayHello,
+} from "../protocol/relay.ts";
+import { RelayPlacement } from "../protocol/relay-placement.ts";
 
 /**
  * One object per pair of agents. It forwards binary frames from one side to the
@@ -14,6 +22,18 @@ import { MAX_RELAY_FRAME, RELAY_PING, RELAY_PONG, RelayClose } from "../protocol
 /** Headers the Worker sets after it has authenticated the agent; clients cannot reach the object directly. */
 export const RELAY_SIDE_HEADER = "x-tether-relay-side";
 export const RELAY_PEER_HEADER = "x-tether-relay-peer";
+/** The pair's placement (JSON RelayPlacement) as the Worker recorded it; passed on to agents in the hello. */
+export const RELAY_PLACEMENT_HEADER = "x-tether-relay-placement";
+
+function placementFrom(header: string | null): RelayPlacement | null {
+  if (!header) return null;
+  try {
+    const r = RelayPlacement.safeParse(JSON.parse(header));
+    return r.success ? r.data : null;
+  } catch {
+    return null;
+  }
+}
 
 interface SideAttachment {
   side: string;
@@ -79,6 +99,13 @@ export class PairRelay extends DurableObject<unknown> {
     const server = pair[1];
     this.ctx.acceptWebSocket(server, [side]);
     server.serializeAttachment({ side, peer, connectedAt: Date.now() } satisfies SideAttachment);
+    // The handshake: how large a frame to batch up to, and where this object was placed.
+    const hello: RelayHello = {
+      type: "hello",
+      maxFrame: RELAY_FRAME_ADVERTISED,
+      placement: placementFrom(request.headers.get(RELAY_PLACEMENT_HEADER)),
+    };
+    server.send(JSON.stringify(hello));
     return new Response(null, { status: 101, webSocket: client });
   }
 
@@ -89,9 +116,9 @@ export class PairRelay extends DurableObject<unknown> {
       ws.close(RelayClose.unsupportedData, "binary frames only");
       return;
     }
-    if (message.byteLength > MAX_RELAY_FRAME) {
+    if (message.byteLength > RELAY_FRAME_ACCEPTED) {
       this.bump("dropped_oversize", 1);
-      ws.close(RelayClose.tooBig, `frame over ${MAX_RELAY_FRAME} bytes`);
+      ws.close(RelayClose.tooBig, `frame over ${RELAY_FRAME_ACCEPTED} bytes`);
       return;
     }
     const me = readAttachment(ws);

@@ -1,3 +1,6 @@
+import { z } from "zod";
+import { RelayPlacement } from "./relay-placement.ts";
+
 /**
  * The relay wire protocol, in one place.
  *
@@ -18,23 +21,62 @@
  *   | len u16 BE | datagram (len B) | len u16 BE | datagram | ...
  *   +--------+----------------+--------+----------------+---
  *
- * A frame is at most MAX_RELAY_FRAME bytes; a larger one makes the relay close
- * the socket with 1009 (message too big). A zero length is invalid.
+ * The relay accepts frames up to RELAY_FRAME_ACCEPTED bytes; a larger one makes
+ * it close the socket with 1009 (message too big). A zero length is invalid.
  *
- * Text frames: only the exact string "ping" is allowed, and the relay answers
- * "pong" without waking the object (hibernation auto-response). Any other text
- * frame closes the socket with 1003.
+ * The handshake: right after accepting the socket, the relay sends one text
+ * message, a RelayHello (JSON), with the frame size agents should batch up to
+ * (maxFrame) and where the pair's object was placed. An agent sends frames of
+ * at most RELAY_FRAME_DEFAULT until the hello arrives, and never more than the
+ * hello's maxFrame. So a larger cap rolls out safely: the relay accepts larger
+ * frames first (RELAY_FRAME_ACCEPTED), then a later relay advertises them, and
+ * no agent constant has to change.
+ *
+ * Text frames from agents: only the exact string "ping" is allowed, and the
+ * relay answers "pong" without waking the object (hibernation auto-response).
+ * Any other text frame closes the socket with 1003.
  */
 
-/** Largest binary frame the relay accepts (64 KiB). */
-export const MAX_RELAY_FRAME = 64 * 1024;
+/** What an agent batches up to before the relay's hello tells it more (the relay's old cap, 64 KiB). */
+export const RELAY_FRAME_DEFAULT = 64 * 1024;
+/** What the relay advertises in its hello (256 KiB: see the README's relay figures). */
+export const RELAY_FRAME_ADVERTISED = 256 * 1024;
+/** Largest binary frame the relay accepts (1 MiB; Cloudflare allows 32 MiB per WebSocket message). */
+export const RELAY_FRAME_ACCEPTED = 1024 * 1024;
+/** Kept for the framing code and tests: the default frame size. */
+export const MAX_RELAY_FRAME = RELAY_FRAME_DEFAULT;
 /**
- * Largest single datagram: it must fit one frame with its 2-byte length prefix
- * (65,534), which is tighter than what the prefix itself can express (65,535).
+ * Largest single datagram: what the 2-byte length prefix can express, less one
+ * so that it also fits a default frame with its prefix (65,534).
  */
-export const MAX_RELAY_DATAGRAM = MAX_RELAY_FRAME - 2;
+export const MAX_RELAY_DATAGRAM = RELAY_FRAME_DEFAULT - 2;
 export const RELAY_PING = "ping";
 export const RELAY_PONG = "pong";
+
+/** The relay's first message on every socket (a text frame, JSON). */
+export const RelayHello = z.object({
+  type: z.literal("hello"),
+  /** Agents batch datagrams into frames of at most this many bytes. */
+  maxFrame: z
+    .number()
+    .int()
+    .min(RELAY_FRAME_DEFAULT)
+    .max(32 * 1024 * 1024),
+  /** Where the pair's object was placed (null from a relay that does not know). */
+  placement: RelayPlacement.nullable(),
+});
+export type RelayHello = z.infer<typeof RelayHello>;
+
+/** Parses a text frame from the relay as a hello; null when it is anything else (a pong). */
+export function parseRelayHello(text: string): RelayHello | null {
+  if (!text.startsWith("{")) return null;
+  try {
+    const r = RelayHello.safeParse(JSON.parse(text));
+    return r.success ? r.data : null;
+  } catch {
+    return null;
+  }
+}
 
 /** Close codes the relay uses. */
 export const RelayClose = {

@@ -1,5 +1,6 @@
 /** What `tether agent status` shows, as the status socket serves it. */
 import type { PeerStatus } from "../../protocol/api.ts";
+import type { RelayPlacement } from "../../protocol/relay-placement.ts";
 import type { AgentSettings } from "../settings/agent-settings.ts";
 import type { ForwardInfo } from "../tunnel/forward.ts";
 
@@ -8,6 +9,8 @@ export interface AgentPeerStatus extends PeerStatus {
   relay: "connecting" | "open" | "closed" | "off";
   /** Reconnect attempts the relay made after its socket closed (deploys, resets). */
   relayReconnects: number;
+  /** Where the pair's relay object was placed (from the relay's hello); null before one arrived. */
+  relayPlacement: RelayPlacement | null;
   switches: number;
   online: boolean;
 }

@@ -121,6 +121,7 @@ export class PeerTable {
       selfIp: this.o.selfIp,
       peerIp: ipFromString(info.meshIp),
       glareWait: glareWaitApplies(this.o.publicKey, info.publicKey, peerTriedUs),
+      idleFollower: this.o.publicKey > info.publicKey,
       clock,
       log: this.o.log,
       transport: this.o.conn,
@@ -181,6 +182,7 @@ export class PeerTable {
           s.lastHandshakeAt === null ? null : Math.max(0, Math.round((now - s.lastHandshakeAt) / 1000)),
         relay: this.o.conn.relayState(info.cluster),
         relayReconnects: this.o.conn.relayReconnects(info.cluster),
+        relayPlacement: this.o.conn.relayPlacement(info.cluster),
         switches: snap.switches,
         online: info.online,
       };

@@ -154,6 +154,6 @@ describe("Conn", () => {
     const { c } = await conn();
     expect(c.relayState("hub")).toBe("off");
     expect(c.sendRelay("hub", new Uint8Array([1]))).toBe(false);
-    expect(c.counters.relayOut).toBe(0);
+    expect(c.counters.relayDatagramsOut).toBe(0);
   });
 });

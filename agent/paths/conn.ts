@@ -10,6 +10,7 @@
  */
 import { randomBytes } from "node:crypto";
 import type { RemoteInfo, Socket } from "node:dgram";
+import type { RelayPlacement } from "../../protocol/relay-placement.ts";
 import { RelayClient, type RelayState } from "../relay/relay-client.ts";
 import { bindUdpSocket } from "../transport/udp-socket.ts";
 import type { Clock } from "../util/clock.ts";
@@ -68,8 +69,13 @@ export class Conn {
     udpOut: 0,
     udpSendErrors: 0,
     udpDroppedFault: 0,
-    relayIn: 0,
-    relayOut: 0,
+    /** WireGuard datagrams carried on relays (several share one WebSocket message). */
+    relayDatagramsIn: 0,
+    relayDatagramsOut: 0,
+    /** WebSocket messages on relays: what the relay object counts, and is billed for. */
+    relayFramesIn: 0,
+    relayFramesOut: 0,
+    relayPings: 0,
     networkChanges: 0,
   };
   private socket: Socket | null = null;
@@ -277,8 +283,9 @@ export class Conn {
       platformUrl: this.platformUrl,
       peer,
       credential: this.credential,
+      totals: this.counters,
       onDatagram: (d) => {
-        this.counters.relayIn++;
+        this.counters.relayDatagramsIn++;
         handlers.onDatagram(d);
       },
     });
@@ -307,7 +314,7 @@ export class Conn {
   /** Sends on the peer's relay; false when there is none or it dropped the datagram. */
   sendRelay(peer: string, data: Uint8Array): boolean {
     const sent = this.relays.get(peer)?.send(data) ?? false;
-    if (sent) this.counters.relayOut++;
+    if (sent) this.counters.relayDatagramsOut++;
     return sent;
   }
 
@@ -318,6 +325,11 @@ export class Conn {
   /** Reconnect attempts the peer's relay made after its socket closed (deploys, resets). */
   relayReconnects(peer: string): number {
     return this.relays.get(peer)?.reconnects ?? 0;
+  }
+
+  /** Where the peer's relay object was placed, as the relay's hello said. */
+  relayPlacement(peer: string): RelayPlacement | null {
+    return this.relays.get(peer)?.placement ?? null;
   }
 
   /** Test hook: drop the relay sockets so they reconnect (as after a deploy). */

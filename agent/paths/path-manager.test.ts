@@ -70,13 +70,20 @@ describe("PeerPaths", () => {
     expect(p.choose(30_001).kind).toBe("race");
   });
 
-  it("probes slowly when idle and direct is fine", () => {
+  it("probes slowly when idle and direct is fine; the standby relay backs off", () => {
     const p = new PeerPaths();
     p.setRelayOpen(true);
     p.onAuthenticated("direct", A, 0);
     expect(p.dueProbes(0)).toEqual([{ path: "direct", endpoint: A }, { path: "relay" }]);
-    expect(p.dueProbes(4_000)).toEqual([]);
-    expect(p.dueProbes(5_000)).toEqual([{ path: "direct", endpoint: A }, { path: "relay" }]);
+    expect(p.probeIntervals(0)).toEqual({ directMs: 5_000, relayMs: 250 });
+    const relayAt: number[] = [];
+    for (let now = 50; now < 5_000; now += 50) {
+      const due = p.dueProbes(now);
+      expect(due.filter((x) => x.path === "direct")).toEqual([]);
+      if (due.length > 0) relayAt.push(now);
+    }
+    expect(relayAt).toEqual([250, 750, 1_750, 3_750]);
+    expect(p.dueProbes(5_000)).toEqual([{ path: "direct", endpoint: A }]);
   });
 
   it("does not treat a closed relay as a path", () => {
@@ -128,12 +135,14 @@ describe("PeerPaths", () => {
     p.onAuthenticated("relay", null, 0);
     p.onAuthenticated("direct", B, 0);
     expect(p.choose(10)).toEqual({ kind: "direct", endpoint: B });
-    expect(p.dueProbes(10)).toEqual([{ path: "direct", endpoint: B }, { path: "relay" }]);
+    // The relay answered 10 ms ago: that counts as its probe while idle.
+    expect(p.dueProbes(10)).toEqual([{ path: "direct", endpoint: B }]);
     p.networkChanged();
     expect(p.choose(20)).toEqual({ kind: "relay" });
     expect(p.dueProbes(20)).toEqual([
       { path: "direct", endpoint: A },
       { path: "direct", endpoint: B },
+      { path: "relay" },
     ]);
   });
   it("stops trusting an idle direct endpoint when the peer starts a new session over the relay", () => {
@@ -147,13 +156,80 @@ describe("PeerPaths", () => {
     p.onAuthenticated("relay", null, 20_000);
     p.peerReconnectedViaRelay();
     expect(p.choose(20_001)).toEqual({ kind: "relay" });
+    // Direct is raced at once; the relay just carried the handshake, so it needs no probe yet.
     expect(p.dueProbes(20_001)).toEqual([
       { path: "direct", endpoint: A },
       { path: "direct", endpoint: B },
-      { path: "relay" },
     ]);
     // The first authenticated direct reply brings direct back, on the new endpoint.
     p.onProbeReply("direct", A, 20_001, 20_010);
     expect(p.choose(20_011)).toEqual({ kind: "direct", endpoint: A });
+  });
+
+  it("backs off an idle relayed pair's probes to idleProbeMaxMs (240 s) and keeps the relay proven", () => {
+    const p = new PeerPaths();
+    p.setCandidates([A]);
+    p.setRelayOpen(true);
+    const relayProbesAt: number[] = [];
+    let directProbes = 0;
+    // Ten simulated minutes of 50 ms ticks; the peer answers every relay probe within the tick.
+    for (let now = 0; now <= 600_000; now += 50) {
+      for (const probe of p.dueProbes(now)) {
+        if (probe.path === "relay") {
+          relayProbesAt.push(now);
+          p.onProbeReply("relay", null, now, now);
+        } else directProbes++;
+      }
+      expect(p.choose(now).kind).toBe("relay");
+    }
+    const gaps = relayProbesAt.slice(1).map((t, i) => t - relayProbesAt[i]!);
+    // Each gap is twice the one before (to the 50 ms tick) until the 120 s cap.
+    expect(gaps).toEqual([250, 500, 1_000, 2_000, 4_000, 8_000, 16_000, 32_000, 64_000, 128_000, 240_000]);
+    expect(p.probeIntervals(600_000)).toEqual({ directMs: 240_000, relayMs: 240_000 });
+    expect(directProbes).toBe(relayProbesAt.length);
+  });
+
+  it("probes fast again when traffic starts, on a network change, and on a new relay socket", () => {
+    const p = new PeerPaths();
+    p.setCandidates([A]);
+    p.setRelayOpen(true);
+    for (let now = 0; now <= 300_000; now += 50) {
+      for (const probe of p.dueProbes(now))
+        if (probe.path === "relay") p.onProbeReply("relay", null, now, now);
+    }
+    expect(p.probeIntervals(300_000)).toEqual({ directMs: 240_000, relayMs: 240_000 });
+    // Traffic: both paths at the active rate at once.
+    p.onSend(300_010);
+    // Direct at the active rate; the relay, which the traffic itself proves, every 2 s.
+    expect(p.probeIntervals(300_010)).toEqual({ directMs: 250, relayMs: 2_000 });
+    expect(p.dueProbes(300_010)).toEqual([{ path: "direct", endpoint: A }, { path: "relay" }]);
+    expect(p.choose(300_010)).toEqual({ kind: "relay" });
+    // Idle again: the backoff starts over from 250 ms.
+    expect(p.probeIntervals(303_000)).toEqual({ directMs: 250, relayMs: 250 });
+    for (let now = 303_000; now <= 600_000; now += 50) {
+      for (const probe of p.dueProbes(now))
+        if (probe.path === "relay") p.onProbeReply("relay", null, now, now);
+    }
+    p.networkChanged();
+    expect(p.dueProbes(600_000)).toEqual([{ path: "direct", endpoint: A }, { path: "relay" }]);
+    expect(p.probeIntervals(600_000)).toEqual({ directMs: 250, relayMs: 250 });
+    for (let now = 600_000; now <= 900_000; now += 50) {
+      for (const probe of p.dueProbes(now))
+        if (probe.path === "relay") p.onProbeReply("relay", null, now, now);
+    }
+    p.setRelayOpen(false);
+    p.setRelayOpen(true);
+    expect(p.dueProbes(900_000)).toEqual([{ path: "direct", endpoint: A }, { path: "relay" }]);
+  });
+
+  it("lets the peer's relay packets stand in for its own probes while idle", () => {
+    const p = new PeerPaths();
+    p.setRelayOpen(true);
+    p.onAuthenticated("relay", null, 0);
+    // The peer's probe arrives every 200 ms: ours is never due.
+    for (let now = 0; now < 10_000; now += 200) {
+      p.onAuthenticated("relay", null, now);
+      expect(p.dueProbes(now + 100)).toEqual([]);
+    }
   });
 });

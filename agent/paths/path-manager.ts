@@ -14,6 +14,14 @@ import type { Endpoint } from "../wireguard/actions.ts";
  *   `directQuietMs`, traffic moves to the relay.
  * - Direct keeps being re-probed; the first authenticated reply on it moves
  *   traffic back.
+ * - Probes that find nothing new back off: with no traffic, direct (while it is
+ *   not alive) and the relay (always, it is either the path or the standby) are
+ *   probed at activeProbeMs, then twice as long after each probe, up to
+ *   idleProbeMaxMs. An idle relayed pair then costs the relay object a message
+ *   every minute or two instead of sixteen a second. Traffic, a network change,
+ *   a new relay socket or a peer's call-me-maybe make probing fast again.
+ * - While idle, an authenticated packet on the relay counts as a probe of it:
+ *   the two sides' probes then take turns instead of doubling up.
  */
 
 export type PathKind = "direct" | "relay";
@@ -39,8 +47,15 @@ export interface PathTimings {
   directIdleExpiryMs: number;
   /** Traffic counts as flowing for this long after the last send. */
   trafficWindowMs: number;
-  /** Relay with no authenticated packet for this long is no longer "proven". */
+  /** Relay with no authenticated packet for this long (plus the current relay probe interval) is no longer "proven". */
   relayQuietMs: number;
+  /** Longest interval probes back off to while nothing flows. */
+  idleProbeMaxMs: number;
+  /**
+   * Relay probe interval while traffic flows on the relay. The traffic itself proves the
+   * relay; these probes only sample its RTT, and each costs the relay object two messages.
+   */
+  relayActiveProbeMs: number;
 }
 
 export const DEFAULT_PATH_TIMINGS: PathTimings = {
@@ -50,7 +65,24 @@ export const DEFAULT_PATH_TIMINGS: PathTimings = {
   directIdleExpiryMs: 30_000,
   trafficWindowMs: 2_000,
   relayQuietMs: 30_000,
+  idleProbeMaxMs: 240_000,
+  relayActiveProbeMs: 2_000,
 };
+
+/** Exponential probe interval: activeProbeMs after a reset and the first probe, doubling per probe up to idleProbeMaxMs. */
+class ProbeBackoff {
+  private probes = 0;
+  constructor(private readonly t: PathTimings) {}
+  intervalMs(): number {
+    return Math.min(this.t.idleProbeMaxMs, this.t.activeProbeMs * 2 ** Math.max(0, this.probes - 1));
+  }
+  sent(): void {
+    if (this.intervalMs() < this.t.idleProbeMaxMs) this.probes++;
+  }
+  reset(): void {
+    this.probes = 0;
+  }
+}
 
 function sameEndpoint(a: Endpoint, b: Endpoint): boolean {
   return a.host === b.host && a.port === b.port;
@@ -67,17 +99,28 @@ export class PeerPaths {
   private direct: Endpoint | null = null;
   private lastDirectRx = Number.NEGATIVE_INFINITY;
   private lastRelayRx = Number.NEGATIVE_INFINITY;
+  /** lastRelayRx, but forgotten when the relay socket or our network changes: what stands in for an idle relay probe. */
+  private relayHeardAt = Number.NEGATIVE_INFINITY;
   private lastTx = Number.NEGATIVE_INFINITY;
   private activeSince = Number.NEGATIVE_INFINITY;
   private lastDirectProbe = Number.NEGATIVE_INFINITY;
   private lastRelayProbe = Number.NEGATIVE_INFINITY;
   private relayOpen = false;
+  private readonly directBackoff: ProbeBackoff;
+  private readonly relayBackoff: ProbeBackoff;
   private rtt: { direct: number | null; relay: number | null } = { direct: null, relay: null };
+  /** Set on the side with the greater public key: while idle on the relay it lets the other side lead the probe rounds. */
+  idleFollower = false;
+  /** probeNow() was asked for (or nothing was ever probed) and no probe has answered it yet. */
+  private probeAsked = true;
   /** How many times traffic moved between paths; shown in status and handy in tests. */
   switches = 0;
   private lastKind: "direct" | "relay" | "race" = "race";
 
-  constructor(private readonly t: PathTimings = DEFAULT_PATH_TIMINGS) {}
+  constructor(private readonly t: PathTimings = DEFAULT_PATH_TIMINGS) {
+    this.directBackoff = new ProbeBackoff(t);
+    this.relayBackoff = new ProbeBackoff(t);
+  }
 
   /** Candidate UDP endpoints for the peer from the netmap (its own report, STUN, what the platform saw). */
   setCandidates(endpoints: readonly Endpoint[]): void {
@@ -97,9 +140,14 @@ export class PeerPaths {
     this.probeNow();
   }
 
-  /** Sends direct probes on the next tick instead of waiting for the probe interval. */
+  /**
+   * Sends direct probes on the next tick instead of waiting for the probe interval. The
+   * backoff is left alone: one probe answers the peer's (both sides send at once, which is
+   * what opens two NATs), and traffic makes probing fast when it matters.
+   */
   probeNow(): void {
     this.lastDirectProbe = Number.NEGATIVE_INFINITY;
+    this.probeAsked = true;
   }
 
   /**
@@ -109,6 +157,9 @@ export class PeerPaths {
    */
   networkChanged(): void {
     this.forgetDirect();
+    this.relayBackoff.reset();
+    this.lastRelayProbe = Number.NEGATIVE_INFINITY;
+    this.relayHeardAt = Number.NEGATIVE_INFINITY;
   }
 
   /**
@@ -126,6 +177,7 @@ export class PeerPaths {
     this.direct = null;
     this.lastDirectRx = Number.NEGATIVE_INFINITY;
     this.probeNow();
+    this.directBackoff.reset();
   }
 
   private mergeCandidates(): void {
@@ -139,6 +191,12 @@ export class PeerPaths {
   }
 
   setRelayOpen(open: boolean): void {
+    // A new socket is proven by probing it soon, not after a backed-off interval.
+    if (open && !this.relayOpen) {
+      this.relayBackoff.reset();
+      this.lastRelayProbe = Number.NEGATIVE_INFINITY;
+      this.relayHeardAt = Number.NEGATIVE_INFINITY;
+    }
     this.relayOpen = open;
   }
 
@@ -146,7 +204,11 @@ export class PeerPaths {
   onSend(now: number): void {
     // Traffic starting after a pause opens a new window: direct is judged on
     // what happens from now on, not on how long the idle period was.
-    if (!this.flowing(now)) this.activeSince = now;
+    if (!this.flowing(now)) {
+      this.activeSince = now;
+      this.directBackoff.reset();
+      this.relayBackoff.reset();
+    }
     this.lastTx = now;
   }
 
@@ -156,7 +218,12 @@ export class PeerPaths {
       this.direct = from;
       this.lastDirectRx = now;
     } else if (path === "relay") {
+      // While idle, the peer's round counts as ours (see dueProbes), for the backoff too, so
+      // the two sides' rounds take turns and their interval grows as one.
+      if (!this.flowing(now) && now - this.idleRoundAt() >= this.relayBackoff.intervalMs() / 2)
+        this.relayBackoff.sent();
       this.lastRelayRx = now;
+      this.relayHeardAt = now;
     }
   }
 
@@ -179,7 +246,11 @@ export class PeerPaths {
   }
 
   relayProven(now: number): boolean {
-    return this.relayOpen && now - this.lastRelayRx <= this.t.relayQuietMs;
+    if (!this.relayOpen) return false;
+    // While traffic flows the relay is judged from when it started (as direct is); idle, a
+    // backed-off probe interval must not make a working relay look dead between probes.
+    if (this.flowing(now)) return now - Math.max(this.lastRelayRx, this.activeSince) <= this.t.relayQuietMs;
+    return now - this.lastRelayRx <= this.t.relayQuietMs + this.relayBackoff.intervalMs();
   }
 
   choose(now: number): PathChoice {
@@ -200,25 +271,87 @@ export class PeerPaths {
   }
 
   /** Probes to send now. Probes ride inside the tunnel, so their replies are authenticated. */
+  /** When the last idle relay-only round happened, ours or (heard on the relay) the peer's. */
+  private idleRoundAt(): number {
+    return Math.max(this.lastRelayProbe, this.relayHeardAt);
+  }
+
   dueProbes(now: number): ProbeRequest[] {
+    const flowing = this.flowing(now);
+    const directAlive = this.directAlive(now);
+    if (!flowing && !directAlive && this.relayOpen) return this.idleRelayRound(now);
     const out: ProbeRequest[] = [];
-    const active = this.flowing(now) || !this.directAlive(now);
-    const directEvery = active ? this.t.activeProbeMs : this.t.idleProbeMs;
+    // A live direct path is probed every idleProbeMs when idle: that keeps its NAT mappings open.
+    const directEvery = flowing
+      ? this.t.activeProbeMs
+      : directAlive
+        ? this.t.idleProbeMs
+        : this.directBackoff.intervalMs();
     if (now - this.lastDirectProbe >= directEvery) {
       this.lastDirectProbe = now;
+      this.probeAsked = false;
+      if (!flowing && !directAlive) this.directBackoff.sent();
       // Once a direct endpoint is proven, probe it alone; otherwise try them all
       // (the first to answer wins, which is how the race is decided).
-      const targets = this.directAlive(now) ? [this.direct!] : this.choiceEndpoints();
+      const targets = directAlive ? [this.direct!] : this.choiceEndpoints();
       for (const endpoint of targets) out.push({ path: "direct", endpoint });
     }
-    if (
-      this.relayOpen &&
-      now - this.lastRelayProbe >= (this.directAlive(now) ? this.t.idleProbeMs : directEvery)
-    ) {
+    // The relay carries the traffic (fast probes while it flows) or stands by (backed off).
+    const relayFast = flowing && !directAlive;
+    const relayEvery = relayFast ? this.t.relayActiveProbeMs : this.relayBackoff.intervalMs();
+    const relayLast = relayFast ? this.lastRelayProbe : Math.max(this.lastRelayProbe, this.relayHeardAt);
+    if (this.relayOpen && now - relayLast >= relayEvery) {
       this.lastRelayProbe = now;
+      if (!relayFast) this.relayBackoff.sent();
       out.push({ path: "relay" });
     }
     return out;
+  }
+
+  /**
+   * Idle, with the relay as the only path: direct and the relay are probed in one round, on
+   * the relay's backoff. A probe is a data packet inside the tunnel, and WireGuard expects an
+   * answer to data within 15 s or it starts a new handshake; a direct probe into a dead UDP
+   * path gets none, so a relay probe goes with it and its answer serves both. A round from
+   * the peer (any packet heard on the relay) stands in for ours.
+   */
+  private idleRelayRound(now: number): ProbeRequest[] {
+    // Both sides would otherwise probe in the same instant (same backoff, same start) and pay
+    // twice; the follower waits twice as long, so it probes only when the leader has gone quiet.
+    const every = this.relayBackoff.intervalMs() * (this.idleFollower ? 2 : 1);
+    const sinceRound = now - this.idleRoundAt();
+    if (sinceRound < every) {
+      // probeNow() (a call-me-maybe) asks for direct probes at once: the peer is probing us
+      // now, and a hole opens only when both sides send. They go on UDP and cost the relay
+      // nothing; the relay's answers within this exchange keep WireGuard's timers content.
+      if (!this.probeAsked) return [];
+      this.probeAsked = false;
+      this.lastDirectProbe = now;
+      return this.choiceEndpoints().map((endpoint) => ({ path: "direct", endpoint }));
+    }
+    this.probeAsked = false;
+    this.lastDirectProbe = now;
+    this.lastRelayProbe = now;
+    this.relayBackoff.sent();
+    const out: ProbeRequest[] = this.choiceEndpoints().map((endpoint) => ({ path: "direct", endpoint }));
+    out.push({ path: "relay" });
+    return out;
+  }
+
+  /** Current probe intervals (what the tests check the backoff with). */
+  probeIntervals(now: number): { directMs: number; relayMs: number } {
+    const flowing = this.flowing(now);
+    const directAlive = this.directAlive(now);
+    return {
+      directMs: flowing
+        ? this.t.activeProbeMs
+        : directAlive
+          ? this.t.idleProbeMs
+          : this.relayOpen
+            ? this.relayBackoff.intervalMs()
+            : this.directBackoff.intervalMs(),
+      relayMs: flowing && !directAlive ? this.t.relayActiveProbeMs : this.relayBackoff.intervalMs(),
+    };
   }
 
   snapshot(now: number): {

@@ -53,9 +53,13 @@ export type PathVia = { arrival: Arrival } | { pinned: ProbeRequest };
 export const GLARE_WAIT_MS = 1_000;
 /** At most one call-me-maybe reply per peer in this window, so two agents never ping-pong them. */
 export const CALL_ME_MAYBE_REPLY_MS = 1_000;
+/** An idle pair's rekey repeats the call-me-maybe at most this often when nothing changed. */
+const CALL_ME_MAYBE_REFRESH_MS = 600_000;
 /** WireGuard's REKEY_TIMEOUT: an initiation older than this has been superseded by a retry. */
 const INITIATION_FRESH_MS = 5_000;
 const MESSAGE_INITIATION = 1;
+/** WireGuard's KEEPALIVE_TIMEOUT: data received asks for an answer within this long. */
+const RELAY_KEEPALIVE_MS = 10_000;
 
 function isInitiation(datagram: Uint8Array): boolean {
   return datagram.length > 0 && datagram[0] === MESSAGE_INITIATION;
@@ -97,6 +101,8 @@ export interface PeerEndpointOptions {
   peerIp: number;
   /** True when we should hold our first handshake back (see GLARE_WAIT_MS and glareWaitApplies). */
   glareWait: boolean;
+  /** Ours is the greater public key: while idle on the relay the peer leads the probe rounds. */
+  idleFollower?: boolean;
   clock: Clock;
   log: Logger;
   transport: PathTransport;
@@ -128,17 +134,25 @@ export class PeerEndpoint {
    * would defeat the wait.
    */
   private keepaliveArmed = false;
+  /** The persistent keepalive the core has now (seconds); see keepaliveFor. */
+  private keepaliveApplied = 0;
   private lastCallMeMaybeAt = Number.NEGATIVE_INFINITY;
+  /** Our endpoints as the last call-me-maybe told them. */
+  private announcedEndpoints: string | null = null;
   /** Our latest handshake initiation to this peer and when it left (see resendInitiationOnRelay). */
   private lastInitiation: Uint8Array | null = null;
   private lastInitiationAt = Number.NEGATIVE_INFINITY;
   private lastPath: "direct" | "relay" | "none" | null = null;
+  /** Data last arrived on the relay / we last sent anything on it (see answerOnRelay). */
+  private relayDataInAt = Number.NEGATIVE_INFINITY;
+  private relaySentAt = Number.NEGATIVE_INFINITY;
   private readonly o: PeerEndpointOptions;
 
   constructor(o: PeerEndpointOptions) {
     this.o = o;
     this.name = o.name;
     this.paths = o.paths ?? new PeerPaths();
+    this.paths.idleFollower = o.idleFollower ?? false;
     this.passiveUntil = o.glareWait ? o.clock.now() + GLARE_WAIT_MS : 0;
   }
 
@@ -177,22 +191,41 @@ export class PeerEndpoint {
       this.lastInitiationAt = now;
     }
     if (this.o.settings().relayMode === "always") {
-      this.o.transport.sendRelay(this.name, data);
+      this.sendRelay(data);
       return;
     }
     const choice = this.paths.choose(now);
     this.notePath(choice.kind === "race" ? "none" : choice.kind);
     if (choice.kind === "direct") this.o.transport.sendUdp(choice.endpoint, data);
-    else if (choice.kind === "relay") this.o.transport.sendRelay(this.name, data);
+    else if (choice.kind === "relay") this.sendRelay(data);
     else {
       for (const e of choice.endpoints) this.o.transport.sendUdp(e, data);
-      if (choice.relay) this.o.transport.sendRelay(this.name, data);
+      if (choice.relay) this.sendRelay(data);
     }
   }
 
   private sendOn(path: ProbeRequest, data: Uint8Array): void {
-    if (path.path === "relay") this.o.transport.sendRelay(this.name, data);
+    if (path.path === "relay") this.sendRelay(data);
     else this.o.transport.sendUdp(path.endpoint, data);
+  }
+
+  private sendRelay(data: Uint8Array): void {
+    this.relaySentAt = this.o.clock.now();
+    this.o.transport.sendRelay(this.name, data);
+  }
+
+  /**
+   * WireGuard answers data with a keepalive within 10 s unless it sent something meanwhile,
+   * but "something" may have been a direct probe into a dead UDP path, which the peer never
+   * sees; 5 s later the peer would start a new handshake, and so on every 15 s while idle.
+   * So data that came in on the relay gets an answer on the relay: a keepalive (an empty
+   * packet) when nothing else went out there within 10 s.
+   */
+  private answerOnRelay(now: number): void {
+    if (this.relayDataInAt <= this.relaySentAt || now - this.relayDataInAt < RELAY_KEEPALIVE_MS) return;
+    if (this.o.transport.relayState(this.name) !== "open") return;
+    this.relaySentAt = now;
+    this.o.core.sendInside(this.name, new Uint8Array(0), { pinned: { path: "relay" } });
   }
 
   // ---------------------------------------------------------------- what arrived
@@ -200,6 +233,7 @@ export class PeerEndpoint {
   /** An authenticated packet from the peer arrived this way: that path works. */
   authenticated(arrival: Arrival): void {
     const now = this.o.clock.now();
+    if (arrival.path === "relay") this.relayDataInAt = now;
     this.paths.onAuthenticated(arrival.path, arrival.path === "direct" ? arrival.from : null, now);
   }
 
@@ -207,7 +241,13 @@ export class PeerEndpoint {
     if (arrival) this.authenticated(arrival);
     if (role === "responder" && arrival?.path === "relay") this.paths.peerReconnectedViaRelay();
     // A fresh session: tell the peer where we are now and start probing (hole punching).
-    this.callMeMaybe();
+    // Not on an idle pair's routine rekey when nothing changed: the peer heard it lately.
+    const now = this.o.clock.now();
+    const news =
+      this.paths.flowing(now) ||
+      this.announcedEndpoints !== this.o.transport.endpoints().join(",") ||
+      now - this.lastCallMeMaybeAt >= CALL_ME_MAYBE_REFRESH_MS;
+    if (news) this.callMeMaybe();
   }
 
   /** A path probe addressed to us: answer a ping on the path it came in on, learn from a pong. */
@@ -256,6 +296,7 @@ export class PeerEndpoint {
       .endpoints()
       .map(parseEndpoint)
       .filter((e): e is Endpoint => e !== null);
+    this.announcedEndpoints = this.o.transport.endpoints().join(",");
     const packet = buildCallMeMaybe(this.o.selfIp, this.o.peerIp, eps);
     this.o.counters.callMeMaybeSent++;
     const relayOpen = this.o.transport.relayState(this.name) === "open";
@@ -299,7 +340,7 @@ export class PeerEndpoint {
     if (init === null || this.o.clock.now() - this.lastInitiationAt >= INITIATION_FRESH_MS) return;
     if (this.o.core.session(this.name).hasSession || this.o.settings().relayMode === "never") return;
     this.o.counters.initiationsResentOnRelay++;
-    this.o.transport.sendRelay(this.name, init);
+    this.sendRelay(init);
   }
 
   // ---------------------------------------------------------------- timers
@@ -308,10 +349,9 @@ export class PeerEndpoint {
   tick(now: number): void {
     const settings = this.o.settings();
     const holdBack = now < this.passiveUntil && this.o.core.session(this.name).lastHandshakeAt === null;
-    if (!holdBack && !this.keepaliveArmed) {
-      this.keepaliveArmed = true;
-      this.o.core.setPersistentKeepalive(this.name, settings.persistentKeepaliveSeconds);
-    }
+    if (!holdBack && !this.keepaliveArmed) this.keepaliveArmed = true;
+    if (this.keepaliveArmed) this.applyKeepalive(now);
+    if (!holdBack) this.answerOnRelay(now);
     for (const probe of holdBack ? [] : this.paths.dueProbes(now)) {
       if (probe.path === "direct" && settings.relayMode === "always") continue;
       if (probe.path === "relay" && this.o.transport.relayState(this.name) === "off") continue;
@@ -336,9 +376,28 @@ export class PeerEndpoint {
    */
   settingsChanged(prev: { relayMode: RelayMode; persistentKeepaliveSeconds: number }): void {
     const next = this.o.settings();
-    if (prev.persistentKeepaliveSeconds !== next.persistentKeepaliveSeconds && this.keepaliveArmed)
-      this.o.core.setPersistentKeepalive(this.name, next.persistentKeepaliveSeconds);
     if (prev.relayMode !== next.relayMode) this.restartRelay();
+    if (this.keepaliveArmed) this.applyKeepalive(this.o.clock.now());
+  }
+
+  /**
+   * Persistent keepalive exists to hold UDP NAT mappings open. On the relay it
+   * holds nothing open (the WebSocket has its own ping, answered without waking
+   * the relay object) and only costs the object a message per side every
+   * interval, so it is off while the relay is the path and back on as soon as
+   * direct is, or while paths are raced.
+   */
+  private keepaliveFor(now: number): number {
+    const settings = this.o.settings();
+    const onRelay = settings.relayMode === "always" || this.paths.snapshot(now).path === "relay";
+    return onRelay ? 0 : settings.persistentKeepaliveSeconds;
+  }
+
+  private applyKeepalive(now: number): void {
+    const want = this.keepaliveFor(now);
+    if (want === this.keepaliveApplied) return;
+    this.keepaliveApplied = want;
+    this.o.core.setPersistentKeepalive(this.name, want);
   }
 
   private notePath(path: "direct" | "relay" | "none"): void {

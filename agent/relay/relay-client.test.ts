@@ -2,14 +2,19 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { WebSocketServer } from "ws";
-import { decodeRelayFrame, RelayClose } from "../../protocol/relay.ts";
+import {
+  decodeRelayFrame,
+  RELAY_FRAME_ADVERTISED,
+  RELAY_FRAME_DEFAULT,
+  RelayClose,
+} from "../../protocol/relay.ts";
 import { Backoff } from "./backoff.ts";
 import { RelayClient } from "./relay-client.ts";
 
 // A loopback stand-in for the platform's upgrade endpoint, so the client's own
 // behaviour (batching, reconnects, refusals) can be checked in isolation. The
 // real Worker + Durable Object path is covered by the end-to-end tests.
-async function fakeRelay(onUpgrade: (req: http.IncomingMessage) => number = () => 101) {
+async function fakeRelay(onUpgrade: (req: http.IncomingMessage) => number = () => 101, hello?: string) {
   const server = http.createServer();
   const wss = new WebSocketServer({ noServer: true });
   const frames: Uint8Array[][] = [];
@@ -25,6 +30,7 @@ async function fakeRelay(onUpgrade: (req: http.IncomingMessage) => number = () =
       return;
     }
     wss.handleUpgrade(req, socket, head, (ws) => {
+      if (hello !== undefined) ws.send(hello);
       ws.on("message", (data, isBinary) => {
         if (!isBinary) {
           if (data.toString() === "ping") ws.send("pong");
@@ -199,5 +205,131 @@ describe("RelayClient", () => {
     await until(() => got.length === 1, "good frame");
     expect(c.malformedFrames).toBe(1);
     expect([...got[0]!]).toEqual([7]);
+  });
+
+  it("batches up to the frame size the relay's hello allows, and 64 KiB before one", async () => {
+    const hello = JSON.stringify({
+      type: "hello",
+      maxFrame: RELAY_FRAME_ADVERTISED,
+      placement: { locationHint: "weur", jurisdiction: "eu", worstKm: 420, basis: "both" },
+    });
+    for (const [label, helloText, frames] of [
+      ["no hello", undefined, 4],
+      ["hello", hello, 1],
+    ] as const) {
+      const relay = await fakeRelay(undefined, helloText);
+      cleanups.push(relay.close);
+      let got = 0;
+      const c = new RelayClient({
+        platformUrl: relay.url,
+        peer: "p",
+        credential: "ok",
+        onDatagram: () => got++,
+      });
+      cleanups.push(() => c.stop());
+      c.start();
+      await until(() => c.state === "open", `open (${label})`);
+      if (helloText) await until(() => c.maxFrame === RELAY_FRAME_ADVERTISED, "hello");
+      else await new Promise((r) => setTimeout(r, 50));
+      // 150 datagrams of 1,400 bytes in one turn: 210,300 bytes framed.
+      for (let i = 0; i < 150; i++) c.send(new Uint8Array(1400).fill(i));
+      await until(() => got === 150, `echo (${label})`);
+      expect(relay.frames.map((f) => f.length).reduce((a, b) => a + b, 0)).toBe(150);
+      expect(relay.frames).toHaveLength(frames);
+      if (helloText)
+        expect(c.placement).toEqual({
+          locationHint: "weur",
+          jurisdiction: "eu",
+          worstKm: 420,
+          basis: "both",
+        });
+      else expect(c.maxFrame).toBe(RELAY_FRAME_DEFAULT);
+    }
+  });
+
+  it("reconnects at once, with no backoff, after a clean 1001 or 1012 close; other closes back off", async () => {
+    const relay = await fakeRelay();
+    cleanups.push(relay.close);
+    const c = new RelayClient({
+      platformUrl: relay.url,
+      peer: "p",
+      credential: "ok",
+      onDatagram: () => {},
+      // A backoff this long would fail the test if the reconnect used it.
+      backoff: new Backoff(60_000, 60_000, () => 1),
+    });
+    cleanups.push(() => c.stop());
+    let opens = 0;
+    c.on("open", () => opens++);
+    c.start();
+    await until(() => opens === 1, "open");
+    for (const code of [1001, 1012]) {
+      await new Promise((r) => setTimeout(r, 1_100)); // a socket that lived (not a failing relay)
+      const before = opens;
+      for (const ws of relay.wss.clients) ws.close(code, "restart");
+      await until(() => opens === before + 1, `reopen after ${code}`, 2_000);
+    }
+    expect(relay.auth).toHaveLength(3);
+    for (const ws of relay.wss.clients) ws.close(1011, "error");
+    await new Promise((r) => setTimeout(r, 500));
+    expect(opens).toBe(3);
+    expect(c.state).toBe("closed");
+  });
+
+  it("makes the new socket before it breaks the old one on reconnectNow()", async () => {
+    const relay = await fakeRelay();
+    cleanups.push(relay.close);
+    const got: number[] = [];
+    const c = new RelayClient({
+      platformUrl: relay.url,
+      peer: "p",
+      credential: "ok",
+      onDatagram: (d) => got.push(d[0]!),
+    });
+    cleanups.push(() => c.stop());
+    const events: string[] = [];
+    c.on("open", () => events.push("open"));
+    c.on("close", () => events.push("close"));
+    c.start();
+    await until(() => c.state === "open", "open");
+    const [first] = [...relay.wss.clients];
+    const firstClosed = new Promise<number>((r) => first!.once("close", (code) => r(code)));
+    c.reconnectNow();
+    // The old socket still carries while the new one opens.
+    expect(c.state).toBe("open");
+    expect(c.send(Uint8Array.of(1))).toBe(true);
+    await until(() => relay.auth.length === 2, "second connection");
+    expect(await firstClosed).toBe(1000);
+    expect(c.state).toBe("open");
+    expect(c.send(Uint8Array.of(2))).toBe(true);
+    await until(() => got.includes(2), "datagram on the new socket");
+    expect(events).toEqual(["open"]);
+    expect(c.reconnects).toBe(1);
+  });
+
+  it("waits for its replacement when the relay closes the old socket first (4000), without a backoff", async () => {
+    // Like the pair relay: a new socket from the same side closes the old one with 4000 at once.
+    const relay = await fakeRelay();
+    cleanups.push(relay.close);
+    relay.wss.on("connection", (fresh) => {
+      for (const old of relay.wss.clients) if (old !== fresh) old.close(RelayClose.replaced, "replaced");
+    });
+    const c = new RelayClient({
+      platformUrl: relay.url,
+      peer: "p",
+      credential: "ok",
+      onDatagram: () => {},
+      backoff: new Backoff(60_000, 60_000, () => 1),
+    });
+    cleanups.push(() => c.stop());
+    c.start();
+    await until(() => c.state === "open", "open");
+    c.reconnectNow();
+    await until(() => relay.auth.length === 2, "second connection");
+    await until(() => c.state === "open" && relay.wss.clients.size === 1, "on the new socket");
+    await new Promise((r) => setTimeout(r, 300));
+    expect(relay.auth).toHaveLength(2);
+    expect(c.state).toBe("open");
+    expect(c.send(Uint8Array.of(1))).toBe(true);
   });
 });

@@ -1,6 +1,14 @@
 import { EventEmitter } from "node:events";
 import WebSocket from "ws";
-import { decodeRelayFrame, encodeRelayFrames, RELAY_PING, RelayClose } from "../../protocol/relay.ts";
+import {
+  decodeRelayFrame,
+  encodeRelayFrames,
+  parseRelayHello,
+  RELAY_FRAME_DEFAULT,
+  RELAY_PING,
+  RelayClose,
+} from "../../protocol/relay.ts";
+import type { RelayPlacement } from "../../protocol/relay-placement.ts";
 import { agentFor } from "../transport/proxy-agent.ts";
 import { Backoff } from "./backoff.ts";
 
@@ -8,14 +16,40 @@ import { Backoff } from "./backoff.ts";
  * The agent's side of one pair relay: a WebSocket to `/relay/<peer>` that
  * carries WireGuard datagrams when direct UDP does not work.
  *
- * It reconnects forever with jittered backoff after any close (deploys drop
- * every socket), except when the platform says the credential or the pairing
- * is no longer valid. Datagrams handed to send() while the socket is down are
- * dropped, as a lossy link would: WireGuard and TCP above recover, and an
- * unbounded queue would only replay stale traffic later.
+ * It reconnects forever with jittered backoff after any close, except when
+ * the platform says the credential or the pairing is no longer valid. A clean
+ * close for a deploy or a restart (1001 going away, 1012 service restart) is
+ * no failure: it reconnects at once. reconnectNow() makes the new socket
+ * before it breaks the old one. Datagrams handed to send() while the socket is
+ * down are dropped, as a lossy link would: WireGuard and TCP above recover,
+ * and an unbounded queue would only replay stale traffic later.
+ *
+ * Batching: datagrams queue until the next turn of the event loop and go out
+ * as frames of at most the size the relay's hello allowed. While a frame is
+ * still being written to the socket, new datagrams wait for that write to end
+ * and go out together (TCP ACKs and data behind a busy socket coalesce), but a
+ * lone datagram on an idle socket goes out on the next turn: no timer.
  */
 
+/** Closes after which the relay itself is coming back (a deploy, an eviction): reconnect at once. */
+const CLEAN_RESTART_CODES = new Set([1001, 1012]);
+/** A WireGuard datagram this small carries no payload to speak of: a pure TCP ACK (96 bytes) or a keepalive. */
+const SMALL_DATAGRAM = 128;
+/** How recently a frame must have arrived for the path to count as busy receiving. */
+const ACK_HOLD_BUSY_MS = 20;
+/** How long ACKs wait on a busy path to share a message. */
+const ACK_HOLD_MS = 1;
+/** Largest frame this client takes from the relay, and so the most it batches itself. */
+const MAX_PAYLOAD = 1024 * 1024;
+
 export type RelayState = "connecting" | "open" | "closed";
+
+/** Totals across every relay client of an agent (each reconnect or peer gets a new client). */
+export interface RelayTotals {
+  relayFramesOut: number;
+  relayFramesIn: number;
+  relayPings: number;
+}
 
 export interface RelayClientOptions {
   platformUrl: string;
@@ -28,6 +62,8 @@ export interface RelayClientOptions {
   backoff?: Backoff;
   /** Past this many bytes buffered in the socket, new datagrams are dropped instead of queued. */
   maxBufferedBytes?: number;
+  /** Added to as frames and pings go by, besides this client's own counters. */
+  totals?: RelayTotals;
 }
 
 export interface RelayClientEvents {
@@ -42,11 +78,24 @@ export class RelayClient extends EventEmitter<RelayClientEvents> {
   state: RelayState = "closed";
   sentDatagrams = 0;
   receivedDatagrams = 0;
+  /** WebSocket messages: what the relay object is billed and rate-limited on (datagrams are batched into them). */
+  sentFrames = 0;
+  receivedFrames = 0;
+  /** Liveness pings sent; the runtime answers them without waking the object. */
+  sentPings = 0;
+  /** Frame size the current socket's relay allowed in its hello (RELAY_FRAME_DEFAULT until then). */
+  maxFrame = RELAY_FRAME_DEFAULT;
+  /** Where the relay said the pair's object lives (from its hello). */
+  placement: RelayPlacement | null = null;
   droppedDatagrams = 0;
   malformedFrames = 0;
   reconnects = 0;
 
   private ws: WebSocket | null = null;
+  /** A socket being made to replace `ws` (make-before-break); swapped in when it opens. */
+  private pending: WebSocket | null = null;
+  private writesInFlight = 0;
+  private lastFrameInAt = Number.NEGATIVE_INFINITY;
   private stopped = true;
   private queue: Uint8Array[] = [];
   private flushScheduled = false;
@@ -78,11 +127,13 @@ export class RelayClient extends EventEmitter<RelayClientEvents> {
     const ws = this.ws;
     this.ws = null;
     this.state = "closed";
-    if (ws) {
-      ws.removeAllListeners();
-      ws.on("error", () => {});
-      ws.terminate();
+    for (const s of [ws, this.pending]) {
+      if (!s) continue;
+      s.removeAllListeners();
+      s.on("error", () => {});
+      s.terminate();
     }
+    this.pending = null;
   }
 
   /**
@@ -112,10 +163,23 @@ export class RelayClient extends EventEmitter<RelayClientEvents> {
     });
   }
 
-  /** Drops the current socket and reconnects (used by tests and when the network changed). */
+  /**
+   * Reconnects (the network changed, or a test asks): make before break. A new socket is
+   * opened while the old one keeps carrying datagrams, and replaces it once open (the relay
+   * then closes the old one with 4000). With no open socket, it connects at once.
+   */
   reconnectNow(): void {
     if (this.stopped) return;
-    this.ws?.terminate();
+    if (this.state !== "open" || this.pending) {
+      if (this.retryTimer) {
+        clearTimeout(this.retryTimer);
+        this.retryTimer = null;
+        this.connect();
+      } else if (this.state !== "open") this.ws?.terminate();
+      return;
+    }
+    this.reconnects++;
+    this.connect(true);
   }
 
   /** Queues one datagram; a batch goes out as one frame on the next turn of the event loop. */
@@ -126,11 +190,22 @@ export class RelayClient extends EventEmitter<RelayClientEvents> {
       return false;
     }
     this.queue.push(datagram);
-    if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      setImmediate(() => this.flush());
-    }
+    this.scheduleFlush();
     return true;
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled || this.writesInFlight > 0 || this.queue.length === 0) return;
+    this.flushScheduled = true;
+    // Only small datagrams (pure TCP ACKs, keepalives) while frames are pouring in: the path
+    // is busy, and the next incoming frame will ask for more ACKs; wait a moment so they share
+    // one message. A lone packet on a quiet path still goes out on the next turn.
+    const receiving = Date.now() - this.lastFrameInAt <= ACK_HOLD_BUSY_MS;
+    if (receiving && this.queue.every((d) => d.length <= SMALL_DATAGRAM)) {
+      setTimeout(() => this.flush(), ACK_HOLD_MS);
+      return;
+    }
+    setImmediate(() => this.flush());
   }
 
   private flush(): void {
@@ -142,7 +217,15 @@ export class RelayClient extends EventEmitter<RelayClientEvents> {
       this.droppedDatagrams += batch.length;
       return;
     }
-    for (const frame of encodeRelayFrames(batch)) ws.send(frame, { binary: true });
+    for (const frame of encodeRelayFrames(batch, this.maxFrame)) {
+      this.writesInFlight++;
+      ws.send(frame, { binary: true }, () => {
+        this.writesInFlight--;
+        this.scheduleFlush();
+      });
+      this.sentFrames++;
+      if (this.opts.totals) this.opts.totals.relayFramesOut++;
+    }
     this.sentDatagrams += batch.length;
   }
 
@@ -152,16 +235,16 @@ export class RelayClient extends EventEmitter<RelayClientEvents> {
     return u;
   }
 
-  private connect(): void {
+  private connect(replacing = false): void {
     if (this.stopped) return;
-    this.state = "connecting";
+    if (!replacing) this.state = "connecting";
     const url = this.relayUrl();
     let ws: WebSocket;
     try {
       ws = new WebSocket(url, {
         headers: { authorization: `Bearer ${this.opts.credential}` },
         agent: agentFor(url),
-        maxPayload: 1024 * 1024,
+        maxPayload: MAX_PAYLOAD,
         perMessageDeflate: false,
         handshakeTimeout: 10_000,
       });
@@ -171,16 +254,39 @@ export class RelayClient extends EventEmitter<RelayClientEvents> {
       return;
     }
     ws.binaryType = "nodebuffer";
-    this.ws = ws;
+    // A relay that closes "going away" again and again within a second is not restarting, it is failing: back off.
+    let openedAt = Number.POSITIVE_INFINITY;
+    if (replacing) this.pending = ws;
+    else this.ws = ws;
     ws.on("open", () => {
+      if (this.pending === ws) {
+        // Make before break: the new socket carries from now on; the old one is let go.
+        const old = this.ws;
+        this.pending = null;
+        this.ws = ws;
+        if (old) {
+          old.removeAllListeners();
+          old.on("error", () => {});
+          old.close(1000, "replaced by a newer connection");
+        }
+      }
+      openedAt = Date.now();
+      const wasOpen = this.state === "open";
       this.state = "open";
+      this.maxFrame = RELAY_FRAME_DEFAULT;
+      this.writesInFlight = 0;
       this.backoff.reset();
       this.startPing();
-      this.emit("open");
+      if (!wasOpen) this.emit("open");
     });
     ws.on("message", (data, isBinary) => {
       if (!isBinary) {
-        this.awaitingPong = false;
+        const text = (data as Buffer).toString();
+        const hello = parseRelayHello(text);
+        if (hello && ws === this.ws) {
+          this.maxFrame = Math.min(hello.maxFrame, MAX_PAYLOAD);
+          this.placement = hello.placement;
+        } else this.awaitingPong = false;
         return;
       }
       const buf = data as Buffer;
@@ -189,6 +295,9 @@ export class RelayClient extends EventEmitter<RelayClientEvents> {
         this.malformedFrames++;
         return;
       }
+      this.receivedFrames++;
+      this.lastFrameInAt = Date.now();
+      if (this.opts.totals) this.opts.totals.relayFramesIn++;
       this.receivedDatagrams += datagrams.length;
       for (const d of datagrams) this.opts.onDatagram(d);
     });
@@ -212,7 +321,19 @@ export class RelayClient extends EventEmitter<RelayClientEvents> {
     });
     ws.on("error", (e) => this.emit("error", e));
     ws.on("close", (code, reason) => {
+      if (this.pending === ws) {
+        // The replacement failed; the old socket carries on.
+        this.pending = null;
+        return;
+      }
       if (this.ws !== ws) return;
+      if (this.pending && code === RelayClose.replaced) {
+        // Our own replacement reached the relay first (make before break): it carries on once open.
+        this.ws = null;
+        this.state = "connecting";
+        this.stopPing();
+        return;
+      }
       this.ws = null;
       this.state = "closed";
       this.stopPing();
@@ -220,6 +341,14 @@ export class RelayClient extends EventEmitter<RelayClientEvents> {
       if (code === RelayClose.revoked) {
         this.stop();
         this.emit("refused", 401, "relay credential revoked");
+        return;
+      }
+      if (CLEAN_RESTART_CODES.has(code) && Date.now() - openedAt >= 1_000) {
+        // A deploy or an eviction: the relay is back at once, so no backoff (and no jitter: the
+        // platform, not this agent, spreads a fleet's reconnects by closing sockets over time).
+        this.reconnects++;
+        this.backoff.reset();
+        this.connect();
         return;
       }
       this.scheduleReconnect();
@@ -248,6 +377,8 @@ export class RelayClient extends EventEmitter<RelayClientEvents> {
         return;
       }
       this.awaitingPong = true;
+      this.sentPings++;
+      if (this.opts.totals) this.opts.totals.relayPings++;
       ws.send(RELAY_PING);
     }, this.pingIntervalMs);
     this.pingTimer.unref();

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { DNS1123_LABEL, MAX_NAME_LENGTH } from "../cluster-name.ts";
+import { RelayPlacement } from "../relay-placement.ts";
 import { ValuesIssue } from "./config.ts";
 import { Endpoint } from "./endpoint.ts";
 
@@ -64,6 +65,12 @@ export const Cluster = z.object({
   status: ClusterStatus,
 });
 export type Cluster = z.infer<typeof Cluster>;
+
+/** GET /api/v1/clusters/:name: the cluster, plus where each of its pair relays was placed (by peer). */
+export const ClusterDetail = Cluster.extend({
+  relays: z.record(z.string(), RelayPlacement),
+});
+export type ClusterDetail = z.infer<typeof ClusterDetail>;
 
 /** POST /api/v1/clusters; an empty or missing name is generated from the display name. */
 export const CreateClusterRequest = z.object({

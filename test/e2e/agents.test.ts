@@ -334,7 +334,7 @@ describe("two agents through the local platform", () => {
       async () => (await peerOf(third, "hub"))?.relay === "open",
       10_000,
     );
-    const relayedBefore = (await third.status()).counters.relayOut;
+    const relayedBefore = (await third.status()).counters.relayDatagramsOut;
     const viaRelay = await third.ping({
       target: "hub",
       size: 1252,
@@ -343,7 +343,9 @@ describe("two agents through the local platform", () => {
       timeoutMs: 3_000,
     });
     expect(viaRelay.received).toBe(3);
-    expect((await third.status()).counters.relayOut).toBeGreaterThanOrEqual((relayedBefore ?? 0) + 3);
+    expect((await third.status()).counters.relayDatagramsOut).toBeGreaterThanOrEqual(
+      (relayedBefore ?? 0) + 3,
+    );
     // Its platform calls (one keep-alive tunnel) and its relay socket (another) went through the proxy.
     expect(
       proxy.seen.filter((s) => s.startsWith(`127.0.0.1:${platform.port} `)).length,

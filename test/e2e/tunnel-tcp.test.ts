@@ -185,9 +185,9 @@ describe("forward -> expose between two agents", () => {
       seen.push(
         await waitFor("on the relay", async () => ((await path()) === "relay" ? "relay" : null), 10_000),
       );
-      const relayFrom = (await hub.status()).counters.relayOut ?? 0;
+      const relayFrom = (await hub.status()).counters.relayDatagramsOut ?? 0;
       await new Promise((r) => setTimeout(r, 2_000));
-      const relayed = ((await hub.status()).counters.relayOut ?? 0) - relayFrom;
+      const relayed = ((await hub.status()).counters.relayDatagramsOut ?? 0) - relayFrom;
       await hub.blockUdp(false);
       seen.push(
         await waitFor("back on direct", async () => ((await path()) === "direct" ? "direct" : null), 15_000),

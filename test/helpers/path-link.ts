@@ -143,6 +143,7 @@ export class PathLink {
       selfIp: s.meshIp,
       peerIp: peer.meshIp,
       glareWait: glareWaitApplies(s.publicKey, peer.publicKey, false),
+      idleFollower: s.publicKey > peer.publicKey,
       clock: this.clock,
       log: createLogger("error", () => {}),
       transport: this.transport(s),

@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { check, index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { check, index, integer, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 // Timestamps are integer milliseconds since the epoch: cheap to compare in SQL
 // (the 60 s online window and the register rate limit are range queries).
@@ -131,4 +131,37 @@ export const clusterEvents = sqliteTable(
     check("cluster_events_type_check", sql`${t.type} in ('Normal', 'Warning')`),
     index("cluster_events_cluster_id").on(t.cluster, t.id),
   ],
+);
+
+// Where each agent last connected to the relay from (request.cf), so that a pair's relay can be
+// placed between both agents when its object is first created.
+export const agentLocations = sqliteTable("agent_locations", {
+  cluster: text("cluster")
+    .primaryKey()
+    .references(() => clusters.name, { onDelete: "cascade" }),
+  continent: text("continent"),
+  latitude: real("latitude"),
+  longitude: real("longitude"),
+  colo: text("colo"),
+  updatedAt: integer("updated_at").notNull(),
+});
+
+// One row per pair relay: the location hint (and jurisdiction) its object was created with.
+export const relayPairs = sqliteTable(
+  "relay_pairs",
+  {
+    pair: text("pair").primaryKey(),
+    clusterA: text("cluster_a")
+      .notNull()
+      .references(() => clusters.name, { onDelete: "cascade" }),
+    clusterB: text("cluster_b")
+      .notNull()
+      .references(() => clusters.name, { onDelete: "cascade" }),
+    locationHint: text("location_hint"),
+    jurisdiction: text("jurisdiction"),
+    worstKm: integer("worst_km"),
+    basis: text("basis").notNull(),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [index("relay_pairs_cluster_a").on(t.clusterA), index("relay_pairs_cluster_b").on(t.clusterB)],
 );

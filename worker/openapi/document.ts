@@ -7,6 +7,7 @@ import {
   AgentValuesResponse,
   ApiErrorBody,
   Cluster,
+  ClusterDetail,
   ConfigResponse,
   CreateAccessKeyRequest,
   CreateAccessKeyResponse,
@@ -186,7 +187,10 @@ function buildDocument(): Json {
         parameters: [nameParam],
         get: {
           operationId: "getCluster",
-          responses: { ...ok("200", "The cluster", Cluster), ...errors(...ADMIN, "404") },
+          responses: {
+            ...ok("200", "The cluster and where its pair relays were placed", ClusterDetail),
+            ...errors(...ADMIN, "404"),
+          },
         },
         patch: {
           operationId: "patchCluster",

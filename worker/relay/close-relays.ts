@@ -1,9 +1,21 @@
 import { eq, ne } from "drizzle-orm";
+import type { PairRelay } from "../../durable-objects/pair-relay.ts";
 import type { PeeringPolicy } from "../../protocol/api.ts";
 import { pairName } from "../../protocol/relay.ts";
 import type { Db } from "../db/client.ts";
 import { agents, clusters } from "../db/schema.ts";
 import type { Bindings } from "../env.ts";
+import { loadConfig } from "../values/platform-config.ts";
+import { relayNamespacesForCleanup } from "./relay-namespace.ts";
+
+/**
+ * The namespaces a pair's object can live in: the default one, and the one restricted to
+ * `relay.jurisdiction` when that is set (a pair created before it was set still lives in the
+ * default one until both agents reconnect).
+ */
+async function relayNamespaces(env: Bindings, db: Db): Promise<DurableObjectNamespace<PairRelay>[]> {
+  return relayNamespacesForCleanup(env.RELAY, (await loadConfig(db)).relayJurisdiction);
+}
 
 /**
  * Closes every relay socket `cluster` holds, in every pair it could belong to.
@@ -18,8 +30,11 @@ import type { Bindings } from "../env.ts";
  */
 export async function closeRelaysOf(env: Bindings, db: Db, cluster: string): Promise<number> {
   const others = await db.select({ name: clusters.name }).from(clusters).where(ne(clusters.name, cluster));
+  const namespaces = await relayNamespaces(env, db);
   const closed = await Promise.all(
-    others.map(({ name }) => env.RELAY.get(env.RELAY.idFromName(pairName(cluster, name))).revoke(cluster)),
+    namespaces.flatMap((ns) =>
+      others.map(({ name }) => ns.get(ns.idFromName(pairName(cluster, name))).revoke(cluster)),
+    ),
   );
   return closed.reduce((a, b) => a + b, 0);
 }
@@ -40,10 +55,11 @@ export async function closeRelaysForbiddenBy(env: Bindings, db: Db, policy: Peer
     .innerJoin(agents, eq(agents.cluster, clusters.name));
   const spokes = rows.filter((r) => !r.local).map((r) => r.name);
   const calls: Promise<number>[] = [];
+  const namespaces = await relayNamespaces(env, db);
   for (let i = 0; i < spokes.length; i++) {
     for (let j = i + 1; j < spokes.length; j++) {
       const pair = pairName(spokes[i] ?? "", spokes[j] ?? "");
-      calls.push(env.RELAY.get(env.RELAY.idFromName(pair)).unpair());
+      for (const ns of namespaces) calls.push(ns.get(ns.idFromName(pair)).unpair());
     }
   }
   const closed = await Promise.all(calls);

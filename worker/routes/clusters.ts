@@ -2,6 +2,7 @@ import { and, eq } from "drizzle-orm";
 import { type Context, Hono } from "hono";
 import {
   CLUSTER_EVENT_REASONS,
+  type ClusterDetail,
   CreateClusterRequest,
   type CreateClusterResponse,
   DUPLICATE_CLUSTER,
@@ -28,6 +29,7 @@ import { randomMeshIp } from "../mesh-ip.ts";
 import { requireAccessKey } from "../middleware/auth/access-key.ts";
 import { generateName, isDns1123Label } from "../names.ts";
 import { closeRelaysOf } from "../relay/close-relays.ts";
+import { placementsOf } from "../relay/placement-store.ts";
 import { hashSecret, newSecret } from "../secrets.ts";
 import { loadConfig } from "../values/platform-config.ts";
 
@@ -188,7 +190,11 @@ export const clusterRoutes = new Hono<AppEnv>()
   })
   .get("/:name", async (c) => {
     const record = await requireCluster(c, c.req.param("name"));
-    return c.json(toClusterJson(record, c.var.now));
+    const body: ClusterDetail = {
+      ...toClusterJson(record, c.var.now),
+      relays: await placementsOf(c.var.db, record.cluster.name),
+    };
+    return c.json(body);
   })
   .patch("/:name", async (c) => {
     const name = c.req.param("name");

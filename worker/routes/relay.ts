@@ -1,12 +1,18 @@
 import { and, eq, inArray } from "drizzle-orm";
 import { Hono } from "hono";
-import { RELAY_PEER_HEADER, RELAY_SIDE_HEADER } from "../../durable-objects/pair-relay.ts";
+import {
+  RELAY_PEER_HEADER,
+  RELAY_PLACEMENT_HEADER,
+  RELAY_SIDE_HEADER,
+} from "../../durable-objects/pair-relay.ts";
 import { pairName } from "../../protocol/relay.ts";
 import { agents, clusters } from "../db/schema.ts";
 import type { AppEnv } from "../env.ts";
 import { HttpError } from "../http/errors.ts";
 import { requireAgent } from "../middleware/auth/agent-credential.ts";
 import { isDns1123Label } from "../names.ts";
+import { locationFromCf, pairPlacement, recordAgentLocation } from "../relay/placement-store.ts";
+import { relayNamespace } from "../relay/relay-namespace.ts";
 import { loadConfig } from "../values/platform-config.ts";
 
 /**
@@ -63,9 +69,22 @@ export const relayRoutes = new Hono<AppEnv>().get("/:peer", requireAgent(), asyn
     );
   }
 
+  // Placement: where this agent connects from, then the pair's recorded hint (decided on the
+  // first connection from both agents' last known locations). A hint only counts when the
+  // object is created; `relay.jurisdiction` names a different object, inside the jurisdiction.
+  const now = Date.now();
+  const here = locationFromCf(c.req.raw.cf);
+  if (here) await recordAgentLocation(c.var.db, self, here, now);
+  const placement = await pairPlacement(c.var.db, self, peer, config.relayJurisdiction, now);
+  const namespace = relayNamespace(c.env.RELAY, placement.jurisdiction);
+  const stub = namespace.get(
+    namespace.idFromName(pairName(self, peer)),
+    placement.locationHint ? { locationHint: placement.locationHint } : undefined,
+  );
+
   const headers = new Headers({ upgrade: "websocket" });
   headers.set(RELAY_SIDE_HEADER, self);
   headers.set(RELAY_PEER_HEADER, peer);
-  const stub = c.env.RELAY.get(c.env.RELAY.idFromName(pairName(self, peer)));
+  headers.set(RELAY_PLACEMENT_HEADER, JSON.stringify(placement));
   return stub.fetch(new Request("https://relay.internal/connect", { headers }));
 });

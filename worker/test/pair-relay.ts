@@ -1,6 +1,6 @@
 import { env, SELF } from "cloudflare:test";
 import type { PairRelay } from "../../durable-objects/pair-relay.ts";
-import { pairName } from "../../protocol/relay.ts";
+import { pairName, parseRelayHello, type RelayHello } from "../../protocol/relay.ts";
 import { BASE, createCluster, registerAgent, uniqueName } from "./http.ts";
 
 /** An agent as the relay sees it: its cluster name and credential. */
@@ -16,17 +16,25 @@ export async function registeredAgent(prefix: string, local = false): Promise<Te
 }
 
 /** Opens `GET /relay/<peer>` through the Worker's real fetch entry point; returns the raw response. */
-export function relayUpgrade(credential: string | null, peer: string, upgrade = true): Promise<Response> {
+export function relayUpgrade(
+  credential: string | null,
+  peer: string,
+  upgrade = true,
+  cf?: Record<string, unknown>,
+): Promise<Response> {
   const headers = new Headers();
   if (upgrade) headers.set("upgrade", "websocket");
   if (credential !== null) headers.set("authorization", `Bearer ${credential}`);
-  return SELF.fetch(`${BASE}/relay/${peer}`, { headers });
+  // `cf` stands in for where Cloudflare's edge saw the agent (request.cf in the Worker).
+  return SELF.fetch(`${BASE}/relay/${peer}`, cf ? { headers, cf } : { headers });
 }
 
 /** A client socket plus everything it received, so tests can await frames and the close. */
 export class RelaySocket {
   readonly frames: Uint8Array[] = [];
   readonly texts: string[] = [];
+  /** The relay's handshake (its first text message), kept apart from the texts that follow. */
+  hello: RelayHello | null = null;
   closed: { code: number; reason: string } | null = null;
   private waiters: (() => void)[] = [];
 
@@ -35,7 +43,11 @@ export class RelaySocket {
     ws.binaryType = "arraybuffer";
     ws.accept();
     ws.addEventListener("message", (e) => {
-      if (typeof e.data === "string") this.texts.push(e.data);
+      if (typeof e.data === "string") {
+        const hello = this.hello === null ? parseRelayHello(e.data) : null;
+        if (hello) this.hello = hello;
+        else this.texts.push(e.data);
+      }
       // Copy: the event's buffer is not ours to keep once the handler returns.
       else this.frames.push(new Uint8Array((e.data as ArrayBuffer).slice(0)));
       this.wake();
@@ -69,8 +81,12 @@ export class RelaySocket {
   }
 }
 
-export async function openRelay(agent: TestAgent, peer: string): Promise<RelaySocket> {
-  const res = await relayUpgrade(agent.credential, peer);
+export async function openRelay(
+  agent: TestAgent,
+  peer: string,
+  cf?: Record<string, unknown>,
+): Promise<RelaySocket> {
+  const res = await relayUpgrade(agent.credential, peer, true, cf);
   if (res.status !== 101 || res.webSocket === null) {
     throw new Error(`relay upgrade failed: ${res.status} ${await res.text()}`);
   }

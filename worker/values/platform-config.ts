@@ -1,6 +1,7 @@
 import { eq } from "drizzle-orm";
 import { parseDocument } from "yaml";
 import { PeeringPolicy } from "../../protocol/api.ts";
+import { RelayJurisdiction } from "../../protocol/relay-placement.ts";
 import type { Db } from "../db/client.ts";
 import { platformConfig } from "../db/schema.ts";
 import { HttpError } from "../http/errors.ts";
@@ -20,6 +21,8 @@ export interface PlatformConfig {
   platformValues: ValuesMap;
   peering: PeeringPolicy;
   platformUrl: string | null;
+  /** `relay.jurisdiction`: every pair relay is created inside it (data residency); null: anywhere. */
+  relayJurisdiction: RelayJurisdiction | null;
 }
 
 function invalid(key: string, message: string): HttpError {
@@ -36,6 +39,19 @@ export function validateConfigValues(values: ValuesMap): void {
   if (peering !== undefined && !PeeringPolicy.safeParse(peering).success) {
     const allowed = PeeringPolicy.options.map((p) => `"${p}"`).join(" or ");
     throw invalid("peering", `peering must be ${allowed}.`);
+  }
+  const relay = values.relay;
+  if (relay !== undefined && relay !== null && !isValuesMap(relay)) {
+    throw invalid("relay", "relay must be a map (relay.jurisdiction).");
+  }
+  const jurisdiction = isValuesMap(relay) ? relay.jurisdiction : undefined;
+  if (
+    jurisdiction !== undefined &&
+    jurisdiction !== null &&
+    !RelayJurisdiction.safeParse(jurisdiction).success
+  ) {
+    const allowed = RelayJurisdiction.options.map((j) => `"${j}"`).join(", ");
+    throw invalid("relay.jurisdiction", `relay.jurisdiction must be one of ${allowed}, or null.`);
   }
   const url = values.platformUrl;
   if (url !== undefined && (typeof url !== "string" || !isHttpUrl(url))) {
@@ -64,7 +80,11 @@ export function interpretConfig(yaml: string): PlatformConfig {
     typeof values.platformUrl === "string" && isHttpUrl(values.platformUrl)
       ? values.platformUrl.replace(/\/+$/, "")
       : null;
-  return { yaml, values, agentValues, platformValues, peering, platformUrl };
+  const jurisdiction = RelayJurisdiction.safeParse(
+    isValuesMap(values.relay) ? values.relay.jurisdiction : undefined,
+  );
+  const relayJurisdiction = jurisdiction.success ? jurisdiction.data : null;
+  return { yaml, values, agentValues, platformValues, peering, platformUrl, relayJurisdiction };
 }
 
 export function configRowQuery(db: Db) {

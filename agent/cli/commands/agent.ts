@@ -124,6 +124,12 @@ export async function agentUp(ctx: CommandContext, opts: AgentUpOptions): Promis
   });
 }
 
+/** Where the pair's relay object was placed, as its hello said: "apac", "weur/eu", or "-". */
+function relayAt(p: AgentStatus["peers"][number]["relayPlacement"]): string {
+  if (!p?.locationHint) return p?.jurisdiction ?? "-";
+  return p.jurisdiction ? `${p.locationHint}/${p.jurisdiction}` : p.locationHint;
+}
+
 export async function agentStatus(ctx: CommandContext, opts: { state?: string }): Promise<void> {
   const s = (await requestAgent(opts.state ?? DEFAULT_STATE_DIR)) as AgentStatus;
   if (ctx.json) return ctx.printJson(s);
@@ -136,7 +142,7 @@ export async function agentStatus(ctx: CommandContext, opts: { state?: string })
     `Endpoints:  ${s.endpoints.join(", ") || "-"}`,
     "",
   ];
-  const header = ["PEER", "MESH IP", "PATH", "ENDPOINT", "RTT", "RX", "TX", "HANDSHAKE", "RELAY"];
+  const header = ["PEER", "MESH IP", "PATH", "ENDPOINT", "RTT", "RX", "TX", "HANDSHAKE", "RELAY", "RELAY AT"];
   const rows = s.peers.map((p) => [
     p.cluster,
     p.meshIp,
@@ -147,6 +153,7 @@ export async function agentStatus(ctx: CommandContext, opts: { state?: string })
     bytes(p.txBytes),
     p.lastHandshakeAgeSeconds === null ? "never" : `${p.lastHandshakeAgeSeconds} s ago`,
     p.relay,
+    relayAt(p.relayPlacement),
   ]);
   if (rows.length === 0) lines.push("No peers yet.");
   else {
