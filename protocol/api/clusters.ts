@@ -20,6 +20,29 @@ export const PeerStatus = z.object({
 });
 export type PeerStatus = z.infer<typeof PeerStatus>;
 
+/** The kinds of condition a cluster's status carries (one entry each, always all of them). */
+export const ClusterConditionType = z.enum([
+  "AgentConnected",
+  "AgentOffline",
+  "DuplicateCluster",
+  "CredentialRevoked",
+  "VersionSkew",
+  "DirectPathUnavailable",
+]);
+export type ClusterConditionType = z.infer<typeof ClusterConditionType>;
+
+/** One condition, as Kubernetes writes them: a reason code for machines, a message for people. */
+export const ClusterCondition = z.object({
+  type: ClusterConditionType,
+  status: z.enum(["True", "False"]),
+  /** UpperCamelCase, stable: scripts match on it. */
+  reason: z.string(),
+  message: z.string(),
+  /** When status last flipped (or the best time the platform has for it), ISO 8601. */
+  lastTransitionTime: z.string(),
+});
+export type ClusterCondition = z.infer<typeof ClusterCondition>;
+
 export const ClusterStatus = z.object({
   phase: ClusterPhase,
   reason: z.string(),
@@ -29,6 +52,7 @@ export const ClusterStatus = z.object({
   agentVersion: z.string().nullable(),
   endpoints: z.array(z.string()),
   peers: z.array(PeerStatus),
+  conditions: z.array(ClusterCondition),
 });
 export type ClusterStatus = z.infer<typeof ClusterStatus>;
 
