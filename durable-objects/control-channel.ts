@@ -15,6 +15,7 @@ import { applyNetmapDelta, buildNetmap } from "../worker/agents/netmap.ts";
 import { controlStubs, pushPeerChanged } from "../worker/agents/push.ts";
 import { reportedEndpoints } from "../worker/agents/reported-endpoints.ts";
 import { realPeersOnly } from "../worker/agents/reported-peers.ts";
+import { isStringArray, parseJsonColumn } from "../worker/clusters/to-json.ts";
 import { createDb, type Db } from "../worker/db/client.ts";
 import { agents } from "../worker/db/schema.ts";
 import { loadConfig } from "../worker/values/platform-config.ts";
@@ -100,17 +101,19 @@ export class ControlChannel extends DurableObject<ControlEnv> {
     const pair = new WebSocketPair();
     const [client, server] = [pair[0], pair[1]];
     const now = Date.now();
+    // The endpoints on record, so a status that repeats them pushes nothing to the peers.
+    const [row] = await this.db
+      .update(agents)
+      .set({ connectedSince: now, presenceAt: now, lastSeen: now })
+      .where(eq(agents.cluster, cluster))
+      .returning({ endpoints: agents.endpoints });
     this.ctx.acceptWebSocket(server);
     server.serializeAttachment({
       cluster,
       source: request.headers.get(CONTROL_SOURCE_HEADER) ?? "",
       connectedAt: now,
-      endpoints: [],
+      endpoints: row === undefined ? [] : parseJsonColumn(row.endpoints, isStringArray, []),
     } satisfies SocketAttachment);
-    await this.db
-      .update(agents)
-      .set({ connectedSince: now, presenceAt: now, lastSeen: now })
-      .where(eq(agents.cluster, cluster));
     await this.sendFullNetmap();
     return new Response(null, { status: 101, webSocket: client });
   }
@@ -239,7 +242,8 @@ export class ControlChannel extends DurableObject<ControlEnv> {
 
   private async onStatus(ws: WebSocket, me: SocketAttachment, status: StatusMessage): Promise<void> {
     const now = Date.now();
-    const { endpoints } = reportedEndpoints(status, me.source || undefined);
+    const { endpoints, observed } = reportedEndpoints(status, me.source || undefined);
+    this.send({ type: "observed-endpoint", endpoint: observed });
     const held = await this.ctx.storage.get<Netmap>(NETMAP_KEY);
     const peers = held === undefined ? [] : realPeersOnly(status.peers, held);
     await this.db

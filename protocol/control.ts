@@ -60,7 +60,18 @@ export type NetmapDelta = z.infer<typeof NetmapDelta>;
 /** Platform -> agent: the agent values may have changed; fetch GET /api/v1/agent/values. */
 export const ValuesChanged = z.object({ type: z.literal("values-changed") });
 
-export const ServerMessage = z.discriminatedUnion("type", [NetmapFull, NetmapDelta, ValuesChanged]);
+/** Platform -> agent, after each status: the address the platform saw, paired with the agent's port. */
+export const ObservedEndpoint = z.object({
+  type: z.literal("observed-endpoint"),
+  endpoint: z.string().nullable(),
+});
+
+export const ServerMessage = z.discriminatedUnion("type", [
+  NetmapFull,
+  NetmapDelta,
+  ValuesChanged,
+  ObservedEndpoint,
+]);
 export type ServerMessage = z.infer<typeof ServerMessage>;
 
 /** Agent -> platform: the same report the HTTP heartbeat carries (kept extensible the same way). */

@@ -29,6 +29,7 @@ function cluster(overrides: Partial<Cluster> = {}): Cluster {
       agentVersion: null,
       endpoints: [],
       peers: [],
+      conditions: [],
     },
     ...overrides,
   };
