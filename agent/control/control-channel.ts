@@ -5,7 +5,7 @@
  * It pings every CONTROL_PING_MS (the platform's runtime answers without waking anything) and
  * gives the socket up when a pong does not come back within the interval. It reconnects with
  * jittered backoff after any close, except when the platform says the credential is dead
- * (401/403 at the upgrade, or a close with ControlClose.revoked): then it emits "revoked" and
+ * (401 at the upgrade, or a close with ControlClose.revoked): then it emits "revoked" and
  * stops, and the control client decides (register again, or stop the agent). While it is down
  * the control client falls back to the HTTP heartbeat.
  */
@@ -139,7 +139,8 @@ export class ControlChannel extends EventEmitter<ControlChannelEvents> {
       if (this.ws !== ws) return;
       this.ws = null;
       ws.terminate();
-      if (status === 401 || status === 403) {
+      // 401 is the platform refusing the credential; a 403 may be a proxy that forbids WebSockets.
+      if (status === 401) {
         this.stopped = true;
         this.emit("revoked", `control channel refused: HTTP ${status}`);
         return;

@@ -89,6 +89,8 @@ export class ControlClient extends EventEmitter<ControlClientEvents> {
   /** Clock time of the last successful heartbeat or netmap fetch. */
   lastOkAt: number | null = null;
   private channel: ControlChannel | null = null;
+  /** A channel refused while HTTP still works is not retried before this (clock time). */
+  private channelHeldUntil = Number.NEGATIVE_INFINITY;
   /** Refused for good: no channel is opened again. */
   private failed = false;
   private netmap: Netmap | null = null;
@@ -131,7 +133,8 @@ export class ControlClient extends EventEmitter<ControlClientEvents> {
   /** Opens the control channel, and heartbeats over HTTP every interval while it is down. */
   run(): void {
     if (this.stopped) return;
-    if (this.o.controlChannel !== false && this.channel === null && !this.failed) this.openChannel();
+    const held = this.o.clock.now() < this.channelHeldUntil;
+    if (this.o.controlChannel !== false && this.channel === null && !this.failed && !held) this.openChannel();
     if (this.cancelTimer) return;
     const every = Math.min(this.o.heartbeatMs ?? DEFAULT_HEARTBEAT_MS, this.platformHeartbeatMs);
     this.cancelTimer = this.o.clock.schedule(every, () => {
@@ -293,8 +296,15 @@ export class ControlClient extends EventEmitter<ControlClientEvents> {
     channel.on("revoked", (reason) => {
       this.o.log.warn("control channel refused; checking the credential", { reason });
       this.closeChannel();
-      // The heartbeat meets the 401 and registers again (or stops the agent); then a new channel opens.
-      void this.heartbeat().finally(() => this.run());
+      // The heartbeat meets the 401 and registers again (or stops the agent); then a new channel
+      // opens. If the credential still works over HTTP, wait an interval before trying the channel.
+      const credential = this.state.credential;
+      void this.heartbeat().finally(() => {
+        if (this.state.credential === credential) {
+          this.channelHeldUntil = this.o.clock.now() + (this.o.heartbeatMs ?? DEFAULT_HEARTBEAT_MS);
+        }
+        this.run();
+      });
     });
     channel.start();
   }

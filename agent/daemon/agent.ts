@@ -302,6 +302,7 @@ export class Agent extends EventEmitter<AgentEvents> {
       listenPort: this.listenPort,
       endpoints: this.conn.endpoints(),
       platformReachable: this.control.platformReachable,
+      controlChannel: this.control.channelConnected,
       lastHeartbeatAt: lastHeartbeatAt === null ? null : new Date(lastHeartbeatAt).toISOString(),
       settings: this.settings,
       peers: this.peers?.statuses() ?? [],
