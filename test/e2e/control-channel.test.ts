@@ -80,13 +80,17 @@ describe("the control channel with real agents", () => {
     const spokePsk = await createCluster(platform, "spoke");
     const started = Date.now();
     spoke = await launch("spoke", spokePsk);
+    const up = Date.now();
     // The hub's one HTTP heartbeat was at its start, before the spoke existed; the next is 300 s away.
     await waitFor(
       "hub has the spoke in its netmap",
       async () => (await hub.status()).peers.some((p) => p.cluster === "spoke"),
       10_000,
     );
-    console.log(`hub learnt the spoke ${Date.now() - started} ms after the spoke's agent was started`);
+    const learnt = Date.now();
+    console.log(
+      `hub learnt the spoke ${learnt - up} ms after the spoke's agent was up (${learnt - started} ms after its start)`,
+    );
     expect((await hub.status()).lastHeartbeatAt).toBe(before.lastHeartbeatAt);
     const pong = await hub.ping({ target: "spoke", protocol: "icmp", count: 3, intervalMs: 200 });
     expect(pong.received).toBeGreaterThan(0);
@@ -106,6 +110,7 @@ describe("the control channel with real agents", () => {
       10_000,
     );
 
+    const deletedAt = Date.now();
     const res = await adminApi(platform, "/api/v1/clusters/doomed", { method: "DELETE" });
     expect(res.status).toBe(204);
     const code = await Promise.race([
@@ -114,6 +119,7 @@ describe("the control channel with real agents", () => {
     ]);
     expect(code).not.toBe("still running");
     expect(code).not.toBe(0);
+    console.log(`the deleted cluster's agent exited ${Date.now() - deletedAt} ms after DELETE was sent`);
     expect(doomed.log()).toMatch(/deleted or revoked|re-registration failed/);
     await waitFor(
       "hub dropped doomed",
