@@ -68,7 +68,6 @@ afterAll(async () => {
 
 describe("the control channel with real agents", () => {
   let hub: AgentProcess;
-  let spoke: AgentProcess;
 
   it("a hub learns a spoke that registers after it, by push alone, and they handshake", async () => {
     const hubPsk = await createCluster(platform, "hub", true);
@@ -79,7 +78,7 @@ describe("the control channel with real agents", () => {
 
     const spokePsk = await createCluster(platform, "spoke");
     const started = Date.now();
-    spoke = await launch("spoke", spokePsk);
+    await launch("spoke", spokePsk);
     const up = Date.now();
     // The hub's one HTTP heartbeat was at its start, before the spoke existed; the next is 300 s away.
     await waitFor(
