@@ -18,6 +18,7 @@ import { realPeersOnly } from "../worker/agents/reported-peers.ts";
 import { isStringArray, parseJsonColumn } from "../worker/clusters/to-json.ts";
 import { createDb, type Db } from "../worker/db/client.ts";
 import { agents } from "../worker/db/schema.ts";
+import { benchCountersEnabled, usage } from "../worker/db/usage-counters.ts";
 import { loadConfig } from "../worker/values/platform-config.ts";
 import { isSilent, lastSignOfLife } from "./control-presence.ts";
 
@@ -40,6 +41,7 @@ export const CONTROL_SOURCE_HEADER = "x-tether-control-source";
 interface ControlEnv {
   DB: D1Database;
   CONTROL: DurableObjectNamespace<ControlChannel>;
+  TETHER_BENCH_COUNTERS?: string;
 }
 
 interface SocketAttachment {
@@ -86,12 +88,13 @@ export class ControlChannel extends DurableObject<ControlEnv> {
 
   constructor(ctx: DurableObjectState, env: ControlEnv) {
     super(ctx, env);
-    this.db = createDb(env.DB);
+    this.db = createDb(env.DB, benchCountersEnabled(env));
     // Answered by the runtime without waking the object; the time of the answer is presence.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(CONTROL_PING, CONTROL_PONG));
   }
 
   override async fetch(request: Request): Promise<Response> {
+    usage.doRequests++;
     const cluster = request.headers.get(CONTROL_CLUSTER_HEADER);
     if (request.headers.get("upgrade")?.toLowerCase() !== "websocket" || !cluster) {
       return new Response("control expects an authenticated websocket upgrade", { status: 400 });
@@ -119,6 +122,7 @@ export class ControlChannel extends DurableObject<ControlEnv> {
   }
 
   override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
+    usage.doWebSocketMessagesIn++;
     const me = readAttachment(ws);
     const text = typeof message === "string" && message.length <= MAX_CONTROL_MESSAGE ? message : null;
     const parsed = text === null ? null : parseMessage(AgentMessage, text);
@@ -142,6 +146,7 @@ export class ControlChannel extends DurableObject<ControlEnv> {
 
   /** Whether the agent is here now. A socket silent past the window is closed and written offline. */
   async presence(): Promise<ControlPresence> {
+    usage.doRequests++;
     const now = Date.now();
     let best: ControlPresence = { connected: false, lastSeen: null };
     for (const ws of this.openSockets()) {
@@ -159,6 +164,7 @@ export class ControlChannel extends DurableObject<ControlEnv> {
   }
 
   async push(upserts: NetmapPeer[], removes: string[]): Promise<void> {
+    usage.doRequests++;
     const open = this.openSockets();
     if (open.length === 0) return;
     if (this.building !== null) {
@@ -183,14 +189,17 @@ export class ControlChannel extends DurableObject<ControlEnv> {
   }
 
   async resync(): Promise<void> {
+    usage.doRequests++;
     if (this.openSockets().length > 0) await this.sendFullNetmap();
   }
 
   async valuesChanged(): Promise<void> {
+    usage.doRequests++;
     this.send({ type: "values-changed" });
   }
 
   async revoke(): Promise<void> {
+    usage.doRequests++;
     for (const ws of this.ctx.getWebSockets()) closeQuietly(ws, ControlClose.revoked, "credential revoked");
     await this.ctx.storage.delete(NETMAP_KEY);
   }
@@ -204,6 +213,7 @@ export class ControlChannel extends DurableObject<ControlEnv> {
     for (const ws of this.openSockets()) {
       try {
         ws.send(text);
+        usage.doWebSocketMessagesOut++;
       } catch {
         // closing: its close handler does the bookkeeping
       }

@@ -18,6 +18,8 @@ export interface Bindings {
    * there, connect commands may name the URL the request came in on when no platformUrl is set.
    */
   TETHER_DEV?: string;
+  /** "1" only for `npm run bench -- fleet`: counts D1 rows and serves GET /__bench/counters. */
+  TETHER_BENCH_COUNTERS?: string;
 }
 
 declare global {
