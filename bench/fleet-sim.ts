@@ -4,6 +4,7 @@
  * the channel), keeping the netmap it is given. No WireGuard, no UDP: just the control plane.
  */
 import WebSocket from "ws";
+import { CONTROL_BACKOFF_BASE_MS, CONTROL_BACKOFF_MAX_MS } from "../agent/control/control-channel.ts";
 import { applyDelta } from "../agent/control/netmap-delta.ts";
 import { Backoff } from "../agent/relay/backoff.ts";
 import type { HeartbeatResponse, Netmap, RegisterResponse } from "../protocol/api.ts";
@@ -37,7 +38,8 @@ export class SimAgent {
   private ws: WebSocket | null = null;
   private timer: NodeJS.Timeout | null = null;
   private stopped = false;
-  private readonly backoff = new Backoff(500, 30_000);
+  // The agent's own reconnect backoff, so the storm is the one real agents would make.
+  private readonly backoff = new Backoff(CONTROL_BACKOFF_BASE_MS, CONTROL_BACKOFF_MAX_MS);
   private watchers: (() => boolean)[] = [];
 
   constructor(

@@ -24,6 +24,14 @@ import { Backoff } from "../relay/backoff.ts";
 import { agentFor } from "../transport/proxy-agent.ts";
 import type { Cancel, Clock } from "../util/clock.ts";
 
+/**
+ * Reconnect backoff: full jitter from 0.5 s up to 10 s. A deploy drops every channel at once;
+ * the jitter spreads the fleet's reconnects, and the cap bounds how long an agent stays on the
+ * fallback after the platform is back.
+ */
+export const CONTROL_BACKOFF_BASE_MS = 500;
+export const CONTROL_BACKOFF_MAX_MS = 10_000;
+
 export interface ControlChannelOptions {
   platformUrl: string;
   credential: string;
@@ -57,7 +65,7 @@ export class ControlChannel extends EventEmitter<ControlChannelEvents> {
 
   constructor(private readonly o: ControlChannelOptions) {
     super();
-    this.backoff = o.backoff ?? new Backoff(500, 30_000);
+    this.backoff = o.backoff ?? new Backoff(CONTROL_BACKOFF_BASE_MS, CONTROL_BACKOFF_MAX_MS);
     this.pingMs = o.pingIntervalMs ?? CONTROL_PING_MS;
   }
 
