@@ -6,7 +6,7 @@
 import WebSocket from "ws";
 import { CONTROL_BACKOFF_BASE_MS, CONTROL_BACKOFF_MAX_MS } from "../agent/control/control-channel.ts";
 import { applyDelta } from "../agent/control/netmap-delta.ts";
-import { Backoff } from "../agent/relay/backoff.ts";
+import { Backoff } from "../agent/util/backoff.ts";
 import type { HeartbeatResponse, Netmap, RegisterResponse } from "../protocol/api.ts";
 import { CONTROL_PING, CONTROL_PING_MS, parseMessage, ServerMessage } from "../protocol/control.ts";
 

@@ -20,8 +20,8 @@ import {
   parseMessage,
   ServerMessage,
 } from "../../protocol/control.ts";
-import { Backoff } from "../relay/backoff.ts";
 import { agentFor } from "../transport/proxy-agent.ts";
+import { Backoff } from "../util/backoff.ts";
 import type { Cancel, Clock } from "../util/clock.ts";
 
 /**
