@@ -16,6 +16,7 @@
  *
  *   npm run bench -- fleet                    # N = 100 and 1000
  *   FLEET_N=100,1000,5000 npm run bench -- fleet
+ *   FLEET_MODES=poll ...                      # one design only
  *
  * Targets: push steady state <= 2 D1 rows written per agent-hour and no O(N) reads; p99 of
  * change propagation <= 1 s at N = 1000.
@@ -30,6 +31,8 @@ const WINDOW_S = Number(process.env.FLEET_WINDOW_S ?? 60);
 const EVENTS = Number(process.env.FLEET_EVENTS ?? 10);
 const FANOUTS = Number(process.env.FLEET_FANOUTS ?? 3);
 const SETUP_CONCURRENCY = 16;
+/** Which designs to run; "poll" alone runs against any platform (e.g. a checkout from before the channel). */
+const MODES = (process.env.FLEET_MODES ?? "push,poll").split(",") as SimMode[];
 
 interface Counters {
   workerRequests: number;
@@ -265,6 +268,7 @@ async function main(): Promise<void> {
   const results: ModeResult[] = [];
   for (const n of SIZES) {
     platform = await startPlatform({ vars: { TETHER_BENCH_COUNTERS: "1" } });
+    console.log(`N=${n}: platform ${platform.url} (${platform.persistDir})`);
     try {
       await api("PUT", "/api/v1/config", { peering: "hub", agentValues: {} });
       const setupStart = performance.now();
@@ -272,7 +276,7 @@ async function main(): Promise<void> {
       console.log(
         `N=${n}: ${n + 1} clusters created and registered in ${fmt((performance.now() - setupStart) / 1000)} s`,
       );
-      for (const mode of ["push", "poll"] as const) {
+      for (const mode of MODES) {
         const r = await runMode(mode, fleet, n);
         console.log(`N=${n} ${mode}: ${JSON.stringify(r)}`);
         results.push(r);
