@@ -136,10 +136,13 @@ export class SimAgent {
     });
   }
 
+  /** The interval the platform last asked for (the old design's awaiting-peer hint), as agents obeyed it. */
+  private hintedMs = POLL_INTERVAL_MS;
+
   private schedulePoll(ms: number): void {
     this.timer = setTimeout(() => {
       void this.poll().finally(() => {
-        if (!this.stopped) this.schedulePoll(POLL_INTERVAL_MS);
+        if (!this.stopped) this.schedulePoll(this.hintedMs);
       });
     }, ms);
   }
@@ -154,6 +157,7 @@ export class SimAgent {
       });
       if (!res.ok) return;
       const hb = (await res.json()) as HeartbeatResponse;
+      this.hintedMs = Math.min(POLL_INTERVAL_MS, (hb.heartbeatSeconds ?? Number.POSITIVE_INFINITY) * 1000);
       if (hb.netmapVersion !== this.netmap?.version) {
         const nm = await fetch(`${this.platformUrl}/api/v1/agent/netmap`, { headers: auth });
         if (nm.ok) this.netmap = (await nm.json()) as Netmap;
