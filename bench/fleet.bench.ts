@@ -56,9 +56,28 @@ interface ModeResult {
     /** DO requests as billed: RPC/fetch calls plus incoming WebSocket messages at 20:1. */
     doBilledRequests: number;
   };
+  /** What one event costs, over the events run: a cluster created, registered and deleted; the hub moving. */
+  perEvent: { created: EventCost; hubMoved: EventCost };
   createdToHub: { p50: number; p99: number; max: number };
   fanOut: { p50: number; p99: number; max: number };
   storm: { fromRestartMs: number; fromReadyMs: number };
+}
+
+interface EventCost {
+  d1RowsWritten: number;
+  d1RowsRead: number;
+  workerRequests: number;
+  doBilledRequests: number;
+}
+
+function eventCost(d: Counters, events: number, adminRequests: number): EventCost {
+  return {
+    d1RowsWritten: d.d1RowsWritten / events,
+    d1RowsRead: d.d1RowsRead / events,
+    // The bench's own admin calls (create, delete) are not the design's cost.
+    workerRequests: (d.workerRequests - adminRequests) / events,
+    doBilledRequests: (d.doRequests + d.doWebSocketMessagesIn / 20) / events,
+  };
 }
 
 let platform: Platform;
@@ -183,6 +202,7 @@ async function runMode(mode: SimMode, fleet: Fleet, n: number): Promise<ModeResu
     const per = (x: number) => x / all.length / hours;
 
     // 2. A new cluster's agent registers; the hub has it.
+    const c2 = await counters();
     const created: number[] = [];
     for (let i = 0; i < EVENTS; i++) {
       const name = `new-${mode}-${i}`;
@@ -195,6 +215,7 @@ async function runMode(mode: SimMode, fleet: Fleet, n: number): Promise<ModeResu
     }
 
     // 3. The hub moves; every spoke hears of it.
+    const c3 = await counters();
     const fanOut: number[] = [];
     for (let i = 0; i < FANOUTS; i++) {
       const moved = `127.0.0.1:${50000 + i}`;
@@ -204,6 +225,8 @@ async function runMode(mode: SimMode, fleet: Fleet, n: number): Promise<ModeResu
       hub.moveTo([moved]);
       fanOut.push(...(await Promise.all(seen)));
     }
+
+    const c4 = await counters();
 
     // 4. Reconnect storm.
     const before = new Map(all.map((s) => [s, s.generation]));
@@ -228,6 +251,11 @@ async function runMode(mode: SimMode, fleet: Fleet, n: number): Promise<ModeResu
         doRequests: per(d.doRequests),
         doWebSocketMessagesIn: per(d.doWebSocketMessagesIn),
         doBilledRequests: per(d.doRequests + d.doWebSocketMessagesIn / 20),
+      },
+      perEvent: {
+        // Each created event: POST /clusters, POST /register (an agent's cost), DELETE /clusters.
+        created: eventCost(diff(c2, c3), EVENTS, 2 * EVENTS),
+        hubMoved: eventCost(diff(c3, c4), FANOUTS, 0),
       },
       createdToHub: summary(created),
       fanOut: summary(fanOut),
@@ -257,6 +285,11 @@ function print(results: ModeResult[]): void {
     }
     const ms = (s: { p50: number; p99: number }) => `p50 ${fmt(s.p50, 0)} ms, p99 ${fmt(s.p99, 0)} ms`;
     console.log(`  created -> hub has it     push ${ms(push.createdToHub)}   poll ${ms(poll.createdToHub)}`);
+    for (const e of ["created", "hubMoved"] as const) {
+      const c = (r: ModeResult) =>
+        `${fmt(r.perEvent[e].d1RowsWritten, 0)} rows written, ${fmt(r.perEvent[e].d1RowsRead, 0)} read, ${fmt(r.perEvent[e].doBilledRequests, 1)} DO req`;
+      console.log(`  per ${e.padEnd(21)} push ${c(push)}   poll ${c(poll)}`);
+    }
     console.log(`  hub moved -> every spoke  push ${ms(push.fanOut)}   poll ${ms(poll.fanOut)}`);
     console.log(
       `  reconnect storm           push ${fmt(push.storm.fromReadyMs / 1000)} s after ready (${fmt(push.storm.fromRestartMs / 1000)} s after restart)   poll ${fmt(poll.storm.fromReadyMs / 1000)} s (${fmt(poll.storm.fromRestartMs / 1000)} s)`,
