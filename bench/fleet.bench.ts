@@ -21,6 +21,9 @@
  * Targets: push steady state <= 2 D1 rows written per agent-hour and no O(N) reads; p99 of
  * change propagation <= 1 s at N = 1000.
  */
+import { copyFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { generatePrivateKey, keyToBase64, publicKeyFrom } from "../agent/wireguard/index.ts";
 import type { CreateClusterResponse } from "../protocol/api.ts";
 import { type Platform, startPlatform } from "../test/helpers/platform.ts";
@@ -316,6 +319,10 @@ async function main(): Promise<void> {
       }
     } catch (e) {
       console.log(`N=${n}: failed: ${(e as Error).message}`);
+      // The platform's log goes with its state directory; keep a copy to see why.
+      const kept = join(tmpdir(), `fleet-bench-platform-${n}-${Date.now()}.log`);
+      await copyFile(platform.logFile, kept).catch(() => undefined);
+      console.log(`N=${n}: platform log kept in ${kept}`);
     } finally {
       await platform.stop();
     }
