@@ -32,6 +32,8 @@ export async function registerSim(
 
 export class SimAgent {
   netmap: Netmap | null = null;
+  /** Channel closes seen, by close code (1006: the connection dropped without a close frame). */
+  readonly closes = new Map<number, number>();
   /** Bumped on every successful heartbeat (poll) or connect (push) after a restart. */
   generation = 0;
   endpoints: string[];
@@ -129,7 +131,10 @@ export class SimAgent {
       this.timer = setTimeout(() => this.connect(), this.backoff.next());
     };
     ws.on("error", retry);
-    ws.on("close", retry);
+    ws.on("close", (code) => {
+      this.closes.set(code, (this.closes.get(code) ?? 0) + 1);
+      retry();
+    });
     ws.on("unexpected-response", () => {
       ws.terminate();
       retry();

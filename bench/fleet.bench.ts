@@ -64,6 +64,8 @@ interface ModeResult {
   createdToHub: { p50: number; p99: number; max: number };
   fanOut: { p50: number; p99: number; max: number };
   storm: { fromRestartMs: number; fromReadyMs: number };
+  /** Channel closes the agents saw during the steady-state window, by close code. */
+  steadyCloses: Record<string, number>;
 }
 
 interface EventCost {
@@ -197,10 +199,13 @@ async function runMode(mode: SimMode, fleet: Fleet, n: number): Promise<ModeResu
     await sleep(3_000);
 
     // 1. Steady state.
+    for (const s of all) s.closes.clear();
     const c0 = await counters();
     const t0 = performance.now();
     await sleep(WINDOW_S * 1000);
     const d = diff(c0, await counters());
+    const steadyCloses: Record<string, number> = {};
+    for (const s of all) for (const [code, n] of s.closes) steadyCloses[code] = (steadyCloses[code] ?? 0) + n;
     const hours = (performance.now() - t0) / 3_600_000;
     const per = (x: number) => x / all.length / hours;
 
@@ -263,6 +268,7 @@ async function runMode(mode: SimMode, fleet: Fleet, n: number): Promise<ModeResu
       createdToHub: summary(created),
       fanOut: summary(fanOut),
       storm: { fromRestartMs: backAt - restartAt, fromReadyMs: backAt - readyAt },
+      steadyCloses,
     };
   } finally {
     for (const s of all) s.stop();
