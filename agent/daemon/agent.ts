@@ -244,7 +244,9 @@ export class Agent extends EventEmitter<AgentEvents> {
     return {
       lastTickAt: this.engine?.lastTickAt ?? this.clock.now(),
       registered: this.engine !== null,
-      lastControlOkAt: this.control.lastOkAt,
+      // An open control channel is the platform answering: its pings are checked by the channel
+      // itself, which drops a socket that stops answering.
+      lastControlOkAt: this.control.channelConnected ? this.clock.now() : this.control.lastOkAt,
     };
   }
 

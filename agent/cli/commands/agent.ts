@@ -2,7 +2,6 @@
 
 import { homedir } from "node:os";
 import { join } from "node:path";
-import { CONTROL_PING_MS } from "../../../protocol/control.ts";
 import { Agent, type AgentStatus } from "../../daemon/agent.ts";
 import { parseHealthListen, startHealthServer } from "../../daemon/health-server.ts";
 import type { PingReport } from "../../daemon/ping.ts";
@@ -100,9 +99,7 @@ export async function agentUp(ctx: CommandContext, opts: AgentUpOptions): Promis
           // The agent's own clock (wall time): lastTickAt and lastControlOkAt are read on it.
           clock: () => systemClock.now(),
           tickStaleMs: HEALTH_TICK_STALE_MS,
-          // The channel's pongs (every CONTROL_PING_MS) count as answers too, whatever the interval.
-          controlStaleMs:
-            HEALTH_MISSED_HEARTBEATS * Math.max((opts.heartbeatInterval ?? 15) * 1000, CONTROL_PING_MS),
+          controlStaleMs: HEALTH_MISSED_HEARTBEATS * (opts.heartbeatInterval ?? 15) * 1000,
         });
   if (health) logger.info("health endpoint up", { address: health.address });
   const s = agent.status();
