@@ -133,19 +133,22 @@ describe("the control channel with real agents", () => {
     await waitFor("killed channel open", () => channelOpen(killed), 10_000);
     killed.child.kill("SIGKILL");
     await killed.exited;
-    // The kernel closes the dead process's socket, so the object sees the close at once.
+    const killedAt = Date.now();
+    // The kernel closes the dead process's socket, so the object usually sees the close at once;
+    // if that close is lost, the 30 s presence window still finds the silent socket.
     const c = await waitFor(
       "killed offline",
       async () => {
         const got = await getCluster(platform, "killed");
         return condition(got, "AgentOffline")?.status === "True" ? got : null;
       },
-      10_000,
+      45_000,
     );
+    console.log(`the killed agent showed AgentOffline ${Date.now() - killedAt} ms after the kill`);
     expect(c.status.online).toBe(false);
     expect(condition(c, "AgentOffline")?.reason).toBe("NoSignOfLife");
     expect(condition(c, "AgentConnected")).toMatchObject({ status: "False", reason: "Disconnected" });
-  });
+  }, 90_000);
 
   it("a frozen agent (its socket open, no pings) shows AgentOffline once the 30 s window passes", async () => {
     const psk = await createCluster(platform, "frozen");
