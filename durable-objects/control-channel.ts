@@ -276,8 +276,11 @@ export class ControlChannel extends DurableObject<ControlEnv> {
 
   private async wentAway(ws: WebSocket, now: number): Promise<void> {
     const me = readAttachment(ws);
-    // Replaced by a newer socket: that one is the agent's presence now.
-    if (me === null || this.openSockets().length > 0) return;
+    if (me === null) return;
+    // Replaced by a newer socket: that one is the agent's presence now. The closing socket itself
+    // is left out by its connect time: after an abnormal close (1006) it may still read as open.
+    const newer = this.openSockets().some((other) => readAttachment(other)?.connectedAt !== me.connectedAt);
+    if (newer) return;
     await this.markOffline(me, lastSignOfLife(me.connectedAt, this.autoResponseTime(ws) ?? new Date(now)));
   }
 
