@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import { chartRoutes } from "./charts/routes.ts";
 import { createDb } from "./db/client.ts";
+import { benchCountersEnabled, usage } from "./db/usage-counters.ts";
 import type { AppEnv } from "./env.ts";
 import { onError, onNotFound } from "./http/errors.ts";
 import { methodAwareNotFound } from "./http/method-not-allowed.ts";
@@ -8,6 +9,7 @@ import { bodyLimit } from "./middleware/body-limit/index.ts";
 import { openApiDocument } from "./openapi/document.ts";
 import { accessKeyRoutes } from "./routes/access-keys.ts";
 import { agentRoutes } from "./routes/agent.ts";
+import { benchCounterRoutes } from "./routes/bench-counters.ts";
 import { clusterRoutes } from "./routes/clusters.ts";
 import { configRoutes } from "./routes/config.ts";
 import { metaRoutes } from "./routes/meta.ts";
@@ -27,8 +29,9 @@ export function createApp(options: AppOptions = {}): Hono<AppEnv> {
   app.onError(onError);
   app.notFound(methodAwareNotFound(() => app.routes, onNotFound));
   app.use("*", async (c, next) => {
+    usage.workerRequests++;
     c.set("now", now());
-    c.set("db", createDb(c.env.DB));
+    c.set("db", createDb(c.env.DB, benchCountersEnabled(c.env)));
     await next();
   });
   app.use("*", bodyLimit());
@@ -45,6 +48,7 @@ export function createApp(options: AppOptions = {}): Hono<AppEnv> {
     });
   }
   app.route("/", metaRoutes);
+  app.route("/__bench", benchCounterRoutes);
   // Public, like the API's shape itself: it holds schemas, never data.
   app.get("/api/v1/openapi.json", (c) => c.json(openApiDocument()));
   app.route("/api/v1/access-keys", accessKeyRoutes);

@@ -1,4 +1,5 @@
 import type { DrizzleD1Database } from "drizzle-orm/d1";
+import type { ControlChannel } from "../durable-objects/control-channel.ts";
 import type { PairRelay } from "../durable-objects/pair-relay.ts";
 import type { AccessKeyScope } from "../protocol/api.ts";
 import type * as schema from "./db/schema.ts";
@@ -7,6 +8,8 @@ export interface Bindings {
   DB: D1Database;
   /** One Durable Object per pair of agents (docs/architecture.md, "Platform and relay"); reached only through /relay/<peer>. */
   RELAY: DurableObjectNamespace<PairRelay>;
+  /** One Durable Object per cluster holding its agent's control channel; reached only through /api/v1/agent/control. */
+  CONTROL: DurableObjectNamespace<ControlChannel>;
   /** Always accepted as an admin access key (bootstrap). */
   ADMIN_ACCESS_KEY?: string;
   TETHER_VERSION?: string;
@@ -15,6 +18,8 @@ export interface Bindings {
    * there, connect commands may name the URL the request came in on when no platformUrl is set.
    */
   TETHER_DEV?: string;
+  /** "1" only for `npm run bench -- fleet`: counts D1 rows and serves GET /__bench/counters. */
+  TETHER_BENCH_COUNTERS?: string;
 }
 
 declare global {

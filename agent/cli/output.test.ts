@@ -6,6 +6,7 @@ import {
   pathSummary,
   renderCluster,
   renderClusterList,
+  renderConditions,
   renderEvents,
   renderKeyList,
   renderKeyValues,
@@ -33,6 +34,7 @@ function cluster(overrides: Partial<Cluster> = {}): Cluster {
       endpoints: [],
       peers: [],
       values: null,
+      conditions: [],
     },
     ...overrides,
   };
@@ -271,5 +273,40 @@ describe("renderCluster", () => {
     expect(text).toContain("  loft.sh/agent-values: |\n    logLevel: debug\n    mtu: 1280\n");
     expect(text).toContain("Peers:\n  CLUSTER   PATH     ENDPOINT");
     expect(text).toContain("prod      direct   192.0.2.1:51820   3 ms   2.0 KiB   10 B   12s ago");
+  });
+});
+
+describe("renderConditions", () => {
+  it("prints each condition with its reason and age, under a heading", () => {
+    const now = Date.parse("2026-01-01T10:05:00.000Z");
+    const text = renderConditions(
+      [
+        {
+          type: "AgentOffline",
+          status: "True",
+          reason: "NoSignOfLife",
+          message: "The agent was last seen 2026-01-01T10:00:00.000Z.",
+          lastTransitionTime: "2026-01-01T10:00:00.000Z",
+        },
+        {
+          type: "DuplicateCluster",
+          status: "False",
+          reason: "NoConflict",
+          message: "",
+          lastTransitionTime: "2026-01-01T09:00:00.000Z",
+        },
+      ],
+      now,
+    );
+    expect(text).toBe(
+      [
+        "Conditions:",
+        "  TYPE               STATUS   REASON         SINCE     MESSAGE",
+        "  AgentOffline       True     NoSignOfLife   5m ago    The agent was last seen 2026-01-01T10:00:00.000Z.",
+        "  DuplicateCluster   False    NoConflict     65m ago   -",
+        "",
+      ].join("\n"),
+    );
+    expect(renderConditions([], now)).toBe("");
   });
 });

@@ -131,6 +131,7 @@ export function renderCluster(cluster: Cluster, now: number = Date.now()): strin
       .map((l) => (l ? `  ${l}` : l))
       .join("\n");
   }
+  text += renderConditions(s.conditions, now);
   return text;
 }
 
@@ -177,6 +178,25 @@ export function renderEvents(events: readonly ClusterEvent[]): string {
     ["TIME", "TYPE", "REASON", "MESSAGE"],
     events.map((e) => [e.at, e.type, e.reason, e.message]),
   );
+}
+
+/** The cluster's conditions as a table under "Conditions:", or nothing when it has none. */
+export function renderConditions(conditions: Cluster["status"]["conditions"], now: number): string {
+  if (conditions.length === 0) return "";
+  const table = renderTable(
+    ["TYPE", "STATUS", "REASON", "SINCE", "MESSAGE"],
+    conditions.map((c) => [
+      c.type,
+      c.status,
+      c.reason,
+      formatAge(c.lastTransitionTime, now),
+      c.message || "-",
+    ]),
+  );
+  return `Conditions:\n${table
+    .split("\n")
+    .map((l) => (l ? `  ${l}` : l))
+    .join("\n")}`;
 }
 
 export function formatBytes(n: number): string {

@@ -144,7 +144,12 @@ export function buildProgram(io: CliIo, onExitCode: (code: number) => void): Com
     .option("--state <dir>", "where the agent keeps its identity (default ~/.tether)")
     .option("--listen-port <port>", "UDP port for WireGuard (0 = any free port)", intInRange(0, 65535), 0)
     .option("--cluster-uid <uid>", "id of this physical cluster (default: random, kept in the state file)")
-    .option("--heartbeat-interval <seconds>", "seconds between heartbeats", intInRange(1, 300), 5)
+    .option(
+      "--heartbeat-interval <seconds>",
+      "seconds between HTTP heartbeats while the control channel is down",
+      intInRange(1, 300),
+      15,
+    )
     .option("--log-level <level>", "debug, info, warn or error (agent values may change it later)", "info")
     .option("--log-json", "log JSON lines")
     .option(

@@ -149,6 +149,9 @@ describe("ControlClient", () => {
       log: createLogger("error", () => {}),
       version: "9.9.9",
       status: () => ({ endpoints: ["192.0.2.1:51820"], peers: [], listenPort: 51820 }),
+      // This fake platform speaks HTTP only: these tests are the fallback heartbeat's. The
+      // channel is tested against the real platform (test/e2e/control-channel.test.ts).
+      controlChannel: false,
       ...over,
     });
     clients.push(c);

@@ -1,13 +1,15 @@
 /**
  * The agent's conversation with the platform (tailscale's controlclient, in
- * small): register with the PSK or reuse the stored identity, heartbeat on an
- * interval (shorter while the platform asks for it), fetch the netmap and the
- * agent values when their versions move, and register again when the
- * credential is refused. It knows nothing of peers or sockets: it emits
- * `netmap`, `values` and `fatal`, and asks for the agent's status through the
- * `status` function each heartbeat carries.
+ * small): register with the PSK or reuse the stored identity, then hold the
+ * control channel (a WebSocket the platform pushes netmap deltas and values
+ * notices down, and that carries our status up when it changes). While the
+ * channel is down (a proxy that refuses upgrades, a deploy) it heartbeats over
+ * HTTP on an interval instead, fetching the netmap and the agent values when
+ * their versions move. It registers again when the credential is refused. It
+ * knows nothing of peers or sockets: it emits `netmap`, `values` and `fatal`,
+ * and asks for the agent's status through the `status` function.
  */
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { EventEmitter } from "node:events";
 import type {
   HeartbeatRequest,
@@ -16,14 +18,21 @@ import type {
   RegisterRequest,
   RegisterResponse,
 } from "../../protocol/api.ts";
-import type { Clock } from "../util/clock.ts";
+import type { ServerMessage } from "../../protocol/control.ts";
+import type { Cancel, Clock } from "../util/clock.ts";
 import type { Logger } from "../util/logger.ts";
 import { generatePrivateKey, keyFromBase64, keyToBase64, publicKeyFrom } from "../wireguard/index.ts";
+import { ControlChannel } from "./control-channel.ts";
+import { applyDelta } from "./netmap-delta.ts";
 import { PlatformClient } from "./platform-client.ts";
 import { ApiError } from "./platform-errors.ts";
 import type { AgentState, StateStore } from "./state-store.ts";
+import { statusDue, statusKey } from "./status-report.ts";
 
-export const DEFAULT_HEARTBEAT_MS = 5_000;
+/** The fallback HTTP heartbeat, used only while the control channel is down. */
+export const DEFAULT_HEARTBEAT_MS = 15_000;
+/** How often the status is compared with what was last sent on the channel (locally; sent only if due). */
+export const STATUS_CHECK_MS = 5_000;
 /** An early netmap fetch (a stranger's handshake) happens at most this often. */
 export const EARLY_NETMAP_MIN_MS = 1_000;
 const API_TIMEOUT_MS = 10_000;
@@ -39,8 +48,10 @@ export interface ControlClientOptions {
   store: StateStore;
   clock: Clock;
   log: Logger;
-  /** Our own heartbeat interval; the platform may ask for a shorter one for a while. */
+  /** The fallback heartbeat interval (while the control channel is down). */
   heartbeatMs?: number | undefined;
+  /** false: HTTP heartbeats only, as before the control channel (tests and benches compare). */
+  controlChannel?: boolean | undefined;
   version: string;
   /** What each heartbeat reports: our endpoints, our peers' paths, our UDP port. */
   status(): Omit<HeartbeatRequest, "version">;
@@ -77,6 +88,21 @@ export class ControlClient extends EventEmitter<ControlClientEvents> {
   lastHeartbeatAt: number | null = null;
   /** Clock time of the last successful heartbeat or netmap fetch. */
   lastOkAt: number | null = null;
+  private channel: ControlChannel | null = null;
+  /** A channel refused while HTTP still works is not retried before this (clock time). */
+  private channelHeldUntil = Number.NEGATIVE_INFINITY;
+  /** Refused for good: no channel is opened again. */
+  private failed = false;
+  private netmap: Netmap | null = null;
+  private valuesText: string | null = null;
+  private lastStatusKey: string | null = null;
+  private lastStatusAt = Number.NEGATIVE_INFINITY;
+  private cancelStatusCheck: Cancel | null = null;
+
+  /** Whether the control channel is up (pushes arrive; no HTTP heartbeats are sent). */
+  get channelConnected(): boolean {
+    return this.channel?.connected ?? false;
+  }
 
   constructor(private readonly o: ControlClientOptions) {
     super();
@@ -104,12 +130,16 @@ export class ControlClient extends EventEmitter<ControlClientEvents> {
     return this.current;
   }
 
-  /** Heartbeats every interval from now on. */
+  /** Opens the control channel, and heartbeats over HTTP every interval while it is down. */
   run(): void {
-    if (this.stopped || this.cancelTimer) return;
+    if (this.stopped) return;
+    const held = this.o.clock.now() < this.channelHeldUntil;
+    if (this.o.controlChannel !== false && this.channel === null && !this.failed && !held) this.openChannel();
+    if (this.cancelTimer) return;
     const every = Math.min(this.o.heartbeatMs ?? DEFAULT_HEARTBEAT_MS, this.platformHeartbeatMs);
     this.cancelTimer = this.o.clock.schedule(every, () => {
-      void this.heartbeat().finally(() => {
+      const beat = this.channelConnected ? Promise.resolve() : this.heartbeat();
+      void beat.finally(() => {
         this.cancelTimer = null;
         this.run();
       });
@@ -120,6 +150,7 @@ export class ControlClient extends EventEmitter<ControlClientEvents> {
     this.stopped = true;
     this.cancelTimer?.();
     this.cancelTimer = null;
+    this.closeChannel();
   }
 
   /** One heartbeat, then netmap and values if their versions moved. Never throws; never two at once. */
@@ -143,6 +174,10 @@ export class ControlClient extends EventEmitter<ControlClientEvents> {
    */
   heartbeatSoon(): void {
     if (this.stopped) return;
+    if (this.channelConnected) {
+      this.sendStatus(false);
+      return;
+    }
     if (this.running) this.again = true;
     else void this.heartbeat();
   }
@@ -158,6 +193,8 @@ export class ControlClient extends EventEmitter<ControlClientEvents> {
     const now = this.o.clock.now();
     if (this.stopped || this.netmapSyncing || now - this.lastEarlyNetmapAt < EARLY_NETMAP_MIN_MS) return;
     this.lastEarlyNetmapAt = now;
+    // On the channel the netmap is pushed; ask for it whole there, in order with the deltas.
+    if (this.channel?.send({ type: "resync" })) return;
     this.netmapSyncing = true;
     this.syncNetmap()
       .catch((e: Error) => this.o.log.warn("netmap fetch failed", { error: e.message }))
@@ -195,7 +232,11 @@ export class ControlClient extends EventEmitter<ControlClientEvents> {
   }
 
   private async syncNetmap(): Promise<void> {
-    const nm = await this.client().json<Netmap>("/api/v1/agent/netmap");
+    this.useNetmap(await this.client().json<Netmap>("/api/v1/agent/netmap"));
+  }
+
+  private useNetmap(nm: Netmap): void {
+    this.netmap = nm;
     this.netmapVersion = nm.version;
     this.lastOkAt = this.o.clock.now();
     this.emit("netmap", nm);
@@ -204,7 +245,118 @@ export class ControlClient extends EventEmitter<ControlClientEvents> {
   private async syncValues(version: string): Promise<void> {
     const res = await this.client().request("/api/v1/agent/values", { accept: "application/yaml" });
     this.valuesVersion = version;
+    this.valuesText = res.text;
     this.emit("values", res.text, version);
+  }
+
+  /** Values after a push (or a reconnect): fetched, and applied only if they differ. */
+  private async refreshValues(): Promise<void> {
+    try {
+      const res = await this.client().request("/api/v1/agent/values", { accept: "application/yaml" });
+      if (res.text === this.valuesText) return;
+      this.valuesText = res.text;
+      // The next fallback heartbeat compares versions again; make it fetch once more if needed.
+      this.valuesVersion = "";
+      this.emit("values", res.text, valuesRevision(res.text));
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 401) await this.onCredentialRejected(e);
+      else this.o.log.warn("values fetch failed", { error: (e as Error).message });
+    }
+  }
+
+  // ---------------------------------------------------------------- control channel
+
+  private openChannel(): void {
+    const channel = new ControlChannel({
+      platformUrl: this.state.platform,
+      credential: this.state.credential,
+      clock: this.o.clock,
+    });
+    this.channel = channel;
+    channel.on("open", () => {
+      this.o.log.info("control channel open; HTTP heartbeats paused");
+      this.platformReachable = true;
+      this.lastOkAt = this.o.clock.now();
+      this.lastStatusKey = null;
+      this.sendStatus(true);
+      this.scheduleStatusCheck();
+      // Values may have changed while we were away.
+      void this.refreshValues();
+    });
+    channel.on("alive", () => {
+      this.platformReachable = true;
+      this.lastOkAt = this.o.clock.now();
+    });
+    channel.on("message", (m) => this.onChannelMessage(m));
+    channel.on("down", (reason) => {
+      this.cancelStatusCheck?.();
+      this.cancelStatusCheck = null;
+      this.o.log.debug("control channel down; falling back to HTTP heartbeats", { reason });
+    });
+    channel.on("revoked", (reason) => {
+      this.o.log.warn("control channel refused; checking the credential", { reason });
+      this.closeChannel();
+      // The heartbeat meets the 401 and registers again (or stops the agent); then a new channel
+      // opens. If the credential still works over HTTP, wait an interval before trying the channel.
+      const credential = this.state.credential;
+      void this.heartbeat().finally(() => {
+        if (this.state.credential === credential) {
+          this.channelHeldUntil = this.o.clock.now() + (this.o.heartbeatMs ?? DEFAULT_HEARTBEAT_MS);
+        }
+        this.run();
+      });
+    });
+    channel.start();
+  }
+
+  private closeChannel(): void {
+    this.cancelStatusCheck?.();
+    this.cancelStatusCheck = null;
+    this.channel?.removeAllListeners();
+    this.channel?.stop();
+    this.channel = null;
+  }
+
+  private onChannelMessage(m: ServerMessage): void {
+    this.lastOkAt = this.o.clock.now();
+    switch (m.type) {
+      case "netmap":
+        this.useNetmap(m.netmap);
+        return;
+      case "netmap-delta": {
+        const next = applyDelta(this.netmap, m);
+        if (next === null) this.channel?.send({ type: "resync" });
+        else this.useNetmap(next);
+        return;
+      }
+      case "values-changed":
+        void this.refreshValues();
+        return;
+      case "observed-endpoint":
+        this.emit("observed-endpoint", m.endpoint);
+        return;
+    }
+  }
+
+  /** Sends our status on the channel when it moved meaningfully (or `force`). */
+  private sendStatus(force: boolean): void {
+    const status: HeartbeatRequest = { version: this.o.version, ...this.o.status() };
+    const now = this.o.clock.now();
+    if (!force && !statusDue(this.lastStatusKey, this.lastStatusAt, status, now)) return;
+    if (this.channel?.send({ type: "status", ...status })) {
+      this.lastStatusKey = statusKey(status);
+      this.lastStatusAt = now;
+    }
+  }
+
+  private scheduleStatusCheck(): void {
+    this.cancelStatusCheck?.();
+    this.cancelStatusCheck = this.o.clock.schedule(STATUS_CHECK_MS, () => {
+      this.cancelStatusCheck = null;
+      if (!this.channelConnected || this.stopped) return;
+      this.sendStatus(false);
+      this.scheduleStatusCheck();
+    });
   }
 
   private async onCredentialRejected(e: ApiError): Promise<void> {
@@ -218,6 +370,8 @@ export class ControlClient extends EventEmitter<ControlClientEvents> {
       this.o.log.warn("platform refused the agent credential; registering again with the PSK");
       this.current = await this.register(this.state.privateKey, this.state.clusterUid);
       this.api = this.clientFor(this.current);
+      // The old channel's credential is dead; the next run() opens one with the new credential.
+      this.closeChannel();
       this.emit("reregistered", this.current);
     } catch (e2) {
       this.fail(new Error(`agent credential refused and re-registration failed: ${(e2 as Error).message}`));
@@ -225,6 +379,8 @@ export class ControlClient extends EventEmitter<ControlClientEvents> {
   }
 
   private fail(e: Error): void {
+    this.failed = true;
+    this.closeChannel();
     this.o.log.error(e.message);
     this.emit("fatal", e);
   }
@@ -315,4 +471,12 @@ export function registerRetryDelayMs(e: ApiError, random01: number): number {
       ? Math.min(seconds * 1000, MAX_REGISTER_RETRY_MS)
       : DEFAULT_REGISTER_RETRY_MS;
   return Math.round(base * (1 + 0.2 * random01));
+}
+
+/**
+ * The platform's version of a values document (the first 16 hex digits of its SHA-256), for values
+ * that arrived by push rather than with a heartbeat's valuesVersion: the report names the same revision.
+ */
+function valuesRevision(yaml: string): string {
+  return createHash("sha256").update(yaml).digest("hex").slice(0, 16);
 }

@@ -24,6 +24,8 @@ export interface AgentStatus {
   listenPort: number;
   endpoints: string[];
   platformReachable: boolean;
+  /** Whether the control channel is up: pushes arrive and HTTP heartbeats are paused. */
+  controlChannel: boolean;
   lastHeartbeatAt: string | null;
   settings: AgentSettings;
   peers: AgentPeerStatus[];

@@ -248,7 +248,9 @@ export class Agent extends EventEmitter<AgentEvents> {
     return {
       lastTickAt: this.engine?.lastTickAt ?? this.clock.now(),
       registered: this.engine !== null,
-      lastControlOkAt: this.control.lastOkAt,
+      // An open control channel is the platform answering: its pings are checked by the channel
+      // itself, which drops a socket that stops answering.
+      lastControlOkAt: this.control.channelConnected ? this.clock.now() : this.control.lastOkAt,
     };
   }
 
@@ -318,6 +320,7 @@ export class Agent extends EventEmitter<AgentEvents> {
       listenPort: this.listenPort,
       endpoints: this.conn.endpoints(),
       platformReachable: this.control.platformReachable,
+      controlChannel: this.control.channelConnected,
       lastHeartbeatAt: lastHeartbeatAt === null ? null : new Date(lastHeartbeatAt).toISOString(),
       settings: this.settings,
       peers: this.peers?.statuses() ?? [],

@@ -77,9 +77,9 @@ export const HeartbeatResponse = z.object({
   /** The agent's address as the platform saw it, paired with its UDP port; null when unknown. */
   observedEndpoint: z.string().nullable(),
   /**
-   * Present while a cluster this agent may peer with was just created and its agent has not
-   * registered yet: the platform asks for the next heartbeat after this many seconds (agents
-   * use the smaller of it and their own interval), so the new peer is learnt quickly.
+   * The platform asks for the next heartbeat after this many seconds (agents use the smaller of it
+   * and their own interval). Platforms before the control channel sent it while a new peer was
+   * awaited; this one pushes new peers instead and never sends it.
    */
   heartbeatSeconds: z.number().positive().optional(),
 });

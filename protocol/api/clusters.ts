@@ -31,6 +31,28 @@ export const ClusterValuesStatus = z.object({
   reportedAt: z.string(),
 });
 export type ClusterValuesStatus = z.infer<typeof ClusterValuesStatus>;
+/** The kinds of condition a cluster's status carries (one entry each, always all of them). */
+export const ClusterConditionType = z.enum([
+  "AgentConnected",
+  "AgentOffline",
+  "DuplicateCluster",
+  "CredentialRevoked",
+  "VersionSkew",
+  "DirectPathUnavailable",
+]);
+export type ClusterConditionType = z.infer<typeof ClusterConditionType>;
+
+/** One condition, as Kubernetes writes them: a reason code for machines, a message for people. */
+export const ClusterCondition = z.object({
+  type: ClusterConditionType,
+  status: z.enum(["True", "False"]),
+  /** UpperCamelCase, stable: scripts match on it. */
+  reason: z.string(),
+  message: z.string(),
+  /** When status last flipped (or the best time the platform has for it), ISO 8601. */
+  lastTransitionTime: z.string(),
+});
+export type ClusterCondition = z.infer<typeof ClusterCondition>;
 
 export const ClusterStatus = z.object({
   phase: ClusterPhase,
@@ -43,6 +65,7 @@ export const ClusterStatus = z.object({
   peers: z.array(PeerStatus),
   /** null until the cluster's agent reports what it did with its values. */
   values: ClusterValuesStatus.nullable(),
+  conditions: z.array(ClusterCondition),
 });
 export type ClusterStatus = z.infer<typeof ClusterStatus>;
 

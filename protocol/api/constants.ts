@@ -5,8 +5,11 @@ export const API_VERSION = "v1";
 export const MESH_PREFIX = "100.64.0.0/10";
 /** Every request body is capped at this size; larger bodies get 413. */
 export const MAX_BODY_BYTES = 256 * 1024;
-/** A cluster is online when its agent sent a heartbeat within this window. */
-export const ONLINE_WINDOW_SECONDS = 60;
+/**
+ * A cluster is online while its agent's control channel is open and pinged within this window,
+ * or (on the fallback heartbeat) when it sent a heartbeat within it.
+ */
+export const ONLINE_WINDOW_SECONDS = 30;
 /**
  * Failed registrations one source may make for one cluster name within
  * REGISTER_FAILURE_WINDOW_SECONDS before 429. A right PSK is never refused.

@@ -12,6 +12,13 @@ export interface ConnectProxy {
   /** "host:port credentials-or-dash", one per CONNECT, in order. */
   seen: string[];
   refuse: boolean;
+  /**
+   * Answer 403 to any WebSocket upgrade inside a tunnel (plain http targets only: the proxy
+   * reads the request line and headers), as egress proxies that forbid WebSockets do.
+   */
+  refuseUpgrades: boolean;
+  /** How many upgrades were refused. */
+  refusedUpgrades: number;
   close(): Promise<void>;
 }
 
@@ -24,6 +31,8 @@ export async function startConnectProxy(): Promise<ConnectProxy> {
     port: 0,
     seen: [],
     refuse: false,
+    refuseUpgrades: false,
+    refusedUpgrades: 0,
     close: () =>
       new Promise<void>((resolve) => {
         for (const s of sockets) s.destroy();
@@ -44,7 +53,16 @@ export async function startConnectProxy(): Promise<ConnectProxy> {
       client.write("HTTP/1.1 200 Connection Established\r\n\r\n");
       if (head.length > 0) upstream.write(head);
       upstream.pipe(client);
-      client.pipe(upstream);
+      client.on("data", (chunk: Buffer) => {
+        if (proxy.refuseUpgrades && /\r\nupgrade:\s*websocket/i.test(chunk.toString("latin1"))) {
+          proxy.refusedUpgrades++;
+          upstream.unpipe(client);
+          upstream.destroy();
+          client.end("HTTP/1.1 403 Forbidden\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+          return;
+        }
+        upstream.write(chunk);
+      });
     });
     sockets.add(upstream);
     upstream.on("close", () => sockets.delete(upstream));

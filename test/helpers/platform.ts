@@ -31,6 +31,8 @@ export interface StartPlatformOptions {
    * URL uses, reachable from the test process.
    */
   netns?: { name: string; host: string };
+  /** More Worker variables for the vars file (e.g. TETHER_BENCH_COUNTERS for the fleet bench). */
+  vars?: Record<string, string>;
   /** Extra `tether dev` arguments (e.g. `--inspect`). */
   devArgs?: readonly string[];
 }
@@ -61,7 +63,8 @@ export async function startPlatform(opts: StartPlatformOptions = {}): Promise<Pl
   const adminKey = opts.adminKey ?? generateAccessKey();
   const varsFile = join(persistDir, "dev.vars");
   const logFile = join(persistDir, "tether-dev.log");
-  await writeFile(varsFile, `ADMIN_ACCESS_KEY=${adminKey}\n`, { mode: 0o600 });
+  const extraVars = Object.entries(opts.vars ?? {}).map(([k, v]) => `${k}=${v}\n`);
+  await writeFile(varsFile, [`ADMIN_ACCESS_KEY=${adminKey}\n`, ...extraVars].join(""), { mode: 0o600 });
   const port = opts.port ?? (await freePort());
   const url = `http://${opts.netns?.host ?? "127.0.0.1"}:${port}`;
 

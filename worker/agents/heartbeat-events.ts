@@ -99,9 +99,14 @@ export function heartbeatEvents(
   peers: PeerStatus[],
   values: ValuesReport | undefined,
   now: number,
+  /**
+   * False for a status on the control channel: the channel's open and close are the presence
+   * transitions there (recorded by the control object), and statuses may be half an hour apart.
+   */
+  presenceFromGap = true,
 ): NewClusterEvent[] {
   const events: NewClusterEvent[] = [];
-  const wasOnline = previous.lastSeen !== null && now - previous.lastSeen <= WINDOW_MS;
+  const wasOnline = !presenceFromGap || (previous.lastSeen !== null && now - previous.lastSeen <= WINDOW_MS);
   if (!wasOnline) {
     if (previous.lastSeen !== null) {
       events.push({

@@ -1,8 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { CreateClusterResponse, HeartbeatResponse, Netmap } from "../../protocol/api.ts";
+import type { HeartbeatResponse, Netmap } from "../../protocol/api.ts";
 import {
   call,
-  callAt,
   clearLocalClusters,
   createCluster,
   json,
@@ -111,44 +110,5 @@ describe("GET /api/v1/agent/netmap", () => {
     expect(after.netmapVersion).not.toBe(before.netmapVersion);
     expect(after.netmapVersion).toBe((await netmap(hubAgent.credential)).version);
     expect(after.valuesVersion).toBe(before.valuesVersion);
-  });
-});
-
-describe("heartbeat interval hint while a new peer awaits its first agent", () => {
-  it("asks for 1 s heartbeats until the new cluster's agent registers, for 10 minutes at most, by policy", async () => {
-    await putConfig("peering: hub\nagentValues: {}\n");
-    const hub = await createCluster({ name: uniqueName("hub"), local: true });
-    const hubAgent = await registerAgent(hub.cluster.name, hub.psk);
-    // Years on, every cluster other tests made is long out of the window; this test's are not.
-    const far = Date.now() + 3650 * 86_400_000;
-    const hint = async (at: number, token = hubAgent.credential) => {
-      const res = await callAt(at, "POST", "/api/v1/agent/heartbeat", {
-        token,
-        json: { version: "0.1.0", endpoints: [], peers: [] },
-      });
-      expect(res.status).toBe(200);
-      return (await json<HeartbeatResponse>(res)).heartbeatSeconds;
-    };
-    const newCluster = async (at: number) => {
-      const res = await callAt(at, "POST", "/api/v1/clusters", {
-        json: { name: uniqueName("new"), displayName: "New" },
-      });
-      expect(res.status).toBe(201);
-      return json<CreateClusterResponse>(res);
-    };
-    expect(await hint(far)).toBeUndefined();
-    const spoke = await newCluster(far);
-    expect(await hint(far + 1_000)).toBe(1);
-    // Nobody connected it within 10 minutes: back to the agent's own interval.
-    expect(await hint(far + 10 * 60_000 + 1)).toBeUndefined();
-    // Its agent registered: nothing is awaited any more.
-    const spokeAgent = await registerAgent(spoke.cluster.name, spoke.psk);
-    expect(await hint(far + 2_000)).toBeUndefined();
-    // Hub policy: a new spoke is awaited by the hub, not by other spokes.
-    await newCluster(far + 3_000);
-    expect(await hint(far + 4_000)).toBe(1);
-    expect(await hint(far + 4_000, spokeAgent.credential)).toBeUndefined();
-    await putConfig("peering: mesh\nagentValues: {}\n");
-    expect(await hint(far + 4_000, spokeAgent.credential)).toBe(1);
   });
 });

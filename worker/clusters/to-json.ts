@@ -4,6 +4,7 @@ import {
   ONLINE_WINDOW_SECONDS,
   type PeerStatus,
 } from "../../protocol/api.ts";
+import { clusterConditions, type LivePresence } from "./conditions.ts";
 import type { AgentRow, ClusterRecord } from "./records.ts";
 
 /** JSON columns are written by this Worker, but a bad row must degrade to empty, not break listing. */
@@ -51,9 +52,30 @@ export function clusterAnnotations(record: ClusterRecord): Record<string, string
   return parseJsonColumn(record.cluster.annotations, isStringRecord, {});
 }
 
-export function toClusterJson(record: ClusterRecord, now: number): Cluster {
+/**
+ * Whether the agent is here, and when it was last seen. With its control channel open on record,
+ * the channel's own answer decides (it closes a socket silent past the window); without one, the
+ * fallback heartbeat's last time does.
+ */
+function presenceOf(record: ClusterRecord, now: number, live: LivePresence | null) {
+  const agent = record.agent;
+  if (agent === null) return { online: false, lastSeen: null, viaChannel: false };
+  if (agent.connectedSince !== null && live !== null) {
+    return { online: live.connected, lastSeen: live.lastSeen ?? agent.lastSeen, viaChannel: live.connected };
+  }
+  if (agent.connectedSince !== null) return { online: true, lastSeen: agent.lastSeen, viaChannel: true };
+  return { online: isOnline(agent.lastSeen, now), lastSeen: agent.lastSeen, viaChannel: false };
+}
+
+export function toClusterJson(
+  record: ClusterRecord,
+  now: number,
+  live: LivePresence | null = null,
+  platformVersion: string | null = null,
+): Cluster {
   const { cluster, agent } = record;
-  const lastSeen = agent?.lastSeen ?? null;
+  const presence = presenceOf(record, now, live);
+  const peers = agent ? parseJsonColumn(agent.peerStats, isPeerStatusArray, []) : [];
   return {
     name: cluster.name,
     displayName: cluster.displayName,
@@ -66,12 +88,13 @@ export function toClusterJson(record: ClusterRecord, now: number): Cluster {
       phase: cluster.phase,
       reason: cluster.reason,
       message: cluster.message,
-      online: isOnline(lastSeen, now),
-      lastSeen: lastSeen === null ? null : new Date(lastSeen).toISOString(),
+      online: presence.online,
+      lastSeen: presence.lastSeen === null ? null : new Date(presence.lastSeen).toISOString(),
       agentVersion: agent?.version ?? null,
       endpoints: agent ? parseJsonColumn(agent.endpoints, isStringArray, []) : [],
-      peers: agent ? parseJsonColumn(agent.peerStats, isPeerStatusArray, []) : [],
+      peers,
       values: valuesStatusOf(agent),
+      conditions: clusterConditions({ record, now, ...presence, peers, platformVersion }),
     },
   };
 }

@@ -46,6 +46,8 @@ export const clusters = sqliteTable(
     reason: text("reason").notNull().default(""),
     message: text("message").notNull().default(""),
     createdAt: integer("created_at").notNull(),
+    // When reason was last set (the DuplicateCluster condition's transition time).
+    reasonAt: integer("reason_at"),
   },
   (t) => [
     // The database, not the handler, guarantees a single primary cluster even under concurrent creates.
@@ -81,6 +83,12 @@ export const agents = sqliteTable("agents", {
   // The agent's last report of the values it applied and rejected (JSON: ValuesReport plus
   // reportedAt); null until it sends one.
   valuesReport: text("values_report"),
+  // Presence is written on transitions only (the control channel opened or closed, or was found
+  // silent), never per ping: connectedSince is non-null while the channel is open.
+  connectedSince: integer("connected_since"),
+  presenceAt: integer("presence_at"),
+  registeredAt: integer("registered_at"),
+  peerStatsAt: integer("peer_stats_at"),
 });
 
 export const platformConfig = sqliteTable(

@@ -49,6 +49,7 @@ const ERROR_TEXT: Record<string, string> = {
   "409": "Conflict with the current state",
   "413": "Request body over 256 KiB",
   "422": "Well-formed but refused values (the message says which and why)",
+  "426": "Upgrade required: this path speaks WebSocket only",
   "429": "Too many failed registrations from this address (Retry-After says when to try again)",
 };
 
@@ -290,6 +291,18 @@ function buildDocument(): Json {
           operationId: "netmap",
           security: [{ agentCredential: [] }],
           responses: { ...ok("200", "Who this agent may talk to", Netmap), ...errors(...COMMON, "401") },
+        },
+      },
+      "/api/v1/agent/control": {
+        get: {
+          operationId: "controlChannel",
+          description:
+            "The agent's control channel: a WebSocket upgrade (Upgrade: websocket). Messages are JSON text frames; their schemas are in protocol/control.ts.",
+          security: [{ agentCredential: [] }],
+          responses: {
+            "101": { description: "Switching Protocols: the channel is open" },
+            ...errors(...COMMON, "401", "426"),
+          },
         },
       },
       "/api/v1/agent/values": {

@@ -292,7 +292,7 @@ describe("POST /api/v1/agent/register", () => {
 });
 
 describe("POST /api/v1/agent/heartbeat", () => {
-  it("records status that GET cluster shows; online lapses after 60 s", async () => {
+  it("records status that GET cluster shows; online lapses after 30 s", async () => {
     const created = await createCluster({ name: uniqueName("hb") });
     const agent = await registerAgent(created.cluster.name, created.psk);
     const t0 = Date.now();
@@ -306,7 +306,7 @@ describe("POST /api/v1/agent/heartbeat", () => {
     expect(versions.valuesVersion).toMatch(/^[0-9a-f]{16}$/);
 
     const path = `/api/v1/clusters/${created.cluster.name}`;
-    const seen = await json<Cluster>(await callAt(t0 + 60_000, "GET", path));
+    const seen = await json<Cluster>(await callAt(t0 + 30_000, "GET", path));
     expect(seen.status).toEqual({
       phase: "Initialized",
       reason: "",
@@ -319,9 +319,15 @@ describe("POST /api/v1/agent/heartbeat", () => {
       // (real peers are kept: agent-heartbeat-input.test.ts).
       peers: [],
       values: null,
+      conditions: expect.arrayContaining([
+        expect.objectContaining({ type: "AgentConnected", status: "True", reason: "HeartbeatFallback" }),
+      ]),
     });
-    const stale = await json<Cluster>(await callAt(t0 + 61_000, "GET", path));
+    const stale = await json<Cluster>(await callAt(t0 + 31_000, "GET", path));
     expect(stale.status.online).toBe(false);
+    expect(stale.status.conditions).toContainEqual(
+      expect.objectContaining({ type: "AgentOffline", status: "True", reason: "NoSignOfLife" }),
+    );
     expect(stale.status.lastSeen).toBe(new Date(t0).toISOString());
   });
 

@@ -1,5 +1,6 @@
 import { eq, sql } from "drizzle-orm";
 import { type Context, Hono } from "hono";
+import { CONTROL_CLUSTER_HEADER, CONTROL_SOURCE_HEADER } from "../../durable-objects/control-channel.ts";
 import {
   CLUSTER_EVENT_REASONS,
   DUPLICATE_CLUSTER,
@@ -10,12 +11,12 @@ import {
   RegisterRequest,
   type RegisterResponse,
 } from "../../protocol/api.ts";
-import { AWAITING_HEARTBEAT_SECONDS, hasAwaitedPeer } from "../agents/awaiting-peers.ts";
 import { acceptableCandidates } from "../agents/candidates.ts";
-import { observedEndpoint } from "../agents/endpoint.ts";
 import { heartbeatEvents, previousHeartbeat, storedValuesReport } from "../agents/heartbeat-events.ts";
 import { buildNetmap, contentVersion } from "../agents/netmap.ts";
+import { controlStubs, pushPeerChanged } from "../agents/push.ts";
 import { clearRegisterFailures, recordRegisterFailure, UNKNOWN_SOURCE } from "../agents/register-limit.ts";
+import { reportedEndpoints } from "../agents/reported-endpoints.ts";
 import { realPeersOnly } from "../agents/reported-peers.ts";
 import { clusterEventIfExistsStatements, clusterEventStatements } from "../clusters/events.ts";
 import { type AgentRow, type ClusterRecord, findClusterRecord } from "../clusters/records.ts";
@@ -157,7 +158,10 @@ export const agentRoutes = new Hono<AppEnv>()
       // in the cluster's status, not only the refused agent. The phase stays: the first agent is fine.
       const message = `A second physical cluster (cluster UID ${input.clusterUid.slice(0, 64)}) tried to register as "${name}" at ${new Date(now).toISOString()} and was refused. Rotate the PSK if it was not meant to have it.`;
       await db.batch([
-        db.update(clusters).set({ reason: DUPLICATE_CLUSTER, message }).where(eq(clusters.name, name)),
+        db
+          .update(clusters)
+          .set({ reason: DUPLICATE_CLUSTER, reasonAt: now, message })
+          .where(eq(clusters.name, name)),
         ...clusterEventStatements(db, name, now, [
           {
             type: "Warning",
@@ -188,6 +192,9 @@ export const agentRoutes = new Hono<AppEnv>()
       version: input.version,
       endpoints,
       lastSeen: now,
+      registeredAt: now,
+      connectedSince: null,
+      presenceAt: now,
       revoked: false,
       // Peers and the values report were the old identity's.
       ...(rebound ? { peerStats: "[]", valuesReport: null } : {}),
@@ -217,8 +224,14 @@ export const agentRoutes = new Hono<AppEnv>()
       }
       throw err;
     }
-    // The previous credential is dead now; so must be any relay socket opened with it.
-    if (existing !== undefined && !existing.revoked) await closeRelaysOf(c.env, db, name);
+    // The previous credential is dead now; so must be any relay or control socket opened with it.
+    const stubs = controlStubs(c.env.CONTROL);
+    if (existing !== undefined && !existing.revoked) {
+      await Promise.all([closeRelaysOf(c.env, db, name), stubs(name).revoke()]);
+    }
+    // The peers that show this cluster learn its (new) key now, not at their next heartbeat.
+    const { peering } = await loadConfig(db);
+    await pushPeerChanged(stubs, db, name, peering, now);
     const body: RegisterResponse = {
       credential,
       meshIp: record.cluster.meshIp,
@@ -235,25 +248,22 @@ export const agentRoutes = new Hono<AppEnv>()
     const { db, now } = c.var;
     const { cluster } = c.var.agent;
     const source = c.req.header("cf-connecting-ip");
-    const observed = observedEndpoint(source, input.listenPort);
-    // The address the platform saw comes first: behind a NAT it is the one a peer can reach.
-    const reported = acceptableCandidates(input.endpoints, source);
-    const endpoints =
-      observed && acceptableCandidates([observed], source).length > 0
-        ? [observed, ...reported.filter((e) => e !== observed)]
-        : reported;
+    const { observed, endpoints } = reportedEndpoints(input, source);
     const config = await loadConfig(db);
     // Built before the write: the write changes only this agent's own row, which the netmap does not show.
     const netmap = await buildNetmap(db, cluster, config.peering, now);
     const peers = realPeersOnly(input.peers, netmap);
-    const events = heartbeatEvents(previousHeartbeat(c.var.agent.row), peers, input.values, now);
+    const before = c.var.agent.row;
+    const events = heartbeatEvents(previousHeartbeat(before), peers, input.values, now);
+    const endpointsText = JSON.stringify(endpoints);
     await db.batch([
       db
         .update(agents)
         .set({
           version: input.version,
-          endpoints: JSON.stringify(endpoints.slice(0, 32)),
+          endpoints: endpointsText,
           peerStats: JSON.stringify(peers),
+          peerStatsAt: now,
           lastSeen: now,
           ...(input.values === undefined
             ? {}
@@ -271,17 +281,39 @@ export const agentRoutes = new Hono<AppEnv>()
         .where(eq(clusters.name, cluster)),
       ...(events.length > 0 ? clusterEventStatements(db, cluster, now, events) : []),
     ]);
-    const [values, awaited] = await Promise.all([
-      effectiveValuesYaml(c, cluster),
-      hasAwaitedPeer(db, cluster, config.peering, now),
-    ]);
+    // An agent on the fallback heartbeat moved: peers on their channels hear of it now.
+    if (before !== undefined && before.endpoints !== endpointsText) {
+      await pushPeerChanged(controlStubs(c.env.CONTROL), db, cluster, config.peering, now);
+    }
+    const values = await effectiveValuesYaml(c, cluster);
     const body: HeartbeatResponse = {
       netmapVersion: netmap.version,
       valuesVersion: await contentVersion(values),
       observedEndpoint: observed,
-      ...(awaited ? { heartbeatSeconds: AWAITING_HEARTBEAT_SECONDS } : {}),
     };
     return c.json(body);
+  })
+  .use("/control", requireAgent())
+  .get("/control", async (c) => {
+    if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
+      throw new HttpError(
+        426,
+        "upgrade_required",
+        "The control channel speaks WebSocket only (Upgrade: websocket).",
+        undefined,
+        {
+          upgrade: "websocket",
+        },
+      );
+    }
+    // Only what the Worker vouches for reaches the object: the cluster from the credential and
+    // the address the platform saw; nothing the client sent is passed through.
+    const { cluster } = c.var.agent;
+    const headers = new Headers({ upgrade: "websocket" });
+    headers.set(CONTROL_CLUSTER_HEADER, cluster);
+    headers.set(CONTROL_SOURCE_HEADER, c.req.header("cf-connecting-ip")?.trim() ?? "");
+    const stub = c.env.CONTROL.get(c.env.CONTROL.idFromName(cluster));
+    return stub.fetch(new Request("https://control.internal/connect", { headers }));
   })
   .get("/netmap", async (c) => c.json(await netmapFor(c, c.var.agent.cluster)))
   .get("/values", async (c) =>

@@ -45,6 +45,9 @@ describe("POST /api/v1/clusters", () => {
         endpoints: [],
         peers: [],
         values: null,
+        conditions: expect.arrayContaining([
+          expect.objectContaining({ type: "AgentConnected", status: "False", reason: "NeverConnected" }),
+        ]),
       },
     });
     expect(body.psk).toMatch(/^tpsk_[A-Za-z0-9_-]{43}$/);

@@ -12,12 +12,14 @@ import {
   type RotatePskResponse,
 } from "../../protocol/api.ts";
 import { insertBoundKey, newClusterValuesKey } from "../access-keys/rows.ts";
+import { clustersSeeing, controlStubs, pushPeerRemoved, pushValuesChanged } from "../agents/push.ts";
 import { clearRegisterFailures } from "../agents/register-limit.ts";
 import { chartUrl } from "../charts/routes.ts";
 import { applyAnnotationPatch, assertValidAnnotations } from "../clusters/annotations.ts";
 import { connectInstructions } from "../clusters/connect.ts";
 import { decodeCursor, encodeCursor } from "../clusters/cursor.ts";
 import { clusterEventStatements, deleteClusterEvents, listClusterEvents } from "../clusters/events.ts";
+import { livePresence } from "../clusters/presence.ts";
 import { type ClusterRecord, findClusterRecord, listClusterRecords } from "../clusters/records.ts";
 import { clusterAnnotations, toClusterJson } from "../clusters/to-json.ts";
 import { isUniqueViolation } from "../db/errors.ts";
@@ -131,6 +133,7 @@ export const clusterRoutes = new Hono<AppEnv>()
         reason: "",
         message: "",
         createdAt: now,
+        reasonAt: null,
       };
       // Per attempt: the key is bound to this attempt's (possibly generated) name.
       const valuesKey = await newClusterValuesKey(row.name, now);
@@ -174,8 +177,10 @@ export const clusterRoutes = new Hono<AppEnv>()
     const records = await listClusterRecords(c.var.db, after, limit + 1);
     const page = records.slice(0, limit);
     const last = page[page.length - 1];
+    const live = await livePresence(c.env, page);
+    const version = c.env.TETHER_VERSION ?? null;
     const body: ListClustersResponse = {
-      items: page.map((r) => toClusterJson(r, c.var.now)),
+      items: page.map((r) => toClusterJson(r, c.var.now, live.get(r.cluster.name) ?? null, version)),
       nextCursor: records.length > limit && last ? encodeCursor(last.cluster.name) : null,
     };
     return c.json(body);
@@ -190,8 +195,10 @@ export const clusterRoutes = new Hono<AppEnv>()
   })
   .get("/:name", async (c) => {
     const record = await requireCluster(c, c.req.param("name"));
+    const live = await livePresence(c.env, [record]);
+    const version = c.env.TETHER_VERSION ?? null;
     const body: ClusterDetail = {
-      ...toClusterJson(record, c.var.now),
+      ...toClusterJson(record, c.var.now, live.get(record.cluster.name) ?? null, version),
       relays: await placementsOf(c.var.db, record.cluster.name),
     };
     return c.json(body);
@@ -218,12 +225,19 @@ export const clusterRoutes = new Hono<AppEnv>()
       if (isUniqueViolation(err, "clusters.local")) throw localClusterExists();
       throw err;
     }
+    // Annotations carry the cluster's own agent values.
+    if (input.annotations !== undefined && record.agent !== null) {
+      await pushValuesChanged(controlStubs(c.env.CONTROL), c.var.db, name);
+    }
     return c.json(toClusterJson({ ...record, cluster: { ...record.cluster, ...changes } }, c.var.now));
   })
   .delete("/:name", async (c) => {
     const name = c.req.param("name");
-    await requireCluster(c, name);
+    const record = await requireCluster(c, name);
     const { db } = c.var;
+    // Who shows this cluster, read while it still exists; they drop it the moment it is gone.
+    const { peering } = await loadConfig(db);
+    const seeing = record.agent === null ? [] : await clustersSeeing(db, name, record.cluster.local, peering);
     // Agents and keys first: their credentials must stop working in the same transaction the cluster
     // disappears in (a later cluster of the same name must not inherit a values key).
     await db.batch([
@@ -234,7 +248,12 @@ export const clusterRoutes = new Hono<AppEnv>()
       deleteClusterEvents(db, name),
       db.delete(clusters).where(eq(clusters.name, name)),
     ]);
-    await closeRelaysOf(c.env, db, name);
+    const stubs = controlStubs(c.env.CONTROL);
+    await Promise.all([
+      closeRelaysOf(c.env, db, name),
+      stubs(name).revoke(),
+      pushPeerRemoved(stubs, name, seeing),
+    ]);
     return c.body(null, 204);
   })
   .post("/:name/rotate-psk", async (c) => {

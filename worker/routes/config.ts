@@ -1,5 +1,6 @@
 import { type Context, Hono } from "hono";
 import type { AgentValuesResponse, ConfigResponse, PeeringPolicy } from "../../protocol/api.ts";
+import { controlStubs, pushResyncAll, pushValuesChanged } from "../agents/push.ts";
 import type { AppEnv } from "../env.ts";
 import { HttpError } from "../http/errors.ts";
 import { bodyText, jsonBody, yamlOrJsonFormat } from "../http/request-body.ts";
@@ -49,13 +50,21 @@ function readValuesBody(c: Context<AppEnv>, what: string): { yaml: string | null
   return { yaml: null, values: value };
 }
 
-/** After the write, so a socket opened in between is refused by the relay route's policy check. */
+/**
+ * After the write, so a socket opened in between is refused by the relay route's policy check.
+ * Every agent hears of the change on its control channel: the whole netmap when the policy
+ * moved, and a "values changed" either way (the config's values are every agent's defaults).
+ */
 async function closeRelaysIfPolicyChanged(
   c: Context<AppEnv>,
   before: PeeringPolicy,
   after: PeeringPolicy,
 ): Promise<void> {
-  if (before !== after) await closeRelaysForbiddenBy(c.env, c.var.db, after);
+  const stubs = controlStubs(c.env.CONTROL);
+  if (before !== after) {
+    await Promise.all([closeRelaysForbiddenBy(c.env, c.var.db, after), pushResyncAll(stubs, c.var.db)]);
+  }
+  await pushValuesChanged(stubs, c.var.db, null);
 }
 
 export const configRoutes = new Hono<AppEnv>()

@@ -1,4 +1,5 @@
 /** `tether agent up|status`: run the agent in the foreground, or ask a running one how it is doing. */
+
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { Agent, type AgentStatus } from "../../daemon/agent.ts";
@@ -83,7 +84,7 @@ export async function agentUp(ctx: CommandContext, opts: AgentUpOptions): Promis
     advertiseAddresses: advertise,
     socks5: opts.socks5,
     allowForwardListen,
-    heartbeatMs: (opts.heartbeatInterval ?? 5) * 1000,
+    heartbeatMs: (opts.heartbeatInterval ?? 15) * 1000,
     logger,
     allowFaultInjection: ctx.io.env.TETHER_FAULT_INJECTION === "1",
   });
@@ -98,7 +99,7 @@ export async function agentUp(ctx: CommandContext, opts: AgentUpOptions): Promis
           // The agent's own clock (wall time): lastTickAt and lastControlOkAt are read on it.
           clock: () => systemClock.now(),
           tickStaleMs: HEALTH_TICK_STALE_MS,
-          controlStaleMs: HEALTH_MISSED_HEARTBEATS * (opts.heartbeatInterval ?? 5) * 1000,
+          controlStaleMs: HEALTH_MISSED_HEARTBEATS * (opts.heartbeatInterval ?? 15) * 1000,
         });
   if (health) logger.info("health endpoint up", { address: health.address });
   const s = agent.status();
@@ -135,7 +136,7 @@ export async function agentStatus(ctx: CommandContext, opts: { state?: string })
   if (ctx.json) return ctx.printJson(s);
   const lines = [
     `Cluster:    ${s.cluster}`,
-    `Platform:   ${s.platform} (${s.platformReachable ? "reachable" : "unreachable"})`,
+    `Platform:   ${s.platform} (${s.platformReachable ? "reachable" : "unreachable"}; ${s.controlChannel ? "control channel open" : "HTTP heartbeats"})`,
     `Version:    ${s.version}`,
     `Mesh IP:    ${s.meshIp}`,
     `UDP port:   ${s.listenPort}`,

@@ -40,6 +40,7 @@ function cluster(name: string, displayName: string, status: Partial<ClusterStatu
       endpoints: [],
       peers: [],
       values: null,
+      conditions: [],
       ...status,
     },
   };

@@ -26,6 +26,7 @@ function status(overrides: Partial<ClusterStatus>): { status: ClusterStatus } {
       endpoints: [],
       peers: [],
       values: null,
+      conditions: [],
       ...overrides,
     },
   };
