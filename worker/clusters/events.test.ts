@@ -1,10 +1,11 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import type {
-  Cluster,
-  ClusterEvent,
-  ListClusterEventsResponse,
-  RotatePskResponse,
+import {
+  type Cluster,
+  type ClusterEvent,
+  type ListClusterEventsResponse,
+  ONLINE_WINDOW_SECONDS,
+  type RotatePskResponse,
 } from "../../protocol/api.ts";
 import { createDb } from "../db/client.ts";
 import {
@@ -154,13 +155,13 @@ describe("cluster events", () => {
       ["PathChanged", `Peer ${p}: none -> direct.`],
       ["ValuesRejected", "The agent rejected relay.mode: must be one of auto, always, never."],
       ["PathChanged", `Peer ${p}: direct -> relay.`],
-      ["AgentOffline", "No heartbeat for more than 60 s."],
+      ["AgentOffline", `No heartbeat for more than ${ONLINE_WINDOW_SECONDS} s.`],
       ["AgentOnline", "The agent is online."],
       ["PathChanged", `Peer ${p}: none -> relay.`],
     ]);
     const all = await timeline(name);
     expect(all.find((e) => e.reason === "AgentOffline")?.at).toBe(
-      new Date(t0 + 10_000 + 60_000).toISOString(),
+      new Date(t0 + 10_000 + ONLINE_WINDOW_SECONDS * 1000).toISOString(),
     );
     expect(all.find((e) => e.reason === "ValuesRejected")).toMatchObject({
       type: "Warning",
