@@ -12,6 +12,8 @@ import { TcpLayer } from "../../../agent/net/tcp/tcp-layer.ts";
 import { type LinkProfile, PERFECT_LINK, SimNetwork, type SimNode } from "./sim-network.ts";
 
 export const IP_A = 0x0a000001;
+/** Payload of a full segment at the default MSS (1380) once timestamps (12 option bytes) are on. */
+export const FULL_SEGMENT = 1368;
 export const IP_B = 0x0a000002;
 /** Addresses no packet goes to: the simulated network's slots for the ACK flushers' timers. */
 const FLUSHER_A = 0x0a0000f1;
