@@ -230,7 +230,8 @@ export class TcpConnection implements TcpEndpoints {
   private tsRecent = 0;
   /** RCV.NXT in the last ACK we sent (RFC 7323's Last.ACK.sent). */
   private lastAckSent = 0;
-  private readonly sacks = new SackScoreboard();
+  /** Made on the first SACK block received: most connections never see one, and idle ones stay small. */
+  private sackBoard: SackScoreboard | undefined;
   /** With SACK: every data segment in flight, for RACK and the pipe (made on first use: idle connections stay small). */
   private sentSegs: SentSegments | undefined;
   private rackState: RackState | undefined;
@@ -314,6 +315,10 @@ export class TcpConnection implements TcpEndpoints {
       mss: undefined,
       windowShift: undefined,
       sackPermitted: undefined,
+      // Every field emit() may set is here from the start, so the object keeps one shape.
+      sackBlocks: undefined,
+      tsVal: undefined,
+      tsEcr: undefined,
     };
   }
 
@@ -787,7 +792,8 @@ export class TcpConnection implements TcpEndpoints {
       const una = seqGt(ack, this.sndUna) ? ack : this.sndUna;
       for (let i = 0; i + 1 < b.length; i += 2) {
         if (isUsefulSackBlock(b[i]!, b[i + 1]!, ack)) {
-          this.sacks.add(b[i]!, b[i + 1]!, una, this.sndMax);
+          this.sackBoard ??= new SackScoreboard();
+          this.sackBoard.add(b[i]!, b[i + 1]!, una, this.sndMax);
           this.sent.sackRange(seqGt(b[i]!, una) ? b[i]! : una, b[i + 1]!, delivered);
         }
         if (i === 0) deliveredByFirstBlock = delivered.length;
@@ -863,7 +869,7 @@ export class TcpConnection implements TcpEndpoints {
       this.bufSeq = seqAdd(this.bufSeq, dataAcked);
     }
     this.sndUna = ack;
-    this.sacks.advance(ack);
+    this.sackBoard?.advance(ack);
     let sampled = false;
     if (this.sackOk) {
       this.sent.acked(ack, delivered);
@@ -975,7 +981,11 @@ export class TcpConnection implements TcpEndpoints {
     if (rack === undefined) return;
     rack.reoTimerAt = UNARMED;
     if (sent === undefined || sent.isEmpty || rack.xmitTs === Number.NEGATIVE_INFINITY) return;
-    const reoWnd = rack.reoWnd(this.inRecovery, this.sacks.sackedBytes / this.effMss, this.reoWndCap());
+    const reoWnd = rack.reoWnd(
+      this.inRecovery,
+      (this.sackBoard?.sackedBytes ?? 0) / this.effMss,
+      this.reoWndCap(),
+    );
     rack.reoTimerAt = sent.detectLosses(rack.xmitTs, rack.endSeq, rack.rttMs, reoWnd, now);
     if (sent.newlyLost === 0) return;
     this.stats.rackLosses += sent.newlyLost;
@@ -1443,13 +1453,14 @@ export class TcpConnection implements TcpEndpoints {
       if (this.sackOk && this.sndNxt === this.sndMax && this.retransmitLost(now, allowance)) continue;
       // Going back after a timeout: skip what the peer already holds.
       let sackLimit: number | undefined;
-      if (this.sackOk && !this.sacks.isEmpty && seqLt(this.sndNxt, this.sndMax)) {
-        const covered = this.sacks.coveredUntil(this.sndNxt);
+      const sacks = this.sackBoard;
+      if (this.sackOk && sacks !== undefined && !sacks.isEmpty && seqLt(this.sndNxt, this.sndMax)) {
+        const covered = sacks.coveredUntil(this.sndNxt);
         if (covered !== undefined) {
           this.sndNxt = covered;
           continue;
         }
-        sackLimit = this.sacks.nextStartAfter(this.sndNxt);
+        sackLimit = sacks.nextStartAfter(this.sndNxt);
       }
       const dataEnd = this.dataEnd();
       const unsent = seqDiff(dataEnd, this.sndNxt);
@@ -1540,7 +1551,7 @@ export class TcpConnection implements TcpEndpoints {
     this.disarmRack();
     // A second timeout in a row may mean the peer dropped data it SACKed
     // (reneging, RFC 2018 §8): stop trusting the scoreboard.
-    if (this.retries >= 2) this.sacks.clear();
+    if (this.retries >= 2) this.sackBoard?.clear();
     const sent = this.sentSegs;
     sent?.markAllLost(this.retries >= 2);
     if (sent === undefined || sent.lostBytes() === 0) {
