@@ -13,12 +13,14 @@
  * window that D-SACKs widen, so reordering is not mistaken for loss; tail loss
  * probes turn a lost tail into SACKs instead of a timeout; lost segments are
  * resent before new data while RFC 6675's pipe stays under cwnd; and when
- * D-SACKs show every retransmission of an episode was needless, the window
- * cut is undone. Without SACK it is NewReno fast recovery (RFC 6582). After a
+ * D-SACKs show every retransmission of an episode was needless (or, with
+ * RFC 7323 timestamps, the ACK that ends it echoes an original's timestamp), the
+ * window cut is undone. Without SACK it is NewReno fast recovery (RFC 6582). After a
  * timeout, with SACK everything not SACKed is deemed lost and resent lowest first
  * while RACK keeps watching (RFC 8985 §6.3); without SACK, go-back-N. With SACK,
  * every ACK that delivers a segment sent only once is an RTT sample (Karn's rule
- * per segment), so a backed-off RTO collapses as soon as new data gets through.
+ * per segment), so a backed-off RTO collapses as soon as new data gets through;
+ * with timestamps, an ACK covering only retransmissions is timed by its echo.
  */
 import { ByteRing } from "./byte-ring.ts";
 import { type TcpConfig, windowShiftFor } from "./config.ts";
