@@ -230,6 +230,8 @@ export class TcpConnection implements TcpEndpoints {
   private tsOk = false;
   /** TS.Recent, kept as an int32 (a small integer to V8, so no boxed number per connection). */
   private tsRecent = 0;
+  /** The last TSval we sent (int32): the clock may be wall time, and TSval must never go back. */
+  private tsLast = 0;
   /** RCV.NXT in the last ACK we sent (RFC 7323's Last.ACK.sent). */
   private lastAckSent = 0;
   /** Made on the first SACK block received: most connections never see one, and idle ones stay small. */
@@ -614,6 +616,8 @@ export class TcpConnection implements TcpEndpoints {
     o.sackPermitted = this.config.sack && (!withAck || this.sackOk);
     // Likewise timestamps: a SYN-ACK echoes the SYN's (emit() fills TSval and TSecr).
     const timestamps = this.config.timestamps && (!withAck || this.tsOk);
+    // The first SYN starts the timestamp clock; from then on it only moves forward.
+    if (timestamps && !retransmission) this.tsLast = (Math.floor(this.host.now()) + this.iss) | 0;
     this.emit(this.iss, 0, withAck ? TCP_SYN | TCP_ACK : TCP_SYN, retransmission, timestamps);
     o.mss = undefined;
     o.windowShift = undefined;
@@ -1171,9 +1175,15 @@ export class TcpConnection implements TcpEndpoints {
     r.undoMarker = undefined;
   }
 
-  /** Our timestamp clock: milliseconds, offset per connection by the ISS (RFC 7323 §7.1). */
+  /**
+   * Our timestamp clock: milliseconds, offset per connection by the ISS (RFC 7323 §7.1). It never
+   * goes back, even when the injected clock is wall time stepped back: a peer doing PAWS (Linux)
+   * would drop every segment with an older TSval than one it has seen, and the connection stall.
+   */
   private tsClock(now: number): number {
-    return (Math.floor(now) + this.iss) >>> 0;
+    const v = (Math.floor(now) + this.iss) | 0;
+    if (!tsBefore(v, this.tsLast)) this.tsLast = v;
+    return this.tsLast >>> 0;
   }
 
   private timestampBytes(): number {

@@ -35,6 +35,8 @@ export interface PairOptions {
    * deferred ACKs go out once every packet due at the same simulated instant has been delivered.
    */
   deferAcks?: boolean;
+  /** Milliseconds taken off layer A's clock, read at every call: a wall clock stepped back. */
+  clockSkewA?: () => number;
 }
 
 /** Ends a layer's receive batch: flushes its deferred ACKs after the network's step delivered every due packet. */
@@ -65,10 +67,11 @@ export function makePair(opts: PairOptions = {}): Pair {
   const rb = net.random();
   const fa = new AckFlusher();
   const fb = new AckFlusher();
+  const skewA = opts.clockSkewA;
   const a = new TcpLayer({
     localIp: IP_A,
     send: net.send,
-    now: net.clock,
+    now: skewA === undefined ? net.clock : () => net.clock() - skewA(),
     randomUint32: () => ra.uint32(),
     config: opts.configA ?? {},
     onAckDeferred: opts.deferAcks ? () => fa.batchStarted(net.now) : undefined,
