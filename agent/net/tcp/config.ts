@@ -42,6 +42,12 @@ export interface TcpConfig {
   readonly maxSynBacklog: number;
   /** Offer selective acknowledgements (RFC 2018); used only when the peer offers them too. */
   readonly sack: boolean;
+  /**
+   * Offer timestamps (RFC 7323); used only when the peer offers them too. They cost 12 bytes per
+   * segment and give an RTT sample on every ACK that advances, retransmissions included, and
+   * show a retransmission needless when its ACK echoes the original's timestamp (Eifel).
+   */
+  readonly timestamps: boolean;
   /** Congestion control: CUBIC (RFC 9438) by default, or Reno (RFC 5681). */
   readonly congestionControl: CongestionControlName;
 }
@@ -62,6 +68,7 @@ export const DEFAULT_TCP_CONFIG: TcpConfig = {
   initialCwndSegments: 10,
   maxSynBacklog: 128,
   sack: true,
+  timestamps: true,
   congestionControl: "cubic",
 };
 

@@ -13,12 +13,14 @@
  * window that D-SACKs widen, so reordering is not mistaken for loss; tail loss
  * probes turn a lost tail into SACKs instead of a timeout; lost segments are
  * resent before new data while RFC 6675's pipe stays under cwnd; and when
- * D-SACKs show every retransmission of an episode was needless, the window
- * cut is undone. Without SACK it is NewReno fast recovery (RFC 6582). After a
+ * D-SACKs show every retransmission of an episode was needless (or, with
+ * RFC 7323 timestamps, the ACK that ends it echoes an original's timestamp), the
+ * window cut is undone. Without SACK it is NewReno fast recovery (RFC 6582). After a
  * timeout, with SACK everything not SACKed is deemed lost and resent lowest first
  * while RACK keeps watching (RFC 8985 §6.3); without SACK, go-back-N. With SACK,
  * every ACK that delivers a segment sent only once is an RTT sample (Karn's rule
- * per segment), so a backed-off RTO collapses as soon as new data gets through.
+ * per segment), so a backed-off RTO collapses as soon as new data gets through;
+ * with timestamps, an ACK covering only retransmissions is timed by its echo.
  */
 import { ByteRing } from "./byte-ring.ts";
 import { type TcpConfig, windowShiftFor } from "./config.ts";
@@ -31,6 +33,7 @@ import { isUsefulSackBlock, SackScoreboard } from "./sack-scoreboard.ts";
 import {
   encodeTcpPacket,
   MAX_SACK_BLOCKS,
+  MAX_SACK_BLOCKS_WITH_TIMESTAMPS,
   type OutgoingSegment,
   TCP_ACK,
   TCP_FIN,
@@ -38,6 +41,7 @@ import {
   TCP_RST,
   TCP_SYN,
   type TcpSegment,
+  TIMESTAMPS_OPTION_BYTES,
 } from "./segment.ts";
 import { karnSampleSentAt, type SentSegment, SentSegments } from "./sent-segments.ts";
 import { seqAdd, seqDiff, seqGe, seqGt, seqInRange, seqLe, seqLt } from "./seq.ts";
@@ -123,6 +127,8 @@ export interface TcpConnectionStats {
   dsacksReceived: number;
   /** Window reductions undone because every retransmission of the episode was spurious. */
   spuriousUndos: number;
+  /** Of those, undone because an ACK echoed a timestamp older than the first retransmission (Eifel). */
+  timestampUndos: number;
 }
 
 const UNARMED = Number.POSITIVE_INFINITY;
@@ -130,6 +136,13 @@ const UNARMED = Number.POSITIVE_INFINITY;
 const delivered: SentSegment[] = [];
 /** How many leading entries of `delivered` the ACK's first SACK block delivered (see karnSampleSentAt). */
 let deliveredByFirstBlock = 0;
+/** TSecr of the ACK being processed (timestamps only), else undefined; module-level like `delivered`. */
+let ackTsEcr: number | undefined;
+
+/** RFC 7323 §5.2: timestamps compare modulo 2^32, like sequence numbers. */
+function tsBefore(a: number, b: number): boolean {
+  return ((a - b) | 0) < 0;
+}
 
 /** RFC 2883 §4: the first SACK block reports a duplicate when it lies below the ACK or inside the second block. */
 function isDsack(b: readonly number[], ack: number): boolean {
@@ -174,6 +187,7 @@ export class TcpConnection implements TcpEndpoints {
     tailLossProbes: 0,
     dsacksReceived: 0,
     spuriousUndos: 0,
+    timestampUndos: 0,
   };
 
   private st: TcpState;
@@ -212,7 +226,16 @@ export class TcpConnection implements TcpEndpoints {
   private probeEnd: number | undefined;
   private wantWritable = false;
   private sackOk = false;
-  private readonly sacks = new SackScoreboard();
+  /** Both SYNs carried timestamps (RFC 7323): every segment carries TSval and echoes tsRecent. */
+  private tsOk = false;
+  /** TS.Recent, kept as an int32 (a small integer to V8, so no boxed number per connection). */
+  private tsRecent = 0;
+  /** The last TSval we sent (int32): the clock may be wall time, and TSval must never go back. */
+  private tsLast = 0;
+  /** RCV.NXT in the last ACK we sent (RFC 7323's Last.ACK.sent). */
+  private lastAckSent = 0;
+  /** Made on the first SACK block received: most connections never see one, and idle ones stay small. */
+  private sackBoard: SackScoreboard | undefined;
   /** With SACK: every data segment in flight, for RACK and the pipe (made on first use: idle connections stay small). */
   private sentSegs: SentSegments | undefined;
   private rackState: RackState | undefined;
@@ -296,6 +319,10 @@ export class TcpConnection implements TcpEndpoints {
       mss: undefined,
       windowShift: undefined,
       sackPermitted: undefined,
+      // Every field emit() may set is here from the start, so the object keeps one shape.
+      sackBlocks: undefined,
+      tsVal: undefined,
+      tsEcr: undefined,
     };
   }
 
@@ -335,12 +362,15 @@ export class TcpConnection implements TcpEndpoints {
     ssthresh: number;
     srttMs: number | undefined;
     rtoMs: number;
+    /** Payload bytes per full segment: the agreed MSS less the options every segment carries. */
     mss: number;
     sendWindow: number;
     receiveBuffer: number;
     congestionControl: string;
     /** Both ends agreed on selective acknowledgements in the handshake. */
     sack: boolean;
+    /** Both ends agreed on timestamps (RFC 7323) in the handshake. */
+    timestamps: boolean;
   } {
     return {
       cwnd: this.cc.window,
@@ -352,6 +382,7 @@ export class TcpConnection implements TcpEndpoints {
       receiveBuffer: this.rcvBuf,
       congestionControl: this.cc.name,
       sack: this.sackOk,
+      timestamps: this.tsOk,
     };
   }
 
@@ -461,7 +492,7 @@ export class TcpConnection implements TcpEndpoints {
    * retransmissions are cut to `mss` from now on; the congestion window keeps its size in bytes.
    */
   lowerMss(mss: number): void {
-    const m = Math.max(Math.floor(mss), MIN_PEER_MSS);
+    const m = Math.max(Math.floor(mss) - this.timestampBytes(), MIN_PEER_MSS);
     if (m >= this.effMss) return;
     this.effMss = m;
     this.cc.setMss(m);
@@ -537,7 +568,11 @@ export class TcpConnection implements TcpEndpoints {
     this.rcvNxt = seqAdd(seg.seq, 1);
     this.rcvAdvEdge = this.rcvNxt;
     const peerMss = seg.mss === undefined ? DEFAULT_PEER_MSS : Math.max(seg.mss, MIN_PEER_MSS);
-    this.effMss = Math.min(this.config.mss, peerMss);
+    // RFC 7323 §3.2: on only when both SYNs carry the option (ours always does when configured).
+    this.tsOk = this.config.timestamps && seg.tsVal !== undefined;
+    this.tsRecent = this.tsOk ? seg.tsVal! | 0 : 0;
+    // The MSS counts no options; the 12 bytes of timestamps come out of every segment's payload.
+    this.effMss = Math.min(this.config.mss, peerMss) - this.timestampBytes();
     this.cc.setMss(this.effMss);
     this.cc.setWindow(this.config.initialCwndSegments * this.effMss);
     // RFC 7323 §2.2: scaling is on only when both SYNs carry the option.
@@ -579,7 +614,11 @@ export class TcpConnection implements TcpEndpoints {
     o.windowShift = this.offeredWindowScale ? this.rcvShift : undefined;
     // A SYN-ACK may only offer SACK when the SYN did.
     o.sackPermitted = this.config.sack && (!withAck || this.sackOk);
-    this.emit(this.iss, 0, withAck ? TCP_SYN | TCP_ACK : TCP_SYN, retransmission);
+    // Likewise timestamps: a SYN-ACK echoes the SYN's (emit() fills TSval and TSecr).
+    const timestamps = this.config.timestamps && (!withAck || this.tsOk);
+    // The first SYN starts the timestamp clock; from then on it only moves forward.
+    if (timestamps && !retransmission) this.tsLast = (Math.floor(this.host.now()) + this.iss) | 0;
+    this.emit(this.iss, 0, withAck ? TCP_SYN | TCP_ACK : TCP_SYN, retransmission, timestamps);
     o.mss = undefined;
     o.windowShift = undefined;
     o.sackPermitted = undefined;
@@ -657,6 +696,7 @@ export class TcpConnection implements TcpEndpoints {
       if (wnd === 0 && seq === this.rcvNxt && f & TCP_ACK && !(f & TCP_SYN)) this.processAck(seg, now);
       return;
     }
+    this.noteTimestamp(seg, seq);
 
     // ---- second: RST (RFC 5961 §3: only an exact match resets; in-window gets a challenge ACK) ----
     if (f & TCP_RST) {
@@ -751,13 +791,15 @@ export class TcpConnection implements TcpEndpoints {
     }
     delivered.length = 0;
     deliveredByFirstBlock = 0;
+    ackTsEcr = this.tsOk ? seg.tsEcr : undefined;
     let dsack = false;
     if (this.sackOk && seg.sackBlocks !== undefined) {
       const b = seg.sackBlocks;
       const una = seqGt(ack, this.sndUna) ? ack : this.sndUna;
       for (let i = 0; i + 1 < b.length; i += 2) {
         if (isUsefulSackBlock(b[i]!, b[i + 1]!, ack)) {
-          this.sacks.add(b[i]!, b[i + 1]!, una, this.sndMax);
+          this.sackBoard ??= new SackScoreboard();
+          this.sackBoard.add(b[i]!, b[i + 1]!, una, this.sndMax);
           this.sent.sackRange(seqGt(b[i]!, una) ? b[i]! : una, b[i + 1]!, delivered);
         }
         if (i === 0) deliveredByFirstBlock = delivered.length;
@@ -833,10 +875,11 @@ export class TcpConnection implements TcpEndpoints {
       this.bufSeq = seqAdd(this.bufSeq, dataAcked);
     }
     this.sndUna = ack;
-    this.sacks.advance(ack);
+    this.sackBoard?.advance(ack);
+    let sampled = false;
     if (this.sackOk) {
       this.sent.acked(ack, delivered);
-      this.sampleDelivered(now);
+      sampled = this.sampleDelivered(now);
     }
     this.probeRearm = true;
     const r = this.rackState;
@@ -844,8 +887,10 @@ export class TcpConnection implements TcpEndpoints {
     if (seqLt(this.sndNxt, ack)) this.sndNxt = ack;
     if (seqGt(ack, this.sndMax)) this.sndMax = ack;
     this.probeEnd = undefined;
-    this.sampleRtt(ack, now);
+    sampled = this.sampleRtt(ack, now) || sampled;
+    if (!sampled) this.sampleTimestampRtt(now);
     this.retries = 0;
+    if (seqGe(ack, this.recover)) this.undoIfOriginalsArrived();
 
     const mss = this.effMss;
     if (this.inRecovery && this.sackOk) {
@@ -942,7 +987,11 @@ export class TcpConnection implements TcpEndpoints {
     if (rack === undefined) return;
     rack.reoTimerAt = UNARMED;
     if (sent === undefined || sent.isEmpty || rack.xmitTs === Number.NEGATIVE_INFINITY) return;
-    const reoWnd = rack.reoWnd(this.inRecovery, this.sacks.sackedBytes / this.effMss, this.reoWndCap());
+    const reoWnd = rack.reoWnd(
+      this.inRecovery,
+      (this.sackBoard?.sackedBytes ?? 0) / this.effMss,
+      this.reoWndCap(),
+    );
     rack.reoTimerAt = sent.detectLosses(rack.xmitTs, rack.endSeq, rack.rttMs, reoWnd, now);
     if (sent.newlyLost === 0) return;
     this.stats.rackLosses += sent.newlyLost;
@@ -979,6 +1028,7 @@ export class TcpConnection implements TcpEndpoints {
     r.undoMarker = this.sndUna;
     r.undoRetransBytes = 0;
     r.undoRetransSent = false;
+    r.undoRetransTsVal = undefined;
   }
 
   /** A D-SACK: the peer got [start, end) twice. Widens RACK's window; may show a cut was needless. */
@@ -1059,7 +1109,11 @@ export class TcpConnection implements TcpEndpoints {
     this.rttTiming = false;
     this.emit(lost.start, len, this.finFlagFor(end) | TCP_ACK | TCP_PSH, true);
     sent.resent(lost.start, end, now);
-    if (this.rtoAt === UNARMED) this.rtoAt = now + this.rto.rto;
+    // Resending the first unacknowledged segment restarts the timer, as Linux does: its
+    // answer is a round trip away from now. Otherwise the timer armed at the last ACK could
+    // fire just before it (timestamps collapse a backed-off RTO to the 200 ms floor at once),
+    // for a second, needless timeout that starts over from one segment.
+    if (this.rtoAt === UNARMED || lost.start === this.sndUna) this.rtoAt = now + this.rto.rto;
     return true;
   }
 
@@ -1070,16 +1124,82 @@ export class TcpConnection implements TcpEndpoints {
    * every retransmission left the RTO backed off through whole loss episodes: it doubled from
    * timeout to timeout up to its 60 s ceiling, a minute of silence on a lossy path.
    */
-  private sampleDelivered(now: number): void {
+  private sampleDelivered(now: number): boolean {
     const sentAt = karnSampleSentAt(delivered, deliveredByFirstBlock);
-    if (sentAt !== undefined) this.rto.sample(now - sentAt);
+    if (sentAt === undefined) return false;
+    this.rto.sample(now - sentAt);
+    return true;
   }
 
-  private sampleRtt(ack: number, now: number): void {
-    if (this.rttTiming && seqGe(ack, this.rttSeq)) {
-      this.rto.sample(now - this.rttStart);
-      this.rttTiming = false;
-    }
+  private sampleRtt(ack: number, now: number): boolean {
+    if (!this.rttTiming || seqLt(ack, this.rttSeq)) return false;
+    this.rto.sample(now - this.rttStart);
+    this.rttTiming = false;
+    return true;
+  }
+
+  /**
+   * RFC 7323 §4 (RTTM): an ACK that advances SND.UNA echoes the TSval of the segment that made
+   * the peer send it, retransmission or not. Used only where Karn's rule gives no sample (the ACK
+   * covers only retransmissions): the clock ticks in whole milliseconds, the per-segment transmit
+   * times do not. Only advancing ACKs: a duplicate echoes an older segment's TSval.
+   */
+  private sampleTimestampRtt(now: number): void {
+    if (ackTsEcr === undefined || ackTsEcr === 0) return;
+    const rtt = (this.tsClock(now) - ackTsEcr) | 0;
+    // A negative or absurd echo (a broken peer) is no sample.
+    if (rtt >= 0 && rtt <= this.config.maxRtoMs) this.rto.sample(rtt);
+  }
+
+  /**
+   * Eifel detection (RFC 3522), checked as Linux does once the episode's data is all
+   * acknowledged: the peer's TS.Recent only moves forward and only from a segment at its left
+   * edge, so an echo older than the episode's first retransmission means no retransmission ever
+   * filled a hole: the originals all arrived, late, and the window cut was needless.
+   */
+  private undoIfOriginalsArrived(): void {
+    const r = this.rackState;
+    if (
+      r === undefined ||
+      r.undoMarker === undefined ||
+      !r.undoRetransSent ||
+      r.undoRetransTsVal === undefined ||
+      ackTsEcr === undefined ||
+      ackTsEcr === 0 ||
+      !tsBefore(ackTsEcr, r.undoRetransTsVal)
+    )
+      return;
+    this.stats.spuriousUndos++;
+    this.stats.timestampUndos++;
+    this.cc.undo();
+    r.undoMarker = undefined;
+  }
+
+  /**
+   * Our timestamp clock: milliseconds, offset per connection by the ISS (RFC 7323 §7.1). It never
+   * goes back, even when the injected clock is wall time stepped back: a peer doing PAWS (Linux)
+   * would drop every segment with an older TSval than one it has seen, and the connection stall.
+   */
+  private tsClock(now: number): number {
+    const v = (Math.floor(now) + this.iss) | 0;
+    if (!tsBefore(v, this.tsLast)) this.tsLast = v;
+    return this.tsLast >>> 0;
+  }
+
+  private timestampBytes(): number {
+    return this.tsOk ? TIMESTAMPS_OPTION_BYTES : 0;
+  }
+
+  /**
+   * RFC 7323 §4.3: TS.Recent takes the TSval of an acceptable segment at or below the last
+   * ACK we sent (RCV.NXT now, before this segment moves it), so with several segments per ACK
+   * the ACK echoes the oldest. PAWS (§5) is not done: segments only arrive through WireGuard,
+   * whose replay window already drops old and duplicated packets.
+   */
+  private noteTimestamp(seg: TcpSegment, seq: number): void {
+    const tsVal = seg.tsVal;
+    if (!this.tsOk || tsVal === undefined || seqGt(seq, this.lastAckSent)) return;
+    if (!tsBefore(tsVal, this.tsRecent)) this.tsRecent = tsVal | 0;
   }
 
   private receiveText(seq: number, payload: Uint8Array, now: number): void {
@@ -1235,12 +1355,27 @@ export class TcpConnection implements TcpEndpoints {
   }
 
   /** Builds and sends one segment. `payloadFrom` is a sequence number inside the send buffer. */
-  private emit(seq: number, len: number, flags: number, retransmission = false): void {
+  private emit(
+    seq: number,
+    len: number,
+    flags: number,
+    retransmission = false,
+    timestamps = this.tsOk,
+  ): void {
     const o = this.out;
     o.seq = seq;
     o.flags = flags;
+    if (timestamps) {
+      o.tsVal = this.tsClock(this.host.now());
+      // A SYN echoes nothing; a SYN-ACK echoes the SYN (acceptSyn set tsRecent).
+      o.tsEcr = flags & TCP_ACK ? this.tsRecent >>> 0 : 0;
+    } else {
+      o.tsVal = undefined;
+      o.tsEcr = undefined;
+    }
     if (flags & TCP_ACK) {
       o.ack = this.rcvNxt;
+      this.lastAckSent = this.rcvNxt;
       this.ackNow = false;
       this.unackedBytes = 0;
       this.delAckAt = UNARMED;
@@ -1261,6 +1396,7 @@ export class TcpConnection implements TcpEndpoints {
       const r = this.rackState;
       if (r?.undoMarker !== undefined && len > 0) {
         r.undoRetransBytes += len;
+        if (!r.undoRetransSent) r.undoRetransTsVal = o.tsVal;
         r.undoRetransSent = true;
       }
     } else this.stats.bytesSent += len;
@@ -1269,10 +1405,11 @@ export class TcpConnection implements TcpEndpoints {
 
   /** RFC 2883: the D-SACK (if one is pending) first, then the held out-of-order ranges. */
   private sackBlocksToSend(): number[] {
-    if (this.dsackStart === undefined) return this.ooo.sackBlocks(this.lastOooSeq, MAX_SACK_BLOCKS);
+    const max = this.tsOk ? MAX_SACK_BLOCKS_WITH_TIMESTAMPS : MAX_SACK_BLOCKS;
+    if (this.dsackStart === undefined) return this.ooo.sackBlocks(this.lastOooSeq, max);
     const blocks = [this.dsackStart, this.dsackEnd];
     this.dsackStart = undefined;
-    if (!this.ooo.isEmpty) blocks.push(...this.ooo.sackBlocks(this.lastOooSeq, MAX_SACK_BLOCKS - 1));
+    if (!this.ooo.isEmpty) blocks.push(...this.ooo.sackBlocks(this.lastOooSeq, max - 1));
     return blocks;
   }
 
@@ -1290,6 +1427,10 @@ export class TcpConnection implements TcpEndpoints {
     o.ack = withAck ? ack : 0;
     o.flags = withAck ? TCP_RST | TCP_ACK : TCP_RST;
     o.window = 0;
+    // RFC 7323 §3.2: a RST need not carry timestamps; nor SACK blocks left from the last segment.
+    o.tsVal = undefined;
+    o.tsEcr = undefined;
+    o.sackBlocks = undefined;
     this.stats.segmentsSent++;
     this.host.send(encodeTcpPacket(o, null, 0, 0));
   }
@@ -1324,13 +1465,14 @@ export class TcpConnection implements TcpEndpoints {
       if (this.sackOk && this.sndNxt === this.sndMax && this.retransmitLost(now, allowance)) continue;
       // Going back after a timeout: skip what the peer already holds.
       let sackLimit: number | undefined;
-      if (this.sackOk && !this.sacks.isEmpty && seqLt(this.sndNxt, this.sndMax)) {
-        const covered = this.sacks.coveredUntil(this.sndNxt);
+      const sacks = this.sackBoard;
+      if (this.sackOk && sacks !== undefined && !sacks.isEmpty && seqLt(this.sndNxt, this.sndMax)) {
+        const covered = sacks.coveredUntil(this.sndNxt);
         if (covered !== undefined) {
           this.sndNxt = covered;
           continue;
         }
-        sackLimit = this.sacks.nextStartAfter(this.sndNxt);
+        sackLimit = sacks.nextStartAfter(this.sndNxt);
       }
       const dataEnd = this.dataEnd();
       const unsent = seqDiff(dataEnd, this.sndNxt);
@@ -1421,7 +1563,7 @@ export class TcpConnection implements TcpEndpoints {
     this.disarmRack();
     // A second timeout in a row may mean the peer dropped data it SACKed
     // (reneging, RFC 2018 §8): stop trusting the scoreboard.
-    if (this.retries >= 2) this.sacks.clear();
+    if (this.retries >= 2) this.sackBoard?.clear();
     const sent = this.sentSegs;
     sent?.markAllLost(this.retries >= 2);
     if (sent === undefined || sent.lostBytes() === 0) {

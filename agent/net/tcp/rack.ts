@@ -22,6 +22,8 @@ export class RackState {
   /** Bytes retransmitted in the episode that no D-SACK has yet shown needless. */
   undoRetransBytes = 0;
   undoRetransSent = false;
+  /** TSval of the episode's first retransmission (timestamps only): an ACK echoing less shows it needless. */
+  undoRetransTsVal: number | undefined;
 
   /** RACK.xmit_ts, RACK.end_seq, RACK.rtt. */
   xmitTs = Number.NEGATIVE_INFINITY;

@@ -95,6 +95,28 @@ describe("TCP segment encoding", () => {
     expect(none.ok && none.segment.sackBlocks).toBeUndefined();
   });
 
+  it("round-trips timestamps, 4-byte aligned, with at most three SACK blocks beside them", () => {
+    const blocks = [10, 20, 30, 40, 50, 60, 70, 80];
+    const packet = encodeTcpPacket(
+      fields({ tsVal: 0xfedcba98, tsEcr: 0x01020304, sackBlocks: blocks }),
+      null,
+      0,
+      0,
+    );
+    // 12 bytes of timestamps and 4 + 3 * 8 of SACK fill the 40 option bytes exactly.
+    expect(packet.length).toBe(20 + 20 + 40);
+    const tcp = tcpPart(packet);
+    expect([...tcp.subarray(20, 32)]).toEqual([1, 1, 8, 10, 0xfe, 0xdc, 0xba, 0x98, 1, 2, 3, 4]);
+    const r = parseTcpSegment(tcp, A, B);
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(r.segment.tsVal).toBe(0xfedcba98);
+    expect(r.segment.tsEcr).toBe(0x01020304);
+    expect(r.segment.sackBlocks).toEqual(blocks.slice(0, 6));
+    const none = parseTcpSegment(tcpPart(encodeTcpPacket(fields(), null, 0, 0)), A, B);
+    expect(none.ok && none.segment.tsVal).toBeUndefined();
+  });
+
   it("writes exact bytes for a bare ACK", () => {
     const seg = tcpPart(encodeTcpPacket(fields({ seq: 1, ack: 2, window: 0x1234 }), null, 0, 0));
     expect([...seg.subarray(0, 16)]).toEqual([
@@ -128,7 +150,7 @@ describe("TCP segment parsing", () => {
     expect(parseTcpSegment(high, A, B)).toEqual({ ok: false, reason: "bad-data-offset" });
   });
 
-  it("skips timestamps, SACK blocks and unknown options", () => {
+  it("reads timestamps and SACK blocks among unknown options", () => {
     const seg = withOptions([
       8,
       10,
@@ -165,16 +187,23 @@ describe("TCP segment parsing", () => {
       0, // EOL, then padding
     ]);
     const r = parseTcpSegment(seg, A, B);
-    expect(r.ok && r.segment.mss).toBe(1380);
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(r.segment.mss).toBe(1380);
+    expect(r.segment.tsVal).toBe(1);
+    expect(r.segment.tsEcr).toBe(2);
+    expect(r.segment.sackBlocks).toEqual([1, 9]);
   });
 
   it("clamps a window shift above 14 and ignores wrong-length known options", () => {
-    const r = parseTcpSegment(withOptions([3, 3, 20, 2, 6, 1, 2, 3, 4, 4, 3, 0]), A, B);
+    const r = parseTcpSegment(withOptions([3, 3, 20, 2, 6, 1, 2, 3, 4, 4, 3, 0, 8, 6, 0, 0, 0, 1]), A, B);
     expect(r.ok).toBe(true);
     if (!r.ok) return;
     expect(r.segment.windowShift).toBe(14);
     expect(r.segment.mss).toBeUndefined();
     expect(r.segment.sackPermitted).toBe(false);
+    // A timestamps option must be 10 bytes long.
+    expect(r.segment.tsVal).toBeUndefined();
   });
 
   it("drops options with zero length or running past the header", () => {

@@ -1,7 +1,7 @@
 /**
  * TCP segment wire format (RFC 9293 §3.1): header, the options this stack
- * speaks (MSS, window scale, SACK-permitted; timestamps and SACK blocks are
- * recognised and skipped), and the checksum over the IPv4 pseudo-header.
+ * speaks (MSS, window scale, SACK-permitted, SACK blocks, timestamps), and the
+ * checksum over the IPv4 pseudo-header.
  *
  * Parsing never throws: every malformed input maps to a drop reason the layer
  * counts. Encoding writes a whole IPv4 packet in one allocation, copying the
@@ -24,8 +24,13 @@ const OPT_MSS = 2;
 const OPT_WSCALE = 3;
 const OPT_SACK_PERMITTED = 4;
 const OPT_SACK = 5;
+const OPT_TIMESTAMPS = 8;
 /** Four blocks fill 34 of the 40 option bytes; more cannot fit. */
 export const MAX_SACK_BLOCKS = 4;
+/** With timestamps (12 bytes with their padding) only three blocks fit. */
+export const MAX_SACK_BLOCKS_WITH_TIMESTAMPS = 3;
+/** Bytes a timestamps option takes in every segment once negotiated (two NOPs + kind, len, 2 x 4). */
+export const TIMESTAMPS_OPTION_BYTES = 12;
 /** RFC 7323 §2.3: a larger shift is treated as 14. */
 export const MAX_WINDOW_SHIFT = 14;
 
@@ -42,6 +47,9 @@ export interface TcpSegment {
   readonly sackPermitted: boolean;
   /** SACK blocks as flat [left0, right0, left1, right1, ...]; undefined when absent (the common case). */
   readonly sackBlocks: readonly number[] | undefined;
+  /** RFC 7323 TSval and TSecr; undefined when the segment has no timestamps option. */
+  readonly tsVal: number | undefined;
+  readonly tsEcr: number | undefined;
   readonly payload: Uint8Array;
 }
 
@@ -77,6 +85,8 @@ export function parseTcpSegment(bytes: Uint8Array, srcIp: number, dstIp: number)
   let windowShift: number | undefined;
   let sackPermitted = false;
   let sackBlocks: number[] | undefined;
+  let tsVal: number | undefined;
+  let tsEcr: number | undefined;
   let i = TCP_MIN_HEADER;
   while (i < dataOffset) {
     const kind = bytes[i]!;
@@ -96,6 +106,9 @@ export function parseTcpSegment(bytes: Uint8Array, srcIp: number, dstIp: number)
     else if (kind === OPT_SACK && len >= 10 && (len - 2) % 8 === 0) {
       sackBlocks = [];
       for (let b = i + 2; b < i + len; b += 8) sackBlocks.push(u32(bytes, b), u32(bytes, b + 4));
+    } else if (kind === OPT_TIMESTAMPS && len === 10) {
+      tsVal = u32(bytes, i + 2);
+      tsEcr = u32(bytes, i + 6);
     }
     i += len;
   }
@@ -113,6 +126,8 @@ export function parseTcpSegment(bytes: Uint8Array, srcIp: number, dstIp: number)
       windowShift,
       sackPermitted,
       sackBlocks,
+      tsVal,
+      tsEcr,
       payload: bytes.subarray(dataOffset),
     },
   };
@@ -133,8 +148,14 @@ export interface OutgoingSegment {
   mss?: number | undefined;
   windowShift?: number | undefined;
   sackPermitted?: boolean | undefined;
-  /** Flat [left, right, ...] pairs, at most MAX_SACK_BLOCKS of them; only on segments without payload. */
+  /**
+   * Flat [left, right, ...] pairs, at most MAX_SACK_BLOCKS of them (MAX_SACK_BLOCKS_WITH_TIMESTAMPS
+   * with tsVal set); only on segments without payload.
+   */
   sackBlocks?: readonly number[] | undefined;
+  /** RFC 7323 timestamps: both or neither. */
+  tsVal?: number | undefined;
+  tsEcr?: number | undefined;
 }
 
 /** Anything that can copy payload bytes into an outgoing packet (the send ring, or a plain array). */
@@ -152,7 +173,9 @@ export function bytesSource(bytes: Uint8Array): PayloadSource {
 }
 
 function sackBlockCount(f: OutgoingSegment): number {
-  return f.sackBlocks === undefined ? 0 : Math.min(f.sackBlocks.length >> 1, MAX_SACK_BLOCKS);
+  if (f.sackBlocks === undefined) return 0;
+  const max = f.tsVal === undefined ? MAX_SACK_BLOCKS : MAX_SACK_BLOCKS_WITH_TIMESTAMPS;
+  return Math.min(f.sackBlocks.length >> 1, max);
 }
 
 function optionsLength(f: OutgoingSegment): number {
@@ -161,6 +184,7 @@ function optionsLength(f: OutgoingSegment): number {
     (f.mss !== undefined ? 4 : 0) +
     (f.windowShift !== undefined ? 4 : 0) +
     (f.sackPermitted ? 4 : 0) +
+    (f.tsVal !== undefined ? TIMESTAMPS_OPTION_BYTES : 0) +
     (sack > 0 ? 4 + 8 * sack : 0)
   );
 }
@@ -211,6 +235,16 @@ export function encodeTcpPacket(
     packet[o + 2] = OPT_SACK_PERMITTED;
     packet[o + 3] = 2;
     o += 4;
+  }
+  if (f.tsVal !== undefined) {
+    // Two NOPs first, so both 32-bit values sit 4-byte aligned (RFC 7323 appendix A).
+    packet[o] = OPT_NOP;
+    packet[o + 1] = OPT_NOP;
+    packet[o + 2] = OPT_TIMESTAMPS;
+    packet[o + 3] = 10;
+    writeU32(packet, o + 4, f.tsVal);
+    writeU32(packet, o + 8, f.tsEcr ?? 0);
+    o += TIMESTAMPS_OPTION_BYTES;
   }
   const sack = sackBlockCount(f);
   if (sack > 0) {

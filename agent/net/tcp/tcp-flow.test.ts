@@ -3,6 +3,7 @@ import { SeededRandom } from "../../../test/net/tcp/sim-network.ts";
 import {
   connectPair,
   decodeTcp,
+  FULL_SEGMENT,
   IP_A,
   IP_B,
   makePair,
@@ -281,12 +282,12 @@ describe("delayed ACKs", () => {
   it("acknowledges every second full segment at once", () => {
     const { pair, client, acks } = setup();
     const start = pair.net.now;
-    client.write(new Uint8Array(4 * 1380));
+    client.write(new Uint8Array(4 * FULL_SEGMENT));
     pair.net.advance(30);
-    const una = seqAdd(client.sequence.sndNxt, -4 * 1380);
+    const una = seqAdd(client.sequence.sndNxt, -4 * FULL_SEGMENT);
     expect(acks).toEqual([
-      { t: start + 5, ack: seqAdd(una, 2 * 1380), len: 0 },
-      { t: start + 5, ack: seqAdd(una, 4 * 1380), len: 0 },
+      { t: start + 5, ack: seqAdd(una, 2 * FULL_SEGMENT), len: 0 },
+      { t: start + 5, ack: seqAdd(una, 4 * FULL_SEGMENT), len: 0 },
     ]);
   });
 

@@ -29,10 +29,15 @@ const CLIENT_IDLE_MS = 120_000;
 /** Seeds of the randomized runs; TCP_LIVENESS_SEEDS=1000 explores more. */
 const SEEDS = Number(process.env.TCP_LIVENESS_SEEDS ?? 24);
 
-type SynOptions = Pick<TcpSegment, "mss" | "windowShift" | "sackPermitted">;
+type SynOptions = Pick<TcpSegment, "mss" | "windowShift" | "sackPermitted"> & { timestamps: boolean };
 
 function optionsOf(seg: TcpSegment): SynOptions {
-  return { mss: seg.mss, windowShift: seg.windowShift, sackPermitted: seg.sackPermitted };
+  return {
+    mss: seg.mss,
+    windowShift: seg.windowShift,
+    sackPermitted: seg.sackPermitted,
+    timestamps: seg.tsVal !== undefined,
+  };
 }
 
 /** Connects over `pair` with the first segment carrying exactly `flags` from `from` dropped; records every such segment's options. */
@@ -51,8 +56,11 @@ function connectLosingFirst(pair: Pair, from: number, flags: number) {
 
 /** Both ends agree on what the handshake settled: the full MSS, window scaling each way, and SACK. */
 function expectAgreement(client: TcpConnection, server: TcpConnection): void {
-  expect(client.transport.mss).toBe(1380);
-  expect(server.transport.mss).toBe(1380);
+  // 1380 less the 12 bytes of timestamps.
+  expect(client.transport.mss).toBe(1368);
+  expect(server.transport.mss).toBe(1368);
+  expect(client.transport.timestamps).toBe(true);
+  expect(server.transport.timestamps).toBe(true);
   expect(client.windowScale).toEqual({ send: server.windowScale.receive, receive: server.windowScale.send });
   expect(client.windowScale.send).toBeGreaterThan(0);
   expect(client.transport.sack).toBe(true);
@@ -60,12 +68,12 @@ function expectAgreement(client: TcpConnection, server: TcpConnection): void {
 }
 
 describe("a retransmitted SYN or SYN-ACK carries the options of the first", () => {
-  it("a lost SYN-ACK is resent with MSS, window scale and SACK-permitted, so both ends agree", () => {
+  it("a lost SYN-ACK is resent with MSS, window scale, SACK-permitted and timestamps, so both ends agree", () => {
     const pair = makePair({ profile: { delayMs: 50 } });
     const { client, server, seen } = connectLosingFirst(pair, IP_B, TCP_SYN | TCP_ACK);
     // Resent twice, both at once: the server's own timer, and the answer to the client's resent SYN.
     expect(seen.length).toBeGreaterThanOrEqual(2);
-    expect(seen[0]).toEqual({ mss: 1380, windowShift: 7, sackPermitted: true });
+    expect(seen[0]).toEqual({ mss: 1380, windowShift: 7, sackPermitted: true, timestamps: true });
     for (const s of seen) expect(s).toEqual(seen[0]);
     expect(server.stats.retransmittedSegments).toBe(seen.length - 1);
     expectAgreement(client, server);
@@ -82,7 +90,7 @@ describe("a retransmitted SYN or SYN-ACK carries the options of the first", () =
     const pair = makePair({ profile: { delayMs: 50 } });
     const { client, server, seen } = connectLosingFirst(pair, IP_A, TCP_SYN);
     expect(seen).toHaveLength(2);
-    expect(seen[0]).toEqual({ mss: 1380, windowShift: 7, sackPermitted: true });
+    expect(seen[0]).toEqual({ mss: 1380, windowShift: 7, sackPermitted: true, timestamps: true });
     expect(seen[1]).toEqual(seen[0]);
     expect(client.stats.retransmittedSegments).toBe(1);
     expectAgreement(client, server);

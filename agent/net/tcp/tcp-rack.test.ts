@@ -3,6 +3,7 @@ import { SeededRandom } from "../../../test/net/tcp/sim-network.ts";
 import {
   connectPair,
   decodeTcp,
+  FULL_SEGMENT,
   IP_A,
   makePair,
   type Pair,
@@ -12,7 +13,7 @@ import {
 import type { TcpConnection } from "./connection.ts";
 import { seqAdd } from "./seq.ts";
 
-const MSS = 1380;
+const MSS = FULL_SEGMENT;
 
 /** A connection with an RTT estimate (10 ms on the default 5 ms-each-way link) and a grown window. */
 function warmedUp(pair: Pair): { client: TcpConnection; sink: Sink } {

@@ -3,6 +3,7 @@ import { SeededRandom } from "../../../test/net/tcp/sim-network.ts";
 import {
   connectPair,
   decodeTcp,
+  FULL_SEGMENT,
   IP_A,
   IP_B,
   makePair,
@@ -130,7 +131,7 @@ describe("fast retransmit and NewReno", () => {
       firstSend.set(seg.seq, now);
       return !dropIndexes.includes(dataIndex++);
     };
-    const data = new SeededRandom(9).bytes(20 * 1380);
+    const data = new SeededRandom(9).bytes(20 * FULL_SEGMENT);
     client.write(data);
     pair.net.runUntil(() => sink.bytes === data.length, 60_000);
     return { client, sink, data, firstSend, retransmitAt };
@@ -147,7 +148,7 @@ describe("fast retransmit and NewReno", () => {
     // One RTT after the loss, not 200 ms.
     expect(at - firstSend.get(seq)!).toBeLessThan(client.transport.rtoMs);
     // Recovery halves the window: ssthresh = flight / 2.
-    expect(client.transport.ssthresh).toBeLessThan(20 * 1380);
+    expect(client.transport.ssthresh).toBeLessThan(20 * FULL_SEGMENT);
   });
 
   it("repairs a second hole in the same window from a partial ACK without a timeout", () => {
@@ -170,7 +171,7 @@ describe("fast retransmit and NewReno", () => {
       }
       return true;
     };
-    const data = new SeededRandom(8).bytes(10 * 1380);
+    const data = new SeededRandom(8).bytes(10 * FULL_SEGMENT);
     client.write(data);
     pair.net.runUntil(() => sink.bytes === data.length, 60_000);
     expect(sink.digest()).toBe(sha256(data));
@@ -192,10 +193,10 @@ describe("fast retransmit and NewReno", () => {
     };
     const una = client.sequence.sndUna;
     const start = pair.net.now;
-    client.write(new Uint8Array(1380 * 2));
+    client.write(new Uint8Array(FULL_SEGMENT * 2));
     pair.net.advance(5);
     // The second segment arrived alone: it is answered immediately, acknowledging the hole's start.
     expect(acks).toEqual([{ t: start + 5, ack: una }]);
-    pair.net.runUntil(() => server.sequence.rcvNxt === seqAdd(una, 2760), 10_000);
+    pair.net.runUntil(() => server.sequence.rcvNxt === seqAdd(una, 2 * FULL_SEGMENT), 10_000);
   });
 });

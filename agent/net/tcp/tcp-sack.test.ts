@@ -3,6 +3,7 @@ import { SeededRandom } from "../../../test/net/tcp/sim-network.ts";
 import {
   connectPair,
   decodeTcp,
+  FULL_SEGMENT,
   IP_A,
   IP_B,
   makePair,
@@ -44,9 +45,9 @@ describe("selective acknowledgements", () => {
       return !(h.src === IP_A && seg.payload.length > 0 && (n++ === 0 || n === 3));
     };
     const una = client.sequence.sndUna;
-    client.write(new Uint8Array(5 * 1380));
+    client.write(new Uint8Array(5 * FULL_SEGMENT));
     pair.net.advance(6);
-    const at = (k: number) => seqAdd(una, k * 1380);
+    const at = (k: number) => seqAdd(una, k * FULL_SEGMENT);
     expect(blocks).toEqual([
       [at(1), at(2)],
       [at(3), at(4), at(1), at(2)],
@@ -60,7 +61,7 @@ describe("selective acknowledgements", () => {
     const { client, server } = connectPair(pair);
     const sink = new Sink(server, false);
     const first = client.sequence.sndNxt;
-    const sixth = seqAdd(first, 5 * 1380);
+    const sixth = seqAdd(first, 5 * FULL_SEGMENT);
     let drops = 0;
     let sixthLost = false;
     const seen = new Set<number>();
@@ -82,12 +83,12 @@ describe("selective acknowledgements", () => {
       seen.add(seg.seq);
       return true;
     };
-    const data = new SeededRandom(6).bytes(10 * 1380);
+    const data = new SeededRandom(6).bytes(10 * FULL_SEGMENT);
     client.write(data);
     pair.net.runUntil(() => sink.bytes === data.length, 60_000);
     expect(sink.digest()).toBe(sha256(data));
     resent.delete(first);
-    return { resent: [...resent].map((x) => (x - first) / 1380), timeouts: client.stats.timeouts };
+    return { resent: [...resent].map((x) => (x - first) / FULL_SEGMENT), timeouts: client.stats.timeouts };
   }
 
   it("finds a lost retransmission by time (RACK) when later data gets through, without a timeout", () => {

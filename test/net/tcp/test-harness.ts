@@ -12,6 +12,8 @@ import { TcpLayer } from "../../../agent/net/tcp/tcp-layer.ts";
 import { type LinkProfile, PERFECT_LINK, SimNetwork, type SimNode } from "./sim-network.ts";
 
 export const IP_A = 0x0a000001;
+/** Payload of a full segment at the default MSS (1380) once timestamps (12 option bytes) are on. */
+export const FULL_SEGMENT = 1368;
 export const IP_B = 0x0a000002;
 /** Addresses no packet goes to: the simulated network's slots for the ACK flushers' timers. */
 const FLUSHER_A = 0x0a0000f1;
@@ -33,6 +35,8 @@ export interface PairOptions {
    * deferred ACKs go out once every packet due at the same simulated instant has been delivered.
    */
   deferAcks?: boolean;
+  /** Milliseconds taken off layer A's clock, read at every call: a wall clock stepped back. */
+  clockSkewA?: () => number;
 }
 
 /** Ends a layer's receive batch: flushes its deferred ACKs after the network's step delivered every due packet. */
@@ -63,10 +67,11 @@ export function makePair(opts: PairOptions = {}): Pair {
   const rb = net.random();
   const fa = new AckFlusher();
   const fb = new AckFlusher();
+  const skewA = opts.clockSkewA;
   const a = new TcpLayer({
     localIp: IP_A,
     send: net.send,
-    now: net.clock,
+    now: skewA === undefined ? net.clock : () => net.clock() - skewA(),
     randomUint32: () => ra.uint32(),
     config: opts.configA ?? {},
     onAckDeferred: opts.deferAcks ? () => fa.batchStarted(net.now) : undefined,
