@@ -421,6 +421,10 @@ describe("web UI in chromium", () => {
   it("rejects bad Extra Agent Values inline, with the line and column", async () => {
     await page.getByRole("link", { name: "UI Staging" }).click();
     await page.getByRole("heading", { name: "UI Staging", level: 1 }).waitFor();
+    // The status conditions (all six, one row each) and where each pair's relay sits.
+    await page.locator('table.conditions tr[data-condition="AgentConnected"][data-status="True"]').waitFor();
+    expect(await page.locator("table.conditions tbody tr").count()).toBe(6);
+    expect(await page.locator("table.peers th", { hasText: "Relay at" }).count()).toBe(1);
     await shot("cluster-overview");
     await openTab("Agent");
     const bad = "logLevel: debug\nexpose:\n  - a\n  b: [1, 2\n";
@@ -735,6 +739,7 @@ describe("web UI in chromium", () => {
     await page.getByRole("link", { name: "Hub" }).click();
     await page.getByRole("heading", { name: "Hub", level: 1 }).waitFor();
     await waitForText("h1 + p .badge", /Offline$/);
+    await page.locator('table.conditions tr[data-condition="AgentOffline"][data-status="True"]').waitFor();
     if ((await page.locator("table.peers tbody tr").count()) > 0) {
       expect(await page.locator(".table-wrap.stale table.peers").count()).toBe(1);
       expect(

@@ -1,7 +1,7 @@
 // One cluster. Overview (state, failures with their fix, Reconnect, peers; refreshed every 2 s),
 // Agent (Extra Agent Values, effective values and their helm --values URLs, PSK rotation), Events
 // (the cluster's history) and Settings (display name, description, delete). Each tab has its path.
-import type { Cluster } from "../../../protocol/api.ts";
+import type { Cluster, ClusterDetail } from "../../../protocol/api.ts";
 import { ApiError, api, clusterPath, messageOf } from "./api.ts";
 import { agentPanel } from "./cluster-agent-tab.ts";
 import { type ClusterEvent, recentFailure } from "./cluster-events.ts";
@@ -86,9 +86,9 @@ export function clusterDetailView(name: string, tab: ClusterTab): View {
   }
 
   async function load(): Promise<void> {
-    let cluster: Cluster;
+    let cluster: ClusterDetail;
     try {
-      cluster = await api<Cluster>("GET", clusterPath(name));
+      cluster = await api<ClusterDetail>("GET", clusterPath(name));
     } catch (err) {
       loading.hidden = true;
       problem.textContent =
@@ -108,9 +108,9 @@ export function clusterDetailView(name: string, tab: ClusterTab): View {
     const eventsTab = eventsPanel(events, name);
     settingsPanel(settings, cluster, showHeader);
     const stopPoll = poll(async () => {
-      let current: Cluster;
+      let current: ClusterDetail;
       try {
-        current = await api<Cluster>("GET", clusterPath(name));
+        current = await api<ClusterDetail>("GET", clusterPath(name));
       } catch (err) {
         fresh.failed(`Could not refresh the cluster: ${messageOf(err)}`);
         throw err;
@@ -148,12 +148,12 @@ export function clusterDetailView(name: string, tab: ClusterTab): View {
 const MUTED_DASH = () => h("span", { class: "muted" }, "—");
 
 interface StatusPanel {
-  update(c: Cluster): void;
+  update(c: ClusterDetail): void;
   /** A refused registration from the cluster's events, shown like a failed status (null: none). */
   showRefusal(event: ClusterEvent | null): void;
 }
 
-function statusPanel(root: HTMLElement, initial: Cluster): StatusPanel {
+function statusPanel(root: HTMLElement, initial: ClusterDetail): StatusPanel {
   let cluster = initial;
   let refusal: ClusterEvent | null = null;
   const dl = h("dl", { class: "facts" });
@@ -175,7 +175,23 @@ function statusPanel(root: HTMLElement, initial: Cluster): StatusPanel {
     { class: "stale-note", hidden: true },
     "The agent is offline: these are the last paths it reported, not current ones.",
   );
-  const peerColumns = ["Peer", "Path", "Endpoint", "RTT", "Received", "Sent", "Last handshake"];
+  const conditionsBody = h("tbody");
+  const conditionsTable = h(
+    "table",
+    { class: "conditions" },
+    h("caption", { class: "visually-hidden" }, "Conditions"),
+    h(
+      "thead",
+      null,
+      h(
+        "tr",
+        null,
+        ["Condition", "Status", "Reason", "Since", "Message"].map((t) => h("th", { scope: "col" }, t)),
+      ),
+    ),
+    conditionsBody,
+  );
+  const peerColumns = ["Peer", "Path", "Endpoint", "RTT", "Relay at", "Received", "Sent", "Last handshake"];
   const peersTable = h(
     "table",
     { class: "peers" },
@@ -206,6 +222,8 @@ function statusPanel(root: HTMLElement, initial: Cluster): StatusPanel {
         "Rotates the PSK and shows new connect commands; the next agent that registers with them takes this cluster over, even from a fresh state.",
       ),
     ),
+    h("h2", null, "Conditions"),
+    h("div", { class: "table-wrap" }, conditionsTable),
     h("h2", null, "Peers"),
     pathsNote,
     peersWrap,
@@ -235,7 +253,7 @@ function statusPanel(root: HTMLElement, initial: Cluster): StatusPanel {
       refusal = event;
       showFailure();
     },
-    update(c: Cluster) {
+    update(c: ClusterDetail) {
       cluster = c;
       const s = c.status;
       const state = clusterState(c);
@@ -255,6 +273,20 @@ function statusPanel(root: HTMLElement, initial: Cluster): StatusPanel {
         ),
         ...fact("Created", timeEl(c.createdAt)),
       );
+      // All six conditions, always: "False" rows say what is fine, with the time it last changed.
+      conditionsBody.replaceChildren(
+        ...s.conditions.map((k) =>
+          h(
+            "tr",
+            { dataset: { condition: k.type, status: k.status } },
+            h("td", { dataset: { label: "Condition" } }, k.type),
+            h("td", { dataset: { label: "Status" } }, k.status),
+            h("td", { dataset: { label: "Reason" } }, k.reason),
+            h("td", { dataset: { label: "Since" } }, timeEl(k.lastTransitionTime)),
+            h("td", { dataset: { label: "Message" } }, k.message || MUTED_DASH()),
+          ),
+        ),
+      );
       peersBody.replaceChildren(
         ...s.peers.map((p) =>
           h(
@@ -264,6 +296,7 @@ function statusPanel(root: HTMLElement, initial: Cluster): StatusPanel {
             h("td", { dataset: { label: "Path" } }, h("span", { class: `path ${p.path}` }, p.path)),
             h("td", { dataset: { label: "Endpoint" } }, p.endpoint ? h("code", null, p.endpoint) : "—"),
             h("td", { dataset: { label: "RTT" } }, p.rttMs === null ? "—" : `${Math.round(p.rttMs)} ms`),
+            h("td", { dataset: { label: "Relay at" } }, relayAt(c.relays[p.cluster])),
             h("td", { dataset: { label: "Received" } }, bytes(p.rxBytes)),
             h("td", { dataset: { label: "Sent" } }, bytes(p.txBytes)),
             h(
@@ -281,4 +314,11 @@ function statusPanel(root: HTMLElement, initial: Cluster): StatusPanel {
       noPeers.hidden = s.peers.length !== 0;
     },
   };
+}
+
+/** Where the pair's relay object was placed ("apac", "weur in eu"), or a dash before it exists. */
+function relayAt(placement: ClusterDetail["relays"][string] | undefined): string {
+  if (placement === undefined) return "—";
+  const hint = placement.locationHint ?? "no hint";
+  return placement.jurisdiction === null ? hint : `${hint} in ${placement.jurisdiction}`;
 }
