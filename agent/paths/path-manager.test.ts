@@ -63,6 +63,22 @@ describe("PeerPaths", () => {
     expect(p.choose(5_001).kind).toBe("relay");
   });
 
+  it("does not revive a direct path that expired while idle when traffic starts again", () => {
+    const p = new PeerPaths();
+    p.setCandidates([A]);
+    p.setRelayOpen(true);
+    p.onAuthenticated("direct", A, 0);
+    // Direct went silent (UDP cut); the relay keeps answering.
+    for (let t = 10_000; t <= 60_000; t += 10_000) p.onAuthenticated("relay", null, t);
+    // A lone send after the pause (an ACK for a late retransmission) goes on the relay.
+    p.onSend(60_000);
+    expect(p.choose(60_000)).toEqual({ kind: "relay" });
+    // A direct path that was alive when the pause ended still gets its window to prove itself.
+    p.onAuthenticated("direct", A, 65_000);
+    p.onSend(80_000);
+    expect(p.choose(80_000).kind).toBe("direct");
+  });
+
   it("keeps an idle direct path for a while without traffic, then expires it", () => {
     const p = new PeerPaths();
     p.onAuthenticated("direct", A, 0);

@@ -242,6 +242,11 @@ export class PeerPaths {
   directAlive(now: number): boolean {
     if (!this.direct) return false;
     if (!this.flowing(now)) return now - this.lastDirectRx <= this.t.directIdleExpiryMs;
+    // A new window gives direct directQuietMs to prove itself, but only if it had not already
+    // expired while idle: otherwise every send after a pause (a receiver's ACK for a retransmission
+    // that came after a long RTO, say) would go to a long-dead endpoint for a second, be lost, and
+    // stretch the sender's next RTO, so a stream on the relay could stall for good.
+    if (this.activeSince - this.lastDirectRx > this.t.directIdleExpiryMs) return false;
     return now - Math.max(this.lastDirectRx, this.activeSince) <= this.t.directQuietMs;
   }
 
