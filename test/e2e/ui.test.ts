@@ -297,7 +297,9 @@ describe("web UI in chromium", () => {
     await shot("psk-loss-guard");
     await guard.getByRole("button", { name: "Keep open" }).click();
     await guard.waitFor({ state: "detached" });
-    await page.mouse.click(20, 400); // the backdrop, left of the drawer
+    // The backdrop, left of the drawer. Through the locator, so the click waits until the backdrop
+    // receives events (the guard's modal <dialog> leaves the top layer after its close event).
+    await page.locator(".drawer-backdrop").click({ position: { x: 20, y: 400 } });
     await guard.waitFor();
     await guard.getByRole("button", { name: "Keep open" }).click();
     await guard.waitFor({ state: "detached" });
