@@ -592,6 +592,9 @@ describe("web UI in chromium", () => {
     } finally {
       await agent.blockUdp(false);
     }
+    // An idle relayed pair backs its probes off (up to minutes); traffic makes them fast again, so
+    // a few pings bring direct back at once.
+    await agent.ping({ target: "hub", count: 10, intervalMs: 200, timeoutMs: 3_000 });
     await waitForText(`${row} td[data-column="state"]`, /Connected$/, 60_000);
   }, 150_000);
 
