@@ -121,16 +121,28 @@ describe("helm --values with the platform's values URLs", () => {
     }
   });
 
-  it("an annotation the schema refuses fails both the validator and helm, on the same field", async () => {
-    await setAnnotation("prod", { relay: { mode: "sometimes" } });
-    const values = parse(await (await fetch(url("prod"))).text());
-    expect(schemaCheck(values)).toBe(false);
+  it("values the schema refuses: the platform refuses the annotation (422), and helm refuses the same values, on the same field", async () => {
+    const bad = { relay: { mode: "sometimes" } };
+    const res = await fetch(`${platform.url}/api/v1/clusters/prod`, {
+      method: "PATCH",
+      headers: { authorization: `Bearer ${platform.adminKey}`, "content-type": "application/json" },
+      body: JSON.stringify({ annotations: { "loft.sh/agent-values": stringify(bad) } }),
+    });
+    expect(res.status).toBe(422);
+    expect(((await res.json()) as { error: { message: string } }).error.message).toBe(
+      "relay.mode: must be one of auto, always, never",
+    );
+    // Nothing was stored: the values URL still serves schema-valid values.
+    expect(schemaCheck(parse(await (await fetch(url("prod"))).text()))).toBe(true);
+    // The chart's own schema (the same one) refuses the same values in helm.
+    expect(schemaCheck(bad)).toBe(false);
     expect(schemaCheck.errors?.map((e) => e.instancePath)).toContain("/relay/mode");
-    const r = await helm(["template", "tether-agent", CHART_DIR, ...CONNECT_SETS, "--values", url("prod")]);
+    const file = join(workDir, "bad-values.yaml");
+    await writeFile(file, stringify(bad));
+    const r = await helm(["template", "tether-agent", CHART_DIR, ...CONNECT_SETS, "--values", file]);
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain("values don't meet the specifications of the schema");
     expect(r.stderr).toMatch(/relay/);
-    await setAnnotation("prod", {});
   });
 
   it("with empty agentValues: the platform config file then cluster-annotation renders what the effective URL renders", async () => {
