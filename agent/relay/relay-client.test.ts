@@ -8,7 +8,7 @@ import {
   RELAY_FRAME_DEFAULT,
   RelayClose,
 } from "../../protocol/relay.ts";
-import { Backoff } from "./backoff.ts";
+import { Backoff } from "../util/backoff.ts";
 import { RelayClient } from "./relay-client.ts";
 
 // A loopback stand-in for the platform's upgrade endpoint, so the client's own

@@ -10,7 +10,7 @@ import {
 } from "../../protocol/relay.ts";
 import type { RelayPlacement } from "../../protocol/relay-placement.ts";
 import { agentFor } from "../transport/proxy-agent.ts";
-import { Backoff } from "./backoff.ts";
+import { Backoff } from "../util/backoff.ts";
 
 /**
  * The agent's side of one pair relay: a WebSocket to `/relay/<peer>` that
