@@ -11,7 +11,9 @@
  *    the time until the hub's netmap shows it (FLEET_EVENTS times; p50/p99);
  * 3. fan-out: the hub's endpoints change; the time until each spoke's netmap shows them
  *    (p50/p99 over every spoke, FLEET_FANOUTS times);
- * 4. reconnect storm: the platform restarts (workerd stopped and started on the same state);
+ * 4. deletion: each created cluster is deleted; the DELETE's time and the time until the hub's
+ *    netmap drops it (p50/p99);
+ * 5. reconnect storm: the platform restarts (workerd stopped and started on the same state);
  *    the time until every agent is back and current.
  *
  *   npm run bench -- fleet                    # N = 100 and 1000
@@ -63,6 +65,8 @@ interface ModeResult {
   perEvent: { created: EventCost; hubMoved: EventCost };
   createdToHub: { p50: number; p99: number; max: number };
   fanOut: { p50: number; p99: number; max: number };
+  deleteCall: { p50: number; p99: number; max: number };
+  deletedFromHub: { p50: number; p99: number; max: number };
   storm: { fromRestartMs: number; fromReadyMs: number };
   /** Channel closes the agents saw during the steady-state window, by close code. */
   steadyCloses: Record<string, number>;
@@ -218,8 +222,6 @@ async function runMode(mode: SimMode, fleet: Fleet, n: number): Promise<ModeResu
       const seen = waitFor(hub, () => hub.has(name), 30_000);
       await registerSim(platform.url, name, psk, publicKey());
       created.push(await seen);
-      // Not deleted again: a deletion asks the pair relay of every other cluster to close its
-      // sockets (worker/relay/close-relays.ts), which at N = 1000 takes tens of seconds locally.
     }
 
     // 3. The hub moves; every spoke hears of it.
@@ -236,7 +238,20 @@ async function runMode(mode: SimMode, fleet: Fleet, n: number): Promise<ModeResu
 
     const c4 = await counters();
 
-    // 4. Reconnect storm.
+    // 4. The created clusters are deleted; the hub drops each. The DELETE's own time is kept
+    // too: it closes the cluster's relays and channel before it answers.
+    const deleteCall: number[] = [];
+    const deletedFromHub: number[] = [];
+    for (let i = 0; i < EVENTS; i++) {
+      const name = `new-${mode}-${i}`;
+      const gone = waitFor(hub, () => !hub.has(name), 30_000);
+      const t = performance.now();
+      await api("DELETE", `/api/v1/clusters/${name}`);
+      deleteCall.push(performance.now() - t);
+      deletedFromHub.push(await gone);
+    }
+
+    // 5. Reconnect storm.
     const before = new Map(all.map((s) => [s, s.generation]));
     const restartAt = performance.now();
     await platform.restart();
@@ -267,6 +282,8 @@ async function runMode(mode: SimMode, fleet: Fleet, n: number): Promise<ModeResu
       },
       createdToHub: summary(created),
       fanOut: summary(fanOut),
+      deleteCall: summary(deleteCall),
+      deletedFromHub: summary(deletedFromHub),
       storm: { fromRestartMs: backAt - restartAt, fromReadyMs: backAt - readyAt },
       steadyCloses,
     };
@@ -300,6 +317,10 @@ function print(results: ModeResult[]): void {
       console.log(`  per ${e.padEnd(21)} push ${c(push)}   poll ${c(poll)}`);
     }
     console.log(`  hub moved -> every spoke  push ${ms(push.fanOut)}   poll ${ms(poll.fanOut)}`);
+    console.log(`  DELETE answered           push ${ms(push.deleteCall)}   poll ${ms(poll.deleteCall)}`);
+    console.log(
+      `  deleted -> hub drops it   push ${ms(push.deletedFromHub)}   poll ${ms(poll.deletedFromHub)}`,
+    );
     console.log(
       `  reconnect storm           push ${fmt(push.storm.fromReadyMs / 1000)} s after ready (${fmt(push.storm.fromRestartMs / 1000)} s after restart)   poll ${fmt(poll.storm.fromReadyMs / 1000)} s (${fmt(poll.storm.fromRestartMs / 1000)} s)`,
     );

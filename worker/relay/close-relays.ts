@@ -1,9 +1,9 @@
-import { eq, ne } from "drizzle-orm";
+import { eq, or } from "drizzle-orm";
 import type { PairRelay } from "../../durable-objects/pair-relay.ts";
 import type { PeeringPolicy } from "../../protocol/api.ts";
 import { pairName } from "../../protocol/relay.ts";
 import type { Db } from "../db/client.ts";
-import { agents, clusters } from "../db/schema.ts";
+import { clusters, relayPairs } from "../db/schema.ts";
 import type { Bindings } from "../env.ts";
 import { loadConfig } from "../values/platform-config.ts";
 import { relayNamespacesForCleanup } from "./relay-namespace.ts";
@@ -18,50 +18,64 @@ async function relayNamespaces(env: Bindings, db: Db): Promise<DurableObjectName
 }
 
 /**
- * Closes every relay socket `cluster` holds, in every pair it could belong to.
- *
- * Called when the cluster is deleted or its credential replaced, so that a
- * revoked agent loses the relay at once rather than at its next reconnect.
- * Pairs are not tracked anywhere, so every other cluster is asked; the
- * peering policy may have changed since a socket was opened, which is why
- * this does not filter by the current policy. Run it after the credential
- * stopped working (row deleted or hash replaced), so that no new socket can
- * slip in behind the revocation.
+ * The peers `cluster` has had a relay with. GET /relay/<peer> records the pair (its placement row)
+ * before it creates or reaches the pair's object, so a pair without a row has never held a socket.
+ * (A deploy restarts every object and closes its sockets, so a socket from before the table existed
+ * came back through that route and has its row.) Reads O(pairs of this cluster), not O(clusters):
+ * a fleet of 1,000 spokes no longer means 1,000 object calls per deletion.
  */
-export async function closeRelaysOf(env: Bindings, db: Db, cluster: string): Promise<number> {
-  const others = await db.select({ name: clusters.name }).from(clusters).where(ne(clusters.name, cluster));
+export async function relayPeersOf(db: Db, cluster: string): Promise<string[]> {
+  const rows = await db
+    .select({ a: relayPairs.clusterA, b: relayPairs.clusterB })
+    .from(relayPairs)
+    .where(or(eq(relayPairs.clusterA, cluster), eq(relayPairs.clusterB, cluster)));
+  return rows.map((r) => (r.a === cluster ? r.b : r.a));
+}
+
+/**
+ * Closes every relay socket `cluster` holds in its pairs with `peers`, in every namespace the pair's
+ * object could live in. Call it after the credential stopped working (row deleted, revoked or its
+ * hash replaced), so that no new socket can slip in behind the revocation.
+ */
+export async function closeRelays(env: Bindings, db: Db, cluster: string, peers: string[]): Promise<number> {
+  if (peers.length === 0) return 0;
   const namespaces = await relayNamespaces(env, db);
   const closed = await Promise.all(
     namespaces.flatMap((ns) =>
-      others.map(({ name }) => ns.get(ns.idFromName(pairName(cluster, name))).revoke(cluster)),
+      peers.map((peer) => ns.get(ns.idFromName(pairName(cluster, peer))).revoke(cluster)),
     ),
   );
   return closed.reduce((a, b) => a + b, 0);
 }
 
 /**
+ * Closes every relay socket `cluster` holds (credential replaced or revoked), so that the agent
+ * loses the relay at once rather than at its next reconnect. A deletion cannot use this after its
+ * delete (the pair rows go with the cluster): it reads relayPeersOf first and calls closeRelays.
+ */
+export async function closeRelaysOf(env: Bindings, db: Db, cluster: string): Promise<number> {
+  return closeRelays(env, db, cluster, await relayPeersOf(db, cluster));
+}
+
+/**
  * Closes the relay sockets of every pair `policy` no longer allows, when the platform config's
  * peering changes. Under "mesh" every pair is allowed; under "hub" a pair of two non-local
- * clusters is not. Only clusters with an agent can hold sockets, so only their pairs are asked
- * (one Durable Object call per pair of spokes: fine for the tens of clusters this serves, and it
- * runs only when the policy changes). New sockets are already refused by GET /relay/<peer>,
- * which reads the policy on every upgrade, so closing after the write leaves no gap.
+ * clusters is not. Only recorded pairs can hold sockets (see relayPeersOf), so one read of them
+ * and of the local clusters finds every pair to close. New sockets are already refused by
+ * GET /relay/<peer>, which reads the policy on every upgrade, so closing after the write leaves no gap.
  */
 export async function closeRelaysForbiddenBy(env: Bindings, db: Db, policy: PeeringPolicy): Promise<number> {
   if (policy === "mesh") return 0;
-  const rows = await db
-    .select({ name: clusters.name, local: clusters.local })
-    .from(clusters)
-    .innerJoin(agents, eq(agents.cluster, clusters.name));
-  const spokes = rows.filter((r) => !r.local).map((r) => r.name);
-  const calls: Promise<number>[] = [];
+  const [pairs, locals] = await Promise.all([
+    db.select({ pair: relayPairs.pair, a: relayPairs.clusterA, b: relayPairs.clusterB }).from(relayPairs),
+    db.select({ name: clusters.name }).from(clusters).where(eq(clusters.local, true)),
+  ]);
+  const local = new Set(locals.map((l) => l.name));
+  const forbidden = pairs.filter((p) => !local.has(p.a) && !local.has(p.b));
+  if (forbidden.length === 0) return 0;
   const namespaces = await relayNamespaces(env, db);
-  for (let i = 0; i < spokes.length; i++) {
-    for (let j = i + 1; j < spokes.length; j++) {
-      const pair = pairName(spokes[i] ?? "", spokes[j] ?? "");
-      for (const ns of namespaces) calls.push(ns.get(ns.idFromName(pair)).unpair());
-    }
-  }
-  const closed = await Promise.all(calls);
+  const closed = await Promise.all(
+    namespaces.flatMap((ns) => forbidden.map((p) => ns.get(ns.idFromName(p.pair)).unpair())),
+  );
   return closed.reduce((a, b) => a + b, 0);
 }

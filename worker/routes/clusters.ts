@@ -30,7 +30,7 @@ import { jsonBody, validatedJson } from "../http/request-body.ts";
 import { randomMeshIp } from "../mesh-ip.ts";
 import { requireAccessKey } from "../middleware/auth/access-key.ts";
 import { generateName, isDns1123Label } from "../names.ts";
-import { closeRelaysOf } from "../relay/close-relays.ts";
+import { closeRelays, relayPeersOf } from "../relay/close-relays.ts";
 import { placementsOf } from "../relay/placement-store.ts";
 import { hashSecret, newSecret } from "../secrets.ts";
 import { loadConfig } from "../values/platform-config.ts";
@@ -238,6 +238,8 @@ export const clusterRoutes = new Hono<AppEnv>()
     // Who shows this cluster, read while it still exists; they drop it the moment it is gone.
     const { peering } = await loadConfig(db);
     const seeing = record.agent === null ? [] : await clustersSeeing(db, name, record.cluster.local, peering);
+    // Its relay pairs too: their rows go with the cluster.
+    const relayPeers = await relayPeersOf(db, name);
     // Agents and keys first: their credentials must stop working in the same transaction the cluster
     // disappears in (a later cluster of the same name must not inherit a values key).
     await db.batch([
@@ -250,7 +252,7 @@ export const clusterRoutes = new Hono<AppEnv>()
     ]);
     const stubs = controlStubs(c.env.CONTROL);
     await Promise.all([
-      closeRelaysOf(c.env, db, name),
+      closeRelays(c.env, db, name, relayPeers),
       stubs(name).revoke(),
       pushPeerRemoved(stubs, name, seeing),
     ]);
