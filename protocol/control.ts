@@ -9,7 +9,7 @@
  * Everything else is one JSON object per text frame, parsed with the schemas below. The platform
  * pushes the netmap (a full one on connect and on "resync", deltas against a version after that),
  * "values-changed" when the agent values may have moved, and closes with ControlClose.revoked when
- * the cluster is deleted or its credential replaced. The agent sends its status (version,
+ * the cluster is deleted, its agent revoked (POST .../revoke) or its credential replaced. The agent sends its status (version,
  * endpoints, per-peer paths) when it changes meaningfully, and "resync" when a delta does not
  * follow the version it holds.
  */
@@ -29,7 +29,7 @@ export const MAX_CONTROL_MESSAGE = 256 * 1024;
 export const ControlClose = {
   /** The same cluster connected again; the newer socket wins. */
   replaced: 4000,
-  /** The cluster was deleted or its credential replaced: the agent must not carry on with it. */
+  /** The cluster was deleted, its agent revoked or its credential replaced: the agent must not carry on. */
   revoked: 4001,
   /** No ping for PRESENCE_WINDOW_MS: the platform gave up on a socket that never closed. */
   silent: 4008,

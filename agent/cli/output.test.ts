@@ -214,6 +214,19 @@ describe("renderClusterList", () => {
     );
   });
 
+  it("shows a revoked cluster's reason beside its Failed phase", () => {
+    const revoked = cluster({
+      status: { ...cluster().status, phase: "Failed", reason: "CredentialRevoked", message: "..." },
+    });
+    expect(renderClusterList([revoked], NOW)).toBe(
+      [
+        "NAME      DISPLAY NAME   LOCAL   PHASE                        ONLINE   LAST SEEN   VERSION   MESH IP      PATHS",
+        "staging   Staging        -       Failed (CredentialRevoked)   no       -           -         100.64.0.2   -",
+        "",
+      ].join("\n"),
+    );
+  });
+
   it("says how to add one when there are none", () => {
     expect(renderClusterList([], NOW)).toContain("tether cluster add");
   });

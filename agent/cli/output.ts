@@ -62,12 +62,18 @@ export function pathSummary(online: boolean, peers: readonly PeerStatus[]): stri
   return parts.join(", ");
 }
 
+/** The phase, with the reason when it failed: "Failed (CredentialRevoked)"; "-" when none. */
+export function phaseWithReason(status: Cluster["status"]): string {
+  if (status.phase === "") return "-";
+  return status.phase === "Failed" && status.reason !== "" ? `Failed (${status.reason})` : status.phase;
+}
+
 export function clusterRow(cluster: Cluster, now: number = Date.now()): string[] {
   return [
     cluster.name,
     cluster.displayName,
     cluster.local ? "yes" : "-",
-    cluster.status.phase || "-",
+    phaseWithReason(cluster.status),
     cluster.status.online ? "yes" : "no",
     formatAge(cluster.status.lastSeen, now),
     cluster.status.agentVersion ?? "-",

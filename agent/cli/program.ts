@@ -5,7 +5,14 @@
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { agentForward, agentPing, agentStatus, agentUp } from "./commands/agent.ts";
-import { addCluster, deleteCluster, getCluster, listClusters, rotatePsk } from "./commands/cluster.ts";
+import {
+  addCluster,
+  deleteCluster,
+  getCluster,
+  listClusters,
+  revokeCluster,
+  rotatePsk,
+} from "./commands/cluster.ts";
 import { clusterEvents } from "./commands/cluster-events.ts";
 import { createKey, listKeys, revokeKey } from "./commands/keys.ts";
 import { getValues, setValues } from "./commands/values.ts";
@@ -77,6 +84,12 @@ export function buildProgram(io: CliIo, onExitCode: (code: number) => void): Com
     .argument("<name>")
     .option("-y, --yes", "do not ask for confirmation")
     .action((name: string, opts, cmd: Command) => deleteCluster(ctx(cmd), name, opts));
+  cluster
+    .command("revoke")
+    .description("cut the cluster's agent off now and keep the cluster (rotate the PSK to reconnect)")
+    .argument("<name>")
+    .option("-y, --yes", "do not ask for confirmation")
+    .action((name: string, opts, cmd: Command) => revokeCluster(ctx(cmd), name, opts));
   cluster
     .command("rotate-psk")
     .description("issue a new PSK (the old one stops working)")

@@ -290,7 +290,7 @@ describe("ControlClient", () => {
     platform.credential = "tac_revoked";
     await c.heartbeat();
     expect(fatal.map((e) => e.message)).toEqual([
-      "platform refused the agent credential (bad credential); the cluster was deleted or revoked",
+      "platform refused the agent credential (bad credential); the cluster was deleted or revoked. To reconnect, rotate the PSK (tether cluster rotate-psk spoke) and run the new connect command.",
     ]);
   });
 
@@ -303,7 +303,7 @@ describe("ControlClient", () => {
     platform.refuseRegistration = true;
     await c.heartbeat();
     expect(fatal.map((e) => e.message)).toEqual([
-      "agent credential refused and re-registration failed: bad PSK",
+      "agent credential refused and re-registration failed: the platform refused the PSK too (bad PSK); the cluster's agent was revoked, its PSK rotated, or the cluster deleted. To reconnect, rotate the PSK (tether cluster rotate-psk spoke) and run the new connect command.",
     ]);
   });
 

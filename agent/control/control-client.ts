@@ -362,7 +362,9 @@ export class ControlClient extends EventEmitter<ControlClientEvents> {
   private async onCredentialRejected(e: ApiError): Promise<void> {
     if (!this.o.psk) {
       this.fail(
-        new Error(`platform refused the agent credential (${e.message}); the cluster was deleted or revoked`),
+        new Error(
+          `platform refused the agent credential (${e.message}); the cluster was deleted or revoked. ${this.reconnectHint()}`,
+        ),
       );
       return;
     }
@@ -374,8 +376,22 @@ export class ControlClient extends EventEmitter<ControlClientEvents> {
       this.closeChannel();
       this.emit("reregistered", this.current);
     } catch (e2) {
-      this.fail(new Error(`agent credential refused and re-registration failed: ${(e2 as Error).message}`));
+      // A refused PSK after a refused credential is the platform cutting this agent off (revoked,
+      // or the cluster deleted): retrying cannot help, only the admin can, so say what they do.
+      const cutOff = e2 instanceof ApiError && e2.status === 401;
+      this.fail(
+        new Error(
+          cutOff
+            ? `agent credential refused and re-registration failed: the platform refused the PSK too (${e2.message}); the cluster's agent was revoked, its PSK rotated, or the cluster deleted. ${this.reconnectHint()}`
+            : `agent credential refused and re-registration failed: ${(e2 as Error).message}`,
+        ),
+      );
     }
+  }
+
+  /** The admin's way back for a cut-off agent (a deleted cluster is added again instead). */
+  private reconnectHint(): string {
+    return `To reconnect, rotate the PSK (tether cluster rotate-psk ${this.o.cluster}) and run the new connect command.`;
   }
 
   private fail(e: Error): void {

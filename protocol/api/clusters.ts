@@ -158,6 +158,14 @@ export const PatchClusterRequest = z.object({
 });
 export type PatchClusterRequest = z.infer<typeof PatchClusterRequest>;
 
+/**
+ * POST /api/v1/clusters/:name/revoke (no body): cuts the cluster's agent off and keeps the cluster.
+ * Answers the cluster as GET does; status.reason is CredentialRevoked until an agent registers
+ * with a rotated PSK.
+ */
+export const RevokeClusterResponse = ClusterDetail;
+export type RevokeClusterResponse = z.infer<typeof RevokeClusterResponse>;
+
 /** POST /api/v1/clusters/:name/rotate-psk */
 export const RotatePskResponse = z.object({
   psk: z.string(),

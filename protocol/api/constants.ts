@@ -43,3 +43,9 @@ export function secretKind(token: string): SecretKind | null {
  * and was refused. It stays until the PSK is rotated: the admin's answer to a key in two places.
  */
 export const DUPLICATE_CLUSTER = "DuplicateCluster";
+
+/**
+ * The cluster status reason (with phase Failed) after an admin revoked the cluster's agent
+ * (POST /api/v1/clusters/:name/revoke). It stays until an agent registers with a rotated PSK.
+ */
+export const CREDENTIAL_REVOKED = "CredentialRevoked";

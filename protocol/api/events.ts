@@ -15,6 +15,8 @@ export const CLUSTER_EVENT_REASONS = {
   /** Too many failed registrations from one address: 429. */
   rateLimited: "RateLimited",
   pskRotated: "PSKRotated",
+  /** An admin revoked the agent (POST .../revoke): its credential and PSK no longer work. */
+  credentialRevoked: "CredentialRevoked",
   /** The agent's values report changed and it rejected nothing. */
   valuesApplied: "ValuesApplied",
   /** The agent's values report changed and it rejected at least one value. */

@@ -460,6 +460,62 @@ describe("tether CLI against a local platform", () => {
     });
   });
 
+  it("cluster revoke NAME cuts the agent off; the printed rotate-psk and a new registration bring it back", async () => {
+    const added = expectOk(await tether(["cluster", "add", "cut", "--display-name", "Cut"]));
+    const { psk } = parseSecretOutput(added.stdout);
+    const register = (key: string) =>
+      fetch(`${platform.url}/api/v1/agent/register`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({
+          cluster: "cut",
+          psk: key,
+          publicKey: Buffer.alloc(32, 7).toString("base64"),
+          clusterUid: "uid-cut",
+          version: "0.1.0",
+        }),
+      });
+    expect((await register(psk)).status).toBe(200);
+
+    // Not a terminal and no --yes: refused, nothing revoked.
+    expect(expectOneErrorLine(await tether(["cluster", "revoke", "cut"]), 2)).toBe(
+      'tether: refusing to revoke cluster "cut"\'s agent without --yes (stdin is not a terminal)',
+    );
+    const r = expectOk(await tether(["cluster", "revoke", "cut", "--yes"]));
+    expect(r.stdout).toBe(
+      'The agent of cluster "cut" is revoked: its credential, PSK and values keys no longer work, and its peers dropped it. The cluster is kept.\n' +
+        "To reconnect it: tether cluster rotate-psk cut, then run the new connect command on the cluster.\n",
+    );
+    expect((await register(psk)).status).toBe(401);
+    const list = expectOk(await tether(["cluster", "list"]));
+    expect(list.stdout).toMatch(/^cut\s+Cut\s+-\s+Failed \(CredentialRevoked\)\s+no\s+-\s+-\s+\S+\s+-$/m);
+    const get = expectOk(await tether(["cluster", "get", "cut"]));
+    expect(get.stdout).toMatch(/^Reason:\s+CredentialRevoked$/m);
+    expect(get.stdout).toMatch(
+      /^ {2}CredentialRevoked\s+True\s+Revoked\s+(just now|\d+s ago)\s+The agent's credential was revoked at \S+: .*rotate the PSK and run the new connect command\.$/m,
+    );
+    // Again, as JSON: idempotent, the cluster as GET answers it.
+    const json = JSON.parse(
+      expectOk(await tether(["cluster", "revoke", "cut", "--yes", "--json"])).stdout,
+    ) as {
+      name: string;
+      status: { reason: string; online: boolean };
+    };
+    expect(json).toMatchObject({ name: "cut", status: { reason: "CredentialRevoked", online: false } });
+    expect(expectOneErrorLine(await tether(["cluster", "revoke", "nope", "--yes"]), 1)).toMatch(
+      /\(HTTP 404 not_found\)$/,
+    );
+
+    // The way back, as printed: the rotate-psk command, then a registration with its PSK.
+    const printed = /^To reconnect it: tether (cluster rotate-psk cut),/m.exec(r.stdout)?.[1] ?? "";
+    const rotated = parseSecretOutput(expectOk(await tether(printed.split(" "))).stdout);
+    expect((await register(rotated.psk)).status).toBe(200);
+    const back = expectOk(await tether(["cluster", "get", "cut"]));
+    expect(back.stdout).toMatch(/^Phase:\s+Initialized$/m);
+    expect(back.stdout).toMatch(/^ {2}CredentialRevoked\s+False\s+CredentialValid\s/m);
+    expectOk(await tether(["cluster", "delete", "cut", "--yes"]));
+  });
+
   it("cluster delete --yes removes it; get then fails with not found", async () => {
     const r = expectOk(await tether(["cluster", "delete", "staging", "--yes"]));
     expect(r.stdout).toBe('Cluster "staging" deleted.\n');

@@ -1,7 +1,7 @@
 /**
  * The control channel with real `tether agent up` processes and a real local platform: peers are
  * learnt by push (the fallback heartbeat is set to 300 s, so nothing else can explain it),
- * deletion cuts an agent, a killed or frozen agent shows AgentOffline, and an agent behind a
+ * deletion and revocation cut an agent, a killed or frozen agent shows AgentOffline, and an agent behind a
  * proxy that refuses WebSocket upgrades carries on with HTTP heartbeats.
  */
 import { mkdtemp, rm } from "node:fs/promises";
@@ -125,6 +125,46 @@ describe("the control channel with real agents", () => {
       async () => !(await hub.status()).peers.some((p) => p.cluster === "doomed"),
       10_000,
     );
+  });
+
+  it("revoking a spoke stops its agent with the cause and the fix, and drops it from the hub", async () => {
+    const cutPsk = await createCluster(platform, "cut");
+    const cut = await launch("cut", cutPsk);
+    await waitFor("cut channel open", () => channelOpen(cut), 10_000);
+    await waitFor(
+      "hub has cut",
+      async () => (await hub.status()).peers.some((p) => p.cluster === "cut"),
+      10_000,
+    );
+
+    const revokedAt = Date.now();
+    const res = await adminApi<Cluster>(platform, "/api/v1/clusters/cut/revoke", { method: "POST" });
+    expect(res.status).toBe(200);
+    expect(condition(res.body, "CredentialRevoked")).toMatchObject({ status: "True", reason: "Revoked" });
+    const code = await Promise.race([
+      cut.exited,
+      new Promise<"still running">((r) => setTimeout(() => r("still running"), 10_000)),
+    ]);
+    expect(code).not.toBe("still running");
+    expect(code).toBe(1);
+    console.log(
+      `the revoked spoke's agent exited ${Date.now() - revokedAt} ms after the revoke POST was sent`,
+    );
+    // The last line is the one a user reads: the cause and the fix, no stack trace.
+    const lines = cut.log().trimEnd().split("\n");
+    expect(lines.at(-1)).toMatch(
+      /^tether: agent credential refused and re-registration failed: the platform refused the PSK too \(.+\); the cluster's agent was revoked, its PSK rotated, or the cluster deleted\. To reconnect, rotate the PSK \(tether cluster rotate-psk cut\) and run the new connect command\.$/,
+    );
+    expect(cut.log()).not.toMatch(/\n\s+at .+:\d+:\d+/);
+    // One attempt with the PSK, not a retry loop.
+    expect(cut.log().match(/registering again with the PSK/g)?.length ?? 0).toBeLessThanOrEqual(2);
+    await waitFor(
+      "hub dropped cut",
+      async () => !(await hub.status()).peers.some((p) => p.cluster === "cut"),
+      10_000,
+    );
+    const c = await getCluster(platform, "cut");
+    expect(c.status).toMatchObject({ online: false, reason: "CredentialRevoked", peers: [] });
   });
 
   it("a killed agent shows AgentOffline", async () => {

@@ -390,7 +390,7 @@ describe("web UI in chromium", () => {
     expect(await page.locator('th[data-sort="state"]').getAttribute("aria-sort")).toBe("ascending");
     await shot("clusters-sorted");
 
-    // The row's menu: Open, Connect (no agent ever registered), Rotate PSK, Delete.
+    // The row's menu: Open, Connect (no agent ever registered), Rotate PSK, Revoke agent…, Delete.
     const menuButton = page.getByRole("button", { name: "Actions for Bad PSK" });
     await menuButton.click();
     const menu = page.getByRole("menu", { name: "Actions for Bad PSK" });
@@ -398,6 +398,7 @@ describe("web UI in chromium", () => {
       "Open",
       "Connect",
       "Rotate PSK",
+      "Revoke agent…",
       "Delete",
     ]);
     expect(await page.evaluate(() => document.activeElement?.textContent)).toBe("Open");
@@ -793,6 +794,55 @@ describe("web UI in chromium", () => {
     expect(await overflow()).toBeLessThanOrEqual(0);
     await shot("cluster-agent-narrow");
     await page.setViewportSize({ width: 1280, height: 860 });
+  });
+
+  it("revokes an agent from its cluster page through the dialog: Revoked badge, CredentialRevoked, agent gone", async () => {
+    const created = await api<CreateClusterResponse>("POST", "/api/v1/clusters", {
+      name: "ui-revoke",
+      displayName: "UI Revoke",
+    });
+    expect(created.status).toBe(201);
+    const agent = await startAgent({ platform: platform.url, cluster: "ui-revoke", psk: created.body.psk });
+    agents.push(agent);
+    await page.goto(`${platform.url}/ui/clusters/ui-revoke`);
+    await page.getByRole("heading", { name: "UI Revoke", level: 1 }).waitFor();
+    await waitForText("h1 + p .badge", /Connected$/);
+
+    await page.getByRole("button", { name: "Revoke agent…" }).click();
+    const dialog = page.getByRole("dialog", { name: "Revoke the agent of UI Revoke?" });
+    await dialog.waitFor();
+    expect(await dialog.textContent()).toContain("The cluster and its settings are kept.");
+    expect(await dialog.textContent()).toContain("use Reconnect: it rotates the PSK");
+    await shot("revoke-confirm");
+    // Cancel changes nothing.
+    await dialog.getByRole("button", { name: "Cancel" }).click();
+    await dialog.waitFor({ state: "detached" });
+    expect(agent.child.exitCode).toBeNull();
+
+    await page.getByRole("button", { name: "Revoke agent…" }).click();
+    await dialog.getByRole("button", { name: "Revoke agent" }).click();
+    await waitForText("#toast", /The agent of ui-revoke is revoked\./);
+    await waitForText("h1 + p .badge", /Revoked$/);
+    expect(await page.locator("h1 + p .badge.state-revoked").getAttribute("title")).toContain("Reconnect");
+    const revoked = page.locator(
+      'table.conditions tr[data-condition="CredentialRevoked"][data-status="True"]',
+    );
+    await revoked.waitFor();
+    expect(await revoked.textContent()).toContain("Revoked");
+    expect(await revoked.textContent()).toContain("rotate the PSK and run the new connect command");
+    await waitForText(".failure h2", /^Agent revoked$/);
+    expect(await page.getByRole("button", { name: "Reconnect" }).isVisible()).toBe(true);
+    expect(await page.getByRole("button", { name: "Revoke agent…" }).isDisabled()).toBe(true);
+    await shot("cluster-revoked");
+    await waitFor("the revoked agent to exit", async () => agent.child.exitCode !== null, WAIT_MS);
+    expect(agent.child.exitCode).toBe(1);
+
+    // The list shows the same state.
+    await mainNav("Clusters").click();
+    await waitForText('tr[data-cluster="ui-revoke"] td[data-column="state"]', /Revoked$/);
+    expect((await api("DELETE", "/api/v1/clusters/ui-revoke")).status).toBe(204);
+    await page.getByRole("link", { name: "UI Staging EU" }).click();
+    await page.getByRole("heading", { name: "UI Staging EU", level: 1 }).waitFor();
   });
 
   it("deletes the cluster after typing its name; its agent is cut off", async () => {

@@ -16,7 +16,7 @@ export interface ControlRpc {
   resync(): Promise<void>;
   /** Tells the agent to fetch its values again. */
   valuesChanged(): Promise<void>;
-  /** Closes the channel for good (cluster deleted, credential replaced). */
+  /** Closes the channel for good (cluster deleted, agent revoked, credential replaced). */
   revoke(): Promise<void>;
 }
 

@@ -23,6 +23,7 @@ function record(
     message: "",
     createdAt: T0,
     reasonAt: null,
+    credentialRevokedAt: null,
     ...over.cluster,
   };
   const agent: ClusterRecord["agent"] =
@@ -145,5 +146,39 @@ describe("clusterConditions", () => {
     expect(c.AgentOffline).toMatchObject({ status: "False", reason: "NotRegistered" });
     expect(c.CredentialRevoked).toMatchObject({ status: "False", reason: "NoCredential" });
     expect(c.VersionSkew).toMatchObject({ status: "False", reason: "NotRegistered" });
+  });
+
+  it("a revoked agent: cut off, not offline, with the way back in the message", () => {
+    const revokedAt = T0 + 30_000;
+    const all = clusterConditions({
+      // records.ts does not join a revoked agent, so the record has none.
+      record: record({ cluster: { phase: "Failed", credentialRevokedAt: revokedAt }, agent: null }),
+      now: T0 + 60_000,
+      online: false,
+      lastSeen: null,
+      viaChannel: false,
+      peers: [],
+      platformVersion: "0.1.0",
+    });
+    expect(all.map((k) => k.type)).toEqual([
+      "AgentConnected",
+      "AgentOffline",
+      "DuplicateCluster",
+      "CredentialRevoked",
+      "VersionSkew",
+      "DirectPathUnavailable",
+    ]);
+    const c = byType(all);
+    expect(c.CredentialRevoked).toEqual({
+      type: "CredentialRevoked",
+      status: "True",
+      reason: "Revoked",
+      message:
+        "The agent's credential was revoked at 2026-01-01T10:00:30.000Z: its credential and PSK no longer work. To reconnect, rotate the PSK and run the new connect command.",
+      lastTransitionTime: "2026-01-01T10:00:30.000Z",
+    });
+    expect(c.AgentConnected).toMatchObject({ status: "False", reason: "CredentialRevoked" });
+    expect(c.AgentOffline).toMatchObject({ status: "False", reason: "CredentialRevoked" });
+    expect(c.DirectPathUnavailable?.status).toBe("False");
   });
 });

@@ -1,5 +1,6 @@
 import { type ClusterCondition, DUPLICATE_CLUSTER, type PeerStatus } from "../../protocol/api.ts";
 import type { ClusterRecord } from "./records.ts";
+import { revokedMessage } from "./revoked-message.ts";
 
 /** What the cluster's control channel says right now (null when nobody asked it). */
 export interface LivePresence {
@@ -37,6 +38,13 @@ function majorMinor(version: string): string | null {
   return m ? `${m[1]}.${m[2]}` : null;
 }
 
+function duplicateCondition(cluster: ClusterRecord["cluster"]): ClusterCondition {
+  const at = cluster.reasonAt ?? cluster.createdAt;
+  return cluster.reason === DUPLICATE_CLUSTER
+    ? condition("DuplicateCluster", true, "ClusterUidMismatch", cluster.message, at)
+    : condition("DuplicateCluster", false, "NoConflict", "", at);
+}
+
 /**
  * The cluster's conditions, always all six in the same order. Times are the best the platform
  * records for each flip: presence transitions (channel opened or closed), the registration, the
@@ -47,6 +55,10 @@ export function clusterConditions(i: ConditionInputs): ClusterCondition[] {
   const created = cluster.createdAt;
   const presenceAt = agent?.presenceAt ?? agent?.registeredAt ?? created;
   const lastSeenText = i.lastSeen === null ? "never" : iso(i.lastSeen);
+
+  // While revoked the agent row is not joined (records.ts), so `agent` is null: no presence, no paths.
+  const revokedAt = cluster.credentialRevokedAt;
+  if (revokedAt !== null) return revokedConditions(i, revokedAt);
 
   const connected =
     agent === null
@@ -86,26 +98,15 @@ export function clusterConditions(i: ConditionInputs): ClusterCondition[] {
           presenceAt,
         );
 
-  const duplicate =
-    cluster.reason === DUPLICATE_CLUSTER
-      ? condition(
-          "DuplicateCluster",
-          true,
-          "ClusterUidMismatch",
-          cluster.message,
-          cluster.reasonAt ?? created,
-        )
-      : condition("DuplicateCluster", false, "NoConflict", "", cluster.reasonAt ?? created);
+  const duplicate = duplicateCondition(cluster);
 
-  const revoked = agent?.revoked
-    ? condition("CredentialRevoked", true, "Revoked", "The agent's credential was revoked.", presenceAt)
-    : condition(
-        "CredentialRevoked",
-        false,
-        agent === null ? "NoCredential" : "CredentialValid",
-        "",
-        agent?.registeredAt ?? created,
-      );
+  const revoked = condition(
+    "CredentialRevoked",
+    false,
+    agent === null ? "NoCredential" : "CredentialValid",
+    "",
+    agent?.registeredAt ?? created,
+  );
 
   const agentMinor = agent === null ? null : majorMinor(agent.version);
   const platformMinor = i.platformVersion === null ? null : majorMinor(i.platformVersion);
@@ -128,4 +129,21 @@ export function clusterConditions(i: ConditionInputs): ClusterCondition[] {
   );
 
   return [connected, offline, duplicate, revoked, skew, direct];
+}
+
+/**
+ * An admin revoked the agent: it is cut off, not merely offline, so AgentOffline stays False and
+ * CredentialRevoked carries the cause and the way back.
+ */
+function revokedConditions(i: ConditionInputs, at: number): ClusterCondition[] {
+  const { cluster } = i.record;
+  const cut = `The agent's credential was revoked at ${iso(at)}.`;
+  return [
+    condition("AgentConnected", false, "CredentialRevoked", cut, at),
+    condition("AgentOffline", false, "CredentialRevoked", cut, at),
+    duplicateCondition(cluster),
+    condition("CredentialRevoked", true, "Revoked", revokedMessage(at), at),
+    condition("VersionSkew", false, "NotRegistered", "", at),
+    condition("DirectPathUnavailable", false, "DirectOrIdle", "", at),
+  ];
 }

@@ -1,4 +1,4 @@
-import { and, desc, eq, lt, sql } from "drizzle-orm";
+import { and, desc, eq, lt, type SQL, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import type { ClusterEvent, ClusterEventType } from "../../protocol/api.ts";
 import type { Db } from "../db/client.ts";
@@ -67,7 +67,14 @@ function eventRow(cluster: string, now: number, e: NewClusterEvent) {
  * happens only if the cluster exists, but the same statements run either way, so the time taken
  * does not tell which names exist.
  */
-export function clusterEventIfExistsStatements(db: Db, cluster: string, now: number, event: NewClusterEvent) {
+export function clusterEventIfExistsStatements(
+  db: Db,
+  cluster: string,
+  now: number,
+  event: NewClusterEvent,
+  /** A further condition on the cluster's row (e.g. "this batch just changed it"). */
+  also?: SQL,
+) {
   const r = eventRow(cluster, now, event);
   const insert = db.insert(clusterEvents).select(
     db
@@ -82,7 +89,7 @@ export function clusterEventIfExistsStatements(db: Db, cluster: string, now: num
         detail: sql<string>`${r.detail}`.as("detail"),
       })
       .from(clusters)
-      .where(eq(clusters.name, r.cluster)),
+      .where(also === undefined ? eq(clusters.name, r.cluster) : and(eq(clusters.name, r.cluster), also)),
   );
   return [insert, prune(db, cluster, now)] as const;
 }

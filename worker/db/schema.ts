@@ -48,6 +48,9 @@ export const clusters = sqliteTable(
     createdAt: integer("created_at").notNull(),
     // When reason was last set (the DuplicateCluster condition's transition time).
     reasonAt: integer("reason_at"),
+    // When an admin revoked the cluster's agent (POST .../revoke); null again once an agent
+    // registers with a rotated PSK. The CredentialRevoked condition's transition time.
+    credentialRevokedAt: integer("credential_revoked_at"),
   },
   (t) => [
     // The database, not the handler, guarantees a single primary cluster even under concurrent creates.

@@ -23,6 +23,7 @@ import {
   PatchClusterRequest,
   RegisterRequest,
   RegisterResponse,
+  RevokeClusterResponse,
   RotatePskResponse,
   ValuesSource,
 } from "../../protocol/api.ts";
@@ -228,6 +229,22 @@ function buildDocument(): Json {
           ],
           responses: {
             ...ok("200", "The cluster's events, newest first", ListClusterEventsResponse),
+            ...errors(...ADMIN, "404"),
+          },
+        },
+      },
+      "/api/v1/clusters/{name}/revoke": {
+        post: {
+          operationId: "revokeClusterAgent",
+          description:
+            "Cuts the cluster's agent off and keeps the cluster: its credential, PSK and values keys stop working, its control channel and relays close, and its peers drop it. Idempotent. Rotate the PSK and register again to reconnect.",
+          parameters: [nameParam],
+          responses: {
+            ...ok(
+              "200",
+              "The cluster, as GET answers it, with CredentialRevoked True",
+              RevokeClusterResponse,
+            ),
             ...errors(...ADMIN, "404"),
           },
         },

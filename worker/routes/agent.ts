@@ -196,8 +196,8 @@ export const agentRoutes = new Hono<AppEnv>()
       connectedSince: null,
       presenceAt: now,
       revoked: false,
-      // Peers and the values report were the old identity's.
-      ...(rebound ? { peerStats: "[]", valuesReport: null } : {}),
+      // Peers and the values report were the old identity's (or from before a revocation).
+      ...(rebound || existing?.revoked ? { peerStats: "[]", valuesReport: null } : {}),
     };
     try {
       await db.batch([
@@ -207,7 +207,8 @@ export const agentRoutes = new Hono<AppEnv>()
           .onConflictDoUpdate({ target: agents.cluster, set: registration }),
         db
           .update(clusters)
-          .set({ phase: "Initialized", reason: "", message: "" })
+          // A registration with a rotated PSK is the way back from a revocation.
+          .set({ phase: "Initialized", reason: "", message: "", credentialRevokedAt: null })
           .where(eq(clusters.name, name)),
         clearRegisterFailures(db, name),
         // The rotation's consent is spent on this registration.

@@ -9,6 +9,7 @@ import {
   type ListClusterEventsResponse,
   type ListClustersResponse,
   PatchClusterRequest,
+  type RevokeClusterResponse,
   type RotatePskResponse,
 } from "../../protocol/api.ts";
 import { insertBoundKey, newClusterValuesKey } from "../access-keys/rows.ts";
@@ -21,6 +22,7 @@ import { decodeCursor, encodeCursor } from "../clusters/cursor.ts";
 import { clusterEventStatements, deleteClusterEvents, listClusterEvents } from "../clusters/events.ts";
 import { livePresence } from "../clusters/presence.ts";
 import { type ClusterRecord, findClusterRecord, listClusterRecords } from "../clusters/records.ts";
+import { revokeClusterAgent } from "../clusters/revoke.ts";
 import { clusterAnnotations, toClusterJson } from "../clusters/to-json.ts";
 import { isUniqueViolation } from "../db/errors.ts";
 import { accessKeys, agents, clusters, psks } from "../db/schema.ts";
@@ -134,6 +136,7 @@ export const clusterRoutes = new Hono<AppEnv>()
         message: "",
         createdAt: now,
         reasonAt: null,
+        credentialRevokedAt: null,
       };
       // Per attempt: the key is bound to this attempt's (possibly generated) name.
       const valuesKey = await newClusterValuesKey(row.name, now);
@@ -257,6 +260,18 @@ export const clusterRoutes = new Hono<AppEnv>()
       pushPeerRemoved(stubs, name, seeing),
     ]);
     return c.body(null, 204);
+  })
+  .post("/:name/revoke", async (c) => {
+    const name = c.req.param("name");
+    const record = await requireCluster(c, name);
+    const { db, now } = c.var;
+    await revokeClusterAgent(c.env, db, record, now);
+    const revoked = await requireCluster(c, name); // deleted meanwhile: 404
+    const body: RevokeClusterResponse = {
+      ...toClusterJson(revoked, now, null, c.env.TETHER_VERSION ?? null),
+      relays: await placementsOf(db, name),
+    };
+    return c.json(body);
   })
   .post("/:name/rotate-psk", async (c) => {
     const name = c.req.param("name");

@@ -107,6 +107,7 @@ td .sub { display: block; font-size: 0.8rem; color: var(--muted); }
 .badge.state-degraded { background: var(--warn-soft); color: #7a5200; border-color: #e8cf7f; }
 .badge.state-offline { background: #eceef2; color: #4a5263; border-color: #c9ced8; border-style: dashed; }
 .badge.state-failed { background: var(--danger-soft); color: var(--danger); border-color: #efc2c5; }
+.badge.state-revoked { background: #f3e8ef; color: #7a1f4e; border-color: #dcb6cb; }
 .badge.state-waiting { background: var(--accent-soft); color: var(--accent-dark); border-color: #c5cdf5; }
 .badge.key-active { background: var(--ok-soft); color: var(--ok); }
 .badge.key-revoked, .badge.key-expired { background: #eceef2; color: #4a5263; }

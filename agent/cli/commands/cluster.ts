@@ -1,10 +1,11 @@
-/** `tether cluster add|list|get|delete|rotate-psk` against the platform's /api/v1/clusters. */
+/** `tether cluster add|list|get|delete|revoke|rotate-psk` against the platform's /api/v1/clusters. */
 import type {
   Cluster,
   ConnectInstructions,
   CreateClusterRequest,
   CreateClusterResponse,
   ListClustersResponse,
+  RevokeClusterResponse,
   RotatePskResponse,
 } from "../../../protocol/api.ts";
 import type { CommandContext } from "../context.ts";
@@ -70,6 +71,29 @@ export async function deleteCluster(ctx: CommandContext, name: string, opts: { y
   await client.request(clusterPath(name), { method: "DELETE" });
   if (ctx.json) return ctx.printJson({ deleted: name });
   ctx.io.stdout(`Cluster "${name}" deleted.\n`);
+}
+
+/** Cuts the cluster's agent off and keeps the cluster; a PSK rotation is the way back. */
+export async function revokeCluster(ctx: CommandContext, name: string, opts: { yes?: boolean }) {
+  const client = ctx.client();
+  if (!opts.yes) {
+    if (!ctx.io.stdinIsTty) {
+      throw new UsageError(
+        `refusing to revoke cluster "${name}"'s agent without --yes (stdin is not a terminal)`,
+      );
+    }
+    ctx.io.stderr(
+      `Revoke the agent of cluster "${name}"? Its credential, PSK and values keys stop working and it is cut off now; the cluster is kept. Type the name to confirm: `,
+    );
+    const answer = (await ctx.io.readStdin()).split(/\r?\n/)[0]?.trim();
+    if (answer !== name) throw new UsageError("not confirmed; nothing was revoked");
+  }
+  const cluster = await client.json<RevokeClusterResponse>(`${clusterPath(name)}/revoke`, { method: "POST" });
+  if (ctx.json) return ctx.printJson(cluster);
+  ctx.io.stdout(
+    `The agent of cluster "${name}" is revoked: its credential, PSK and values keys no longer work, and its peers dropped it. The cluster is kept.\n` +
+      `To reconnect it: tether cluster rotate-psk ${name}, then run the new connect command on the cluster.\n`,
+  );
 }
 
 export async function rotatePsk(ctx: CommandContext, name: string) {

@@ -21,6 +21,7 @@ import {
 } from "./navigation.ts";
 import { poll } from "./poll.ts";
 import { openReconnectDrawer, reconnectLabel } from "./reconnect-drawer.ts";
+import { confirmAndRevoke, REVOKE_LABEL } from "./revoke-agent.ts";
 import { tabs } from "./tabs.ts";
 import type { View } from "./view.ts";
 
@@ -102,7 +103,10 @@ export function clusterDetailView(name: string, tab: ClusterTab): View {
     body.hidden = false;
     fresh.loaded();
     showHeader(cluster);
-    const status = statusPanel(overview, cluster);
+    const status = statusPanel(overview, cluster, (revoked) => {
+      showHeader(revoked);
+      status.update(revoked);
+    });
     status.update(cluster);
     const agentTab = agentPanel(agent, cluster);
     const eventsTab = eventsPanel(events, name);
@@ -153,7 +157,11 @@ interface StatusPanel {
   showRefusal(event: ClusterEvent | null): void;
 }
 
-function statusPanel(root: HTMLElement, initial: ClusterDetail): StatusPanel {
+function statusPanel(
+  root: HTMLElement,
+  initial: ClusterDetail,
+  onRevoked: (cluster: ClusterDetail) => void,
+): StatusPanel {
   let cluster = initial;
   let refusal: ClusterEvent | null = null;
   const dl = h("dl", { class: "facts" });
@@ -167,6 +175,19 @@ function statusPanel(root: HTMLElement, initial: ClusterDetail): StatusPanel {
       onclick: () => openReconnectDrawer({ opener: reconnect, cluster }),
     },
     reconnectLabel(initial),
+  );
+  const revoke: HTMLButtonElement = h(
+    "button",
+    {
+      type: "button",
+      class: "danger",
+      id: "revoke-agent",
+      onclick: async () => {
+        const revoked = await confirmAndRevoke(cluster);
+        if (revoked) onRevoked(revoked);
+      },
+    },
+    REVOKE_LABEL,
   );
   const peersBody = h("tbody");
   const noPeers = h("p", { class: "muted" }, "No peers reported yet.");
@@ -222,6 +243,12 @@ function statusPanel(root: HTMLElement, initial: ClusterDetail): StatusPanel {
         "Rotates the PSK and shows new connect commands; the next agent that registers with them takes this cluster over, even from a fresh state.",
       ),
     ),
+    h(
+      "div",
+      { class: "actions" },
+      revoke,
+      h("span", { class: "hint" }, "Cuts the agent off now and keeps the cluster; Reconnect brings it back."),
+    ),
     h("h2", null, "Conditions"),
     h("div", { class: "table-wrap" }, conditionsTable),
     h("h2", null, "Peers"),
@@ -234,14 +261,22 @@ function statusPanel(root: HTMLElement, initial: ClusterDetail): StatusPanel {
   }
   function showFailure(): void {
     const s = cluster.status;
-    const failed = clusterState(cluster) === "failed";
+    const state = clusterState(cluster);
+    // A revoked agent is shown like a failure: the admin did it, and Reconnect undoes it.
+    const failed = state === "failed" || state === "revoked";
     const reason = failed ? s.reason || "registration failed" : (refusal?.reason ?? "");
     const message = failed ? s.message : (refusal?.message ?? "");
     failure.hidden = reason === "";
     const fix = failureFix(reason);
+    const title =
+      state === "revoked"
+        ? "Agent revoked"
+        : failed
+          ? `Failed: ${reason}`
+          : `Registration refused: ${reason}`;
     setChildren(
       failure,
-      h("h2", null, failed ? `Failed: ${reason}` : `Registration refused: ${reason}`),
+      h("h2", null, title),
       fix ? h("p", { class: "fix" }, fix) : null,
       message ? h("p", { class: "muted" }, message) : null,
       !failed && refusal ? h("p", { class: "muted" }, "At ", timeEl(refusal.at), ".") : null,
@@ -258,6 +293,7 @@ function statusPanel(root: HTMLElement, initial: ClusterDetail): StatusPanel {
       const s = c.status;
       const state = clusterState(c);
       reconnect.textContent = reconnectLabel(c);
+      revoke.disabled = state === "revoked";
       showFailure();
       dl.replaceChildren(
         ...fact("State", stateBadge(state)),

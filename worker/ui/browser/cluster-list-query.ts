@@ -53,10 +53,11 @@ export function matches(c: Cluster, q: ListQuery): boolean {
 // Failures first when sorting by state: they are what the admin must act on.
 const STATE_ORDER: Record<ClusterState, number> = {
   failed: 0,
-  offline: 1,
-  degraded: 2,
-  waiting: 3,
-  connected: 4,
+  revoked: 1,
+  offline: 2,
+  degraded: 3,
+  waiting: 4,
+  connected: 5,
 };
 
 function compareBy(key: SortKey, a: Cluster, b: Cluster): number {

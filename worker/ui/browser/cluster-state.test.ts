@@ -42,6 +42,11 @@ describe("clusterState", () => {
     ["never seen", status({ online: false, lastSeen: null, phase: "" }), "waiting"],
     ["phase Failed", status({ phase: "Failed", reason: "InvalidPSK", online: false }), "failed"],
     ["a duplicate cluster, first agent still online", status({ reason: "DuplicateCluster" }), "failed"],
+    [
+      "revoked by an admin",
+      status({ phase: "Failed", reason: "CredentialRevoked", online: false, lastSeen: null }),
+      "revoked",
+    ],
   ])("%s -> %s", (_what, cluster, expected) => {
     expect(clusterState(cluster)).toBe(expected);
   });

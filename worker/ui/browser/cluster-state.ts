@@ -1,17 +1,18 @@
 // One word for a cluster's state, as every view shows it. The API has the raw facts (online, phase,
 // reason, peers); the user needs to tell a broken cluster from a quiet one at a glance.
 
-import { DUPLICATE_CLUSTER } from "../../../protocol/api/constants.ts";
+import { CREDENTIAL_REVOKED, DUPLICATE_CLUSTER } from "../../../protocol/api/constants.ts";
 import type { Cluster, PeerStatus } from "../../../protocol/api.ts";
 import { h } from "./dom.ts";
 
-export type ClusterState = "connected" | "degraded" | "offline" | "failed" | "waiting";
+export type ClusterState = "connected" | "degraded" | "offline" | "failed" | "revoked" | "waiting";
 
 export const CLUSTER_STATES: readonly ClusterState[] = [
   "connected",
   "degraded",
   "offline",
   "failed",
+  "revoked",
   "waiting",
 ];
 
@@ -31,6 +32,11 @@ const LOOKS: Record<ClusterState, StateLook> = {
   },
   offline: { label: "Offline", icon: "○", description: "The agent has not sent a heartbeat recently." },
   failed: { label: "Failed", icon: "✕", description: "A registration failed; see the reason." },
+  revoked: {
+    label: "Revoked",
+    icon: "⊘",
+    description: "An admin revoked the agent; Reconnect rotates the PSK to connect it again.",
+  },
   waiting: { label: "Waiting", icon: "…", description: "No agent has registered yet." },
 };
 
@@ -39,9 +45,13 @@ function relayOnly(peers: readonly PeerStatus[]): boolean {
   return peers.length > 0 && peers.every((p) => p.path === "relay");
 }
 
-/** A failure wins over online: a cluster whose PSK is held by a second cluster needs the admin. */
+/**
+ * A revocation wins over everything (the agent is cut off until the PSK is rotated); a failure wins
+ * over online: a cluster whose PSK is held by a second cluster needs the admin.
+ */
 export function clusterState(c: Pick<Cluster, "status">): ClusterState {
   const s = c.status;
+  if (s.reason === CREDENTIAL_REVOKED) return "revoked";
   if (s.phase === "Failed" || s.reason === DUPLICATE_CLUSTER) return "failed";
   if (s.online) return relayOnly(s.peers) ? "degraded" : "connected";
   return s.lastSeen === null ? "waiting" : "offline";
@@ -69,6 +79,8 @@ export function failureFix(reason: string): string | null {
       return "The PSK does not match; rotate it for a new command.";
     case DUPLICATE_CLUSTER:
       return "A second physical cluster holds this cluster's PSK; rotate the PSK if it was not meant to have it, or Reconnect to move the cluster.";
+    case CREDENTIAL_REVOKED:
+      return "An admin revoked this cluster's agent; Reconnect rotates the PSK and shows new connect commands to bring it back.";
     case "RateLimited":
       return "Too many failed registrations from one address; the agent retries by itself once the PSK is right.";
     default:

@@ -22,6 +22,7 @@ import { type MenuItem, menuButton } from "./menu.ts";
 import { clusterPagePath, navigate, REFRESH_MS, replaceLocation, UI_BASE } from "./navigation.ts";
 import { poll } from "./poll.ts";
 import { openReconnectDrawer, reconnectLabel } from "./reconnect-drawer.ts";
+import { confirmAndRevoke, REVOKE_LABEL } from "./revoke-agent.ts";
 import type { View } from "./view.ts";
 
 interface Column {
@@ -251,6 +252,14 @@ export function clustersView(): View {
           });
           if (ok)
             openReconnectDrawer({ opener, cluster: row.cluster, rotateNow: true, onDone: refreshShown });
+        },
+      },
+      {
+        label: REVOKE_LABEL,
+        danger: true,
+        run: async () => {
+          await confirmAndRevoke(c);
+          refreshShown();
         },
       },
       {

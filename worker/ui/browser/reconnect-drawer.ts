@@ -1,6 +1,7 @@
 // Reconnect (and Connect, for a cluster whose first command was lost): a PSK rotation, then the full
 // set of connect commands and a live status. Rotating is the admin's consent to re-bind: the next
 // agent that registers with the new PSK takes the cluster over, even one started from a fresh state.
+import { CREDENTIAL_REVOKED } from "../../../protocol/api/constants.ts";
 import type { Cluster, RotatePskResponse } from "../../../protocol/api.ts";
 import { api, clusterPath, messageOf } from "./api.ts";
 import { connectCommands } from "./connect-commands.ts";
@@ -18,9 +19,10 @@ export interface ReconnectOptions {
   onDone?: () => void;
 }
 
-/** "Connect" for a cluster no agent ever registered for, "Reconnect" after. */
+/** "Connect" for a cluster no agent ever registered for, "Reconnect" after (and after a revocation). */
 export function reconnectLabel(cluster: Cluster): string {
-  return cluster.status.lastSeen === null ? "Connect" : "Reconnect";
+  const revoked = cluster.status.reason === CREDENTIAL_REVOKED;
+  return cluster.status.lastSeen === null && !revoked ? "Connect" : "Reconnect";
 }
 
 export function openReconnectDrawer(options: ReconnectOptions): void {

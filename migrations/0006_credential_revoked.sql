@@ -1,0 +1,1 @@
+ALTER TABLE `clusters` ADD `credential_revoked_at` integer;
