@@ -8,7 +8,13 @@ import { CONTROL_BACKOFF_BASE_MS, CONTROL_BACKOFF_MAX_MS } from "../agent/contro
 import { applyDelta } from "../agent/control/netmap-delta.ts";
 import { Backoff } from "../agent/util/backoff.ts";
 import type { HeartbeatResponse, Netmap, RegisterResponse } from "../protocol/api.ts";
-import { CONTROL_PING, CONTROL_PING_MS, parseMessage, ServerMessage } from "../protocol/control.ts";
+import {
+  CONTROL_PING,
+  CONTROL_PING_MS,
+  CONTROL_PONG,
+  parseMessage,
+  ServerMessage,
+} from "../protocol/control.ts";
 
 export type SimMode = "push" | "poll";
 /** The polling design's heartbeat interval (what agents used before the channel). */
@@ -102,16 +108,33 @@ export class SimAgent {
     const ws = new WebSocket(`${this.platformUrl.replace(/^http/, "ws")}/api/v1/agent/control`, {
       headers: { authorization: `Bearer ${this.credential}` },
       perMessageDeflate: false,
+      // The agent's own limit: an upgrade lost in a restart must not leave a sim waiting forever.
+      handshakeTimeout: 10_000,
     });
     this.ws = ws;
     let ping: NodeJS.Timeout | null = null;
+    // As the agent does: a ping unanswered for a whole interval means a dead socket, even if TCP
+    // has not noticed (a restart can leave one half-open); without this a sim can wait forever.
+    let awaitingPong = false;
     ws.on("open", () => {
       this.backoff.reset();
       this.sendStatus();
-      ping = setInterval(() => ws.send(CONTROL_PING), CONTROL_PING_MS);
+      ping = setInterval(() => {
+        if (awaitingPong) {
+          ws.terminate();
+          return;
+        }
+        awaitingPong = true;
+        ws.send(CONTROL_PING);
+      }, CONTROL_PING_MS);
     });
     ws.on("message", (data) => {
-      const m = parseMessage(ServerMessage, data.toString());
+      const text = data.toString();
+      if (text === CONTROL_PONG) {
+        awaitingPong = false;
+        return;
+      }
+      const m = parseMessage(ServerMessage, text);
       if (m === null) return;
       if (m.type === "netmap") {
         this.netmap = m.netmap;
