@@ -59,7 +59,8 @@ export function clusterAnnotations(record: ClusterRecord): Record<string, string
  */
 function presenceOf(record: ClusterRecord, now: number, live: LivePresence | null) {
   const agent = record.agent;
-  if (agent === null) return { online: false, lastSeen: null, viaChannel: false };
+  if (agent === null)
+    return { online: false, lastSeen: record.revokedAgentLastSeen ?? null, viaChannel: false };
   if (agent.connectedSince !== null && live !== null) {
     return { online: live.connected, lastSeen: live.lastSeen ?? agent.lastSeen, viaChannel: live.connected };
   }

@@ -62,7 +62,8 @@ describe("POST /api/v1/clusters/:name/revoke", () => {
       json: { ...heartbeat, endpoints: ["198.51.100.7:41641"] },
     });
     expect(hb.status).toBe(200);
-    expect((await getCluster(spoke.name)).status.online).toBe(true);
+    const before = await getCluster(spoke.name);
+    expect(before.status.online).toBe(true);
 
     const res = await revoke(spoke.name);
     expect(res.status).toBe(200);
@@ -78,6 +79,9 @@ describe("POST /api/v1/clusters/:name/revoke", () => {
       agentVersion: null,
     });
     expect(body.status.message).toContain("rotate the PSK and run the new connect command");
+    // When the agent was last seen stays shown (it is not presence: online is false).
+    expect(before.status.lastSeen).not.toBeNull();
+    expect(body.status.lastSeen).toBe(before.status.lastSeen);
     const revoked = conditionOf(body, "CredentialRevoked");
     expect(revoked).toMatchObject({ status: "True", reason: "Revoked" });
     expect(revoked?.message).toContain("To reconnect, rotate the PSK and run the new connect command.");
