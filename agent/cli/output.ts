@@ -1,5 +1,7 @@
 /** Plain-text rendering for humans. Pure functions so tests can pin the exact text. */
+import { accessKeyState } from "../../protocol/access-key-state.ts";
 import type { AccessKey, Cluster, ClusterEvent, PeerStatus } from "../../protocol/api.ts";
+import { peerPathCounts } from "../../protocol/peer-paths.ts";
 
 /** Left-aligned columns separated by three spaces, like kubectl, with no trailing blanks. */
 export function renderTable(headers: readonly string[], rows: readonly (readonly string[])[]): string {
@@ -46,20 +48,9 @@ export const CLUSTER_LIST_HEADERS = [
   "PATHS",
 ] as const;
 
-/**
- * "2 direct, 1 relay" from the agent's per-peer report; "no peers" when it has none. An offline
- * cluster's last report is not current, so its paths are "-" rather than stale counts.
- */
+/** The agent's paths; an offline cluster's last report is not current, so "-" rather than stale counts. */
 export function pathSummary(online: boolean, peers: readonly PeerStatus[]): string {
-  if (!online) return "-";
-  if (peers.length === 0) return "no peers";
-  const counts = { direct: 0, relay: 0, none: 0 };
-  for (const p of peers) counts[p.path] += 1;
-  const parts: string[] = [];
-  if (counts.direct) parts.push(`${counts.direct} direct`);
-  if (counts.relay) parts.push(`${counts.relay} relay`);
-  if (counts.none) parts.push(`${counts.none} no path`);
-  return parts.join(", ");
+  return online ? peerPathCounts(peers) : "-";
 }
 
 /** The phase, with the reason when it failed: "Failed (CredentialRevoked)"; "-" when none. */
@@ -141,12 +132,6 @@ export function renderCluster(cluster: Cluster, now: number = Date.now()): strin
   return text;
 }
 
-export function keyState(key: AccessKey, now: number = Date.now()): string {
-  if (key.disabled) return "revoked";
-  if (key.expiresAt !== null && Date.parse(key.expiresAt) <= now) return "expired";
-  return "active";
-}
-
 /** "in 3d", "in 5h", ...; "-" when never. */
 export function formatUntil(iso: string | null, now: number = Date.now()): string {
   if (!iso) return "never";
@@ -169,7 +154,7 @@ export function renderKeyList(keys: readonly AccessKey[], now: number = Date.now
       k.name,
       k.scope,
       k.cluster ?? "-",
-      keyState(k, now),
+      accessKeyState(k, now),
       formatAge(k.createdAt, now),
       k.lastUsedAt === null ? "never" : formatAge(k.lastUsedAt, now),
       formatUntil(k.expiresAt, now),

@@ -1,5 +1,6 @@
 // How status values read in tables.
 import type { ClusterStatus, PeerStatus } from "../../../protocol/api.ts";
+import { peerPathCounts } from "../../../protocol/peer-paths.ts";
 import { h } from "./dom.ts";
 
 /** "12 s ago", "3 min ago", … for an ISO time; `now` is the page's clock (epoch ms). */
@@ -45,17 +46,10 @@ export function bytes(n: number): string {
 
 /** "2 direct, 1 relay" from the agent's per-peer report, with each peer in the title. */
 export function pathSummary(peers: readonly PeerStatus[]): { text: string; title: string } {
-  if (peers.length === 0) return { text: "no peers", title: "" };
-  const counts = { direct: 0, relay: 0, none: 0 };
-  for (const p of peers) counts[p.path] += 1;
-  const parts: string[] = [];
-  if (counts.direct) parts.push(`${counts.direct} direct`);
-  if (counts.relay) parts.push(`${counts.relay} relay`);
-  if (counts.none) parts.push(`${counts.none} no path`);
   const title = peers
     .map((p) => `${p.cluster}: ${p.path}${p.rttMs === null ? "" : ` (${p.rttMs} ms)`}`)
     .join("\n");
-  return { text: parts.join(", "), title };
+  return { text: peerPathCounts(peers), title };
 }
 
 export function phaseText(status: ClusterStatus): string {

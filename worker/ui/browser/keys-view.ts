@@ -1,6 +1,8 @@
 // Access keys: every key with its scope, cluster, creation, last use and expiry; create one (with an
 // expiry, shown once) and revoke one. Revoking takes effect at once: the next request with the key
 // is refused.
+
+import { accessKeyState } from "../../../protocol/access-key-state.ts";
 import type {
   AccessKey,
   AccessKeyScope,
@@ -34,14 +36,6 @@ const SCOPE_TEXT: Record<AccessKeyScope, string> = {
   "values:read": "values:read: every cluster's agent values",
   "cluster-values:read": "cluster-values:read: one cluster's agent values",
 };
-
-export type KeyState = "active" | "revoked" | "expired";
-
-export function keyState(key: AccessKey, now: number): KeyState {
-  if (key.disabled) return "revoked";
-  if (key.expiresAt !== null && Date.parse(key.expiresAt) <= now) return "expired";
-  return "active";
-}
 
 function select(id: string, options: readonly { value: string; label: string }[]): HTMLSelectElement {
   return h(
@@ -84,7 +78,7 @@ export function keysView(): View {
   });
 
   function row(key: AccessKey): HTMLTableRowElement {
-    const state = keyState(key, Date.now());
+    const state = accessKeyState(key, Date.now());
     const revoke = h(
       "button",
       {
@@ -157,7 +151,7 @@ export function keysView(): View {
     tbody.replaceChildren(...[...items].reverse().map(row));
     table.hidden = items.length === 0;
     empty.hidden = items.length !== 0;
-    const active = items.filter((k) => keyState(k, Date.now()) === "active").length;
+    const active = items.filter((k) => accessKeyState(k, Date.now()) === "active").length;
     count.textContent = `${items.length} ${items.length === 1 ? "key" : "keys"}, ${active} active`;
   }
 
