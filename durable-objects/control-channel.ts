@@ -12,11 +12,12 @@ import {
   type ServerMessage,
   type StatusMessage,
 } from "../protocol/control.ts";
-import { heartbeatEvents, previousHeartbeat, storedValuesReport } from "../worker/agents/heartbeat-events.ts";
+import { heartbeatEvents, previousHeartbeat } from "../worker/agents/heartbeat-events.ts";
 import { applyNetmapDelta, buildNetmap } from "../worker/agents/netmap.ts";
 import { controlStubs, pushPeerChanged } from "../worker/agents/push.ts";
 import { reportedEndpoints } from "../worker/agents/reported-endpoints.ts";
 import { realPeersOnly } from "../worker/agents/reported-peers.ts";
+import { agentStatusUpdate } from "../worker/agents/status-row.ts";
 import { clusterEventStatements, recordClusterEvent } from "../worker/clusters/events.ts";
 import { isStringArray, parseJsonColumn } from "../worker/clusters/to-json.ts";
 import { createDb, type Db } from "../worker/db/client.ts";
@@ -277,19 +278,12 @@ export class ControlChannel extends DurableObject<ControlEnv> {
     if (previous === undefined) return;
     const events = heartbeatEvents(previousHeartbeat(previous), peers, status.values, now, false);
     await this.db.batch([
-      this.db
-        .update(agents)
-        .set({
-          version: status.version,
-          endpoints: JSON.stringify(endpoints),
-          peerStats: JSON.stringify(peers),
-          peerStatsAt: now,
-          lastSeen: now,
-          ...(status.values === undefined
-            ? {}
-            : { valuesReport: JSON.stringify(storedValuesReport(status.values, now)) }),
-        })
-        .where(eq(agents.cluster, me.cluster)),
+      agentStatusUpdate(
+        this.db,
+        me.cluster,
+        { version: status.version, endpoints, peers, values: status.values },
+        now,
+      ),
       ...(events.length > 0 ? clusterEventStatements(this.db, me.cluster, now, events) : []),
     ]);
     const endpointsChanged = JSON.stringify(endpoints) !== JSON.stringify(me.endpoints);

@@ -12,12 +12,13 @@ import {
   type RegisterResponse,
 } from "../../protocol/api.ts";
 import { acceptableCandidates } from "../agents/candidates.ts";
-import { heartbeatEvents, previousHeartbeat, storedValuesReport } from "../agents/heartbeat-events.ts";
+import { heartbeatEvents, previousHeartbeat } from "../agents/heartbeat-events.ts";
 import { buildNetmap, contentVersion } from "../agents/netmap.ts";
 import { controlStubs, pushPeerChanged } from "../agents/push.ts";
 import { clearRegisterFailures, recordRegisterFailure, UNKNOWN_SOURCE } from "../agents/register-limit.ts";
 import { reportedEndpoints } from "../agents/reported-endpoints.ts";
 import { realPeersOnly } from "../agents/reported-peers.ts";
+import { agentStatusUpdate } from "../agents/status-row.ts";
 import { clusterEventIfExistsStatements, clusterEventStatements } from "../clusters/events.ts";
 import { type AgentRow, type ClusterRecord, findClusterRecord } from "../clusters/records.ts";
 import { clusterAnnotations } from "../clusters/to-json.ts";
@@ -258,19 +259,7 @@ export const agentRoutes = new Hono<AppEnv>()
     const events = heartbeatEvents(previousHeartbeat(before), peers, input.values, now);
     const endpointsText = JSON.stringify(endpoints);
     await db.batch([
-      db
-        .update(agents)
-        .set({
-          version: input.version,
-          endpoints: endpointsText,
-          peerStats: JSON.stringify(peers),
-          peerStatsAt: now,
-          lastSeen: now,
-          ...(input.values === undefined
-            ? {}
-            : { valuesReport: JSON.stringify(storedValuesReport(input.values, now)) }),
-        })
-        .where(eq(agents.cluster, cluster)),
+      agentStatusUpdate(db, cluster, { version: input.version, endpoints, peers, values: input.values }, now),
       db
         .update(clusters)
         .set({
