@@ -13,6 +13,7 @@ import { adminApi, createCluster, getCluster } from "../helpers/admin-api.ts";
 import { type AgentProcess, startAgent, waitFor } from "../helpers/agent-process.ts";
 import { type ConnectProxy, startConnectProxy } from "../helpers/connect-proxy.ts";
 import { type Platform, startPlatform } from "../helpers/platform.ts";
+import { runTether } from "../helpers/run-cli.ts";
 
 /** Long enough that a test passing within it cannot have been helped by a heartbeat. */
 const NO_HEARTBEATS = 300;
@@ -165,6 +166,23 @@ describe("the control channel with real agents", () => {
     );
     const c = await getCluster(platform, "cut");
     expect(c.status).toMatchObject({ online: false, reason: "CredentialRevoked", peers: [] });
+
+    // The way back the agent printed, as printed: its rotate-psk command, then an agent with the
+    // new PSK (a fresh state, as a reinstall would have) takes the cluster back.
+    const printed = /\(tether (cluster rotate-psk cut)\)/.exec(lines.at(-1) ?? "")?.[1] ?? "";
+    const rotated = await runTether(printed.split(" "), {
+      env: { TETHER_PLATFORM: platform.url, TETHER_ACCESS_KEY: platform.adminKey },
+    });
+    expect(rotated.code).toBe(0);
+    const newPsk = /tpsk_[A-Za-z0-9_-]+/.exec(rotated.stdout)?.[0] ?? "";
+    expect(newPsk).not.toBe("");
+    const back = await launch("cut", newPsk);
+    await waitFor("the cluster back", async () => (await getCluster(platform, "cut")).status.online, 10_000);
+    expect(condition(await getCluster(platform, "cut"), "CredentialRevoked")).toMatchObject({
+      status: "False",
+      reason: "CredentialValid",
+    });
+    await back.stop(true);
   });
 
   it("a killed agent shows AgentOffline", async () => {
